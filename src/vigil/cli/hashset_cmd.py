@@ -1,0 +1,178 @@
+"""``vigil hashset``: import, list, show, remove and export hash sets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from vigil.cli.context import AppContext
+from vigil.cli.output import print_json, stderr, stdout, when
+from vigil.errors import ExportError
+from vigil.hashsets import library
+from vigil.hashsets.formats import FORMATS
+from vigil.hashsets.schemes import load_scheme
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group()
+def hashset() -> None:
+    """Keep the hash sets that scans are matched against."""
+
+
+@hashset.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--name", required=True, help="Name of the set in the library.")
+@click.option(
+    "--scheme",
+    default="uk",
+    show_default=True,
+    help="Category scheme: uk, us, or a scheme YAML file.",
+)
+@click.option("--known-good", is_flag=True, help="A known-good set: hits leave review.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Skip detection and read the file as this format.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_app
+def import_cmd(
+    app: AppContext,
+    file: Path,
+    name: str,
+    scheme: str,
+    known_good: bool,
+    fmt: str | None,
+    as_json: bool,
+) -> None:
+    """Import FILE (VICS, NSRL RDSv3, hashdeep, CSV, md5sum-style or plain list)."""
+    with stderr.status(f"Importing {file.name}…"):
+        result = library.import_file(
+            app.store, file, name, scheme=scheme, known_good=known_good, format=fmt
+        )
+    if as_json:
+        print_json(result)
+        return
+    verb = {"imported": "Imported", "replaced": "Replaced", "unchanged": "Unchanged:"}[
+        result.status
+    ]
+    suffix = " (same file as the current version)" if result.status == "unchanged" else ""
+    stdout.print(
+        f"{verb} [bold]{result.name}[/]: {result.entry_count:,} entries "
+        f"from {result.format}{suffix}"
+    )
+
+
+@hashset.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+def list_cmd(app: AppContext, as_json: bool) -> None:
+    """List the sets in the library."""
+    sets = library.list_sets(app.store)
+    if as_json:
+        print_json(sets)
+        return
+    if not sets:
+        stdout.print("No hash sets yet: import one with `vigil hashset import FILE --name NAME`.")
+        return
+    table = Table(title="Hash library")
+    for column in ("Name", "Kind", "Scheme", "Entries", "Version", "Format", "Imported", "By"):
+        table.add_column(column, justify="right" if column == "Entries" else "left")
+    for s in sets:
+        table.add_row(
+            s.name,
+            "known-good" if s.known_good else "graded",
+            s.scheme,
+            f"{s.entry_count:,}",
+            s.version or "—",
+            s.format,
+            when(s.imported_at),
+            s.imported_by,
+        )
+    stdout.print(table)
+
+
+@hashset.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+def show_cmd(app: AppContext, name: str, as_json: bool) -> None:
+    """Show a set: counts by category and hash kind, and its import history."""
+    detail = library.show_set(app.store, name)
+    if as_json:
+        print_json(detail)
+        return
+    s = detail.summary
+    scheme = load_scheme(s.scheme)
+    stdout.print(
+        f"[bold]{s.name}[/] — {'known-good' if s.known_good else 'graded'} set, "
+        f"scheme {scheme.title}, {s.entry_count:,} entries"
+    )
+    hashes = ", ".join(f"{k.upper()} {v:,}" for k, v in detail.hash_counts.items())
+    stdout.print(f"Hashes: {hashes}")
+    cats = Table(title="By category")
+    cats.add_column("Category")
+    cats.add_column("Entries", justify="right")
+    for key, count in sorted(detail.by_category.items(), key=lambda kv: -kv[1]):
+        cats.add_row(scheme.label(key or None), f"{count:,}")
+    stdout.print(cats)
+    history = Table(title="Import history")
+    for column in ("", "Version", "Date", "Format", "Entries", "Imported", "By", "SHA-256"):
+        history.add_column(column)
+    for v in detail.history:
+        history.add_row(
+            "*" if v.current else "",
+            v.version or "—",
+            v.source_date or "—",
+            v.format,
+            f"{v.entry_count:,}",
+            when(v.imported_at),
+            v.imported_by,
+            v.source_sha256[:16] + "…",
+        )
+    stdout.print(history)
+
+
+@hashset.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def remove_cmd(app: AppContext, name: str, yes: bool) -> None:
+    """Remove a set, its entries and its history."""
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"Remove hash set {name!r} and all its entries?", abort=True)
+    gone = library.remove_set(app.store, name)
+    stdout.print(f"Removed {name}: {gone:,} entries")
+
+
+@hashset.command("export")
+@click.argument("name")
+@click.option(
+    "--format", "fmt", type=click.Choice(["vics", "csv"]), default="vics", show_default=True
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="File (default stdout)."
+)
+@pass_app
+def export_cmd(app: AppContext, name: str, fmt: str, output: Path | None) -> None:
+    """Export a set as VICS 2.0 JSON or CSV."""
+    if output is None:
+        count = library.export_set(app.store, name, fmt, sys.stdout.buffer)
+        sys.stdout.flush()
+    else:
+        # Write beside the target and rename, so a failed export leaves no half file.
+        partial = output.with_name(output.name + ".partial")
+        try:
+            with partial.open("wb") as out:
+                count = library.export_set(app.store, name, fmt, out)
+            partial.replace(output)
+        except OSError as exc:
+            raise ExportError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        finally:
+            partial.unlink(missing_ok=True)
+    stderr.print(f"Exported {count:,} entries of {name} as {fmt}")

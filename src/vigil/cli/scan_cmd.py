@@ -1,0 +1,125 @@
+"""``vigil scan``: turn seized media into a case."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from vigil.cli.context import AppContext
+from vigil.cli.output import print_json, stderr
+from vigil.cli.progress import ScanProgress
+from vigil.cli.summary_view import print_summary
+from vigil.errors import UsageError
+from vigil.scan.pipeline import ScanOptions, run_scan
+from vigil.scan.summary import case_summary
+from vigil.sources.limits import Limits
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.command("scan")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--case", "case_name", required=True, help="Case to scan into (created if new).")
+@click.option("--examiner", help="Who runs the scan (default: the login name).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=os.cpu_count() or 1,
+    show_default="all cores",
+    help="Parallel worker processes.",
+)
+@click.option("--resume", is_flag=True, help="Finish the case's interrupted scan.")
+@click.option("--scheme", default="uk", show_default=True, help="Category scheme of a new case.")
+@click.option(
+    "--pdq-threshold",
+    type=click.IntRange(0, 128),
+    default=31,
+    show_default=True,
+    help="PDQ match distance in bits.",
+)
+@click.option("--full-decode", is_flag=True, help="Decode images at full size (slower).")
+@click.option(
+    "--max-depth",
+    type=int,
+    default=Limits.max_depth,
+    show_default=True,
+    help="Archive nesting limit.",
+)
+@click.option(
+    "--max-entries",
+    type=int,
+    default=Limits.max_entries,
+    show_default=True,
+    help="Entries listed per archive.",
+)
+@click.option(
+    "--max-ratio",
+    type=float,
+    default=Limits.max_ratio,
+    show_default=True,
+    help="Largest expanded/compressed ratio of an archive member.",
+)
+@click.option(
+    "--max-expanded",
+    "max_expanded_bytes",
+    type=int,
+    default=Limits.max_expanded_bytes,
+    show_default=True,
+    help="Bytes expanded from one top-level file, all levels together.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+def scan_command(
+    app: AppContext,
+    paths: tuple[Path, ...],
+    case_name: str,
+    examiner: str | None,
+    workers: int,
+    resume: bool,
+    scheme: str,
+    pdq_threshold: int,
+    full_decode: bool,
+    max_depth: int,
+    max_entries: int,
+    max_ratio: float,
+    max_expanded_bytes: int,
+    as_json: bool,
+) -> int:
+    """Scan PATHs (folders, files, archives) into CASE: hash, identify, match, summarise.
+
+    Evidence is only ever read. Interrupted? `vigil scan --resume --case CASE`
+    finishes the scan with exactly the result of an uninterrupted one.
+    """
+    if resume and paths:
+        raise UsageError("--resume takes no PATH: it re-reads the interrupted scan's sources")
+    if not resume and not paths:
+        raise UsageError("give at least one PATH to scan (or --resume)")
+    limits = Limits(
+        max_depth=max_depth,
+        max_entries=max_entries,
+        max_ratio=max_ratio,
+        max_expanded_bytes=max_expanded_bytes,
+    )
+    options = ScanOptions(
+        case=case_name,
+        examiner=examiner,
+        workers=workers,
+        resume=resume,
+        limits=limits,
+        fast_decode=not full_decode,
+        pdq_threshold=pdq_threshold,
+        scheme=scheme,
+    )
+    with ScanProgress("Scanning") as progress:
+        run_scan(app.store, list(paths), options, progress)
+    summary = case_summary(app.store, case_name)
+    if as_json:
+        print_json(summary)
+    else:
+        print_summary(summary)
+        stderr.print(
+            f"Case [bold]{case_name}[/] saved; `vigil case show {case_name}` reprints this."
+        )
+    return 0

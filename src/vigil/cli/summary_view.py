@@ -1,0 +1,81 @@
+"""The terminal summary of a case, shared by ``scan`` and ``case show``."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from vigil.cli.output import stdout, when
+from vigil.scan.summary import CaseSummary, CategoryCount
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def print_summary(s: CaseSummary) -> None:
+    """Print the examiner's summary of a case."""
+    stdout.print(f"[bold]Case {s.case}[/] — scheme {s.scheme}, {len(s.runs)} scan run(s)")
+    for run in s.runs:
+        state = "complete" if run.status == "complete" else "[red]unfinished[/]"
+        resumed = f", resumed {run.resumed_count}×" if run.resumed_count else ""
+        stdout.print(
+            f"  run {run.id}: {state}, examiner {run.examiner} on {run.host}, "
+            f"started {when(run.started_at)}, {_duration(run.elapsed_s)}{resumed}"
+        )
+        for ev in run.evidence:
+            digest = f" sha256 {ev['sha256']}" if ev["sha256"] else ""
+            stdout.print(f"    exhibit {ev['ordinal']}: {ev['kind']} {ev['path']}{digest}")
+    overview = Table(title="Found", show_header=False)
+    overview.add_column("What")
+    overview.add_column("Count", justify="right")
+    for label, value in (
+        ("Items", f"{s.items:,}"),
+        ("Files", f"{s.files:,} ({_size(s.bytes)})"),
+        ("  inside archives", f"{s.archives_members:,}"),
+        ("Images", f"{s.images:,}"),
+        ("Videos", f"{s.videos:,}"),
+        ("Known (known-good sets)", f"{s.known:,}"),
+        ("Exact hits", f"{s.exact_total:,}"),
+        ("Perceptual hits (PDQ only)", f"{s.perceptual_total:,}"),
+        ("Category conflicts", f"{s.conflicts:,}"),
+        ("Unknown images to grade", f"{s.unknown_images:,}"),
+        ("Unknown videos to grade", f"{s.unknown_videos:,}"),
+        ("  distinct (MD5) to grade", f"{s.unknown_unique:,}"),
+        ("Low-quality images (not PDQ-matched)", f"{s.low_quality:,}"),
+        ("Extension/signature mismatches", f"{s.ext_mismatch:,}"),
+        ("Elapsed", _duration(s.elapsed_s)),
+    ):
+        overview.add_row(label, value)
+    stdout.print(overview)
+    _hits_table("Exact hits by category", s.exact)
+    _hits_table("Perceptual hits by category", s.perceptual)
+    if s.problems:
+        problems = Table(title="Errors and limits")
+        problems.add_column("Status")
+        problems.add_column("Items", justify="right")
+        for status, count in sorted(s.problems.items()):
+            problems.add_row(status, f"{count:,}")
+        stdout.print(problems)
+
+
+def _hits_table(title: str, counts: dict[str, CategoryCount]) -> None:
+    if not counts:
+        return
+    table = Table(title=title)
+    table.add_column("Category")
+    table.add_column("Instances", justify="right")
+    table.add_column("Unique (MD5)", justify="right")
+    for label, count in sorted(counts.items()):
+        table.add_row(label, f"{count.instances:,}", f"{count.unique:,}")
+    stdout.print(table)

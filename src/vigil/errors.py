@@ -1,0 +1,64 @@
+"""Vigil's exception tree.
+
+Every error a user can cause or meet derives from :class:`VigilError`; the CLI
+turns each into one line and an exit code (see ``vigil.cli.exit_codes``).
+
+    VigilError
+    ├── UsageError                  bad arguments or options
+    ├── ConfigError                 bad configuration, unknown scheme file
+    ├── StoreError                  database unreachable, schema too new/old
+    ├── NotFoundError               a named hash set, case or item does not exist
+    ├── ImportFormatError           a hash-set file is malformed (says where)
+    │   └── UnknownCategoryError    a category code the scheme does not define
+    ├── ExportError                 an export could not be written
+    └── ScanError                   a scan cannot start or resume
+        └── SourceError             an evidence source cannot be opened
+"""
+
+from __future__ import annotations
+
+
+class VigilError(Exception):
+    """Base of every error Vigil reports to a user."""
+
+
+class UsageError(VigilError):
+    """The command was called wrongly."""
+
+
+class ConfigError(VigilError):
+    """Configuration (a scheme, a rule file, a setting) is invalid."""
+
+
+class StoreError(VigilError):
+    """The database cannot be opened or used."""
+
+
+class NotFoundError(VigilError):
+    """A named object (hash set, case, item) does not exist."""
+
+
+class ImportFormatError(VigilError):
+    """A hash-set file is malformed; the message says where (line, record or byte offset)."""
+
+    def __init__(self, source: str, where: str, reason: str) -> None:
+        self.source = source
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{source}: {where}: {reason}; nothing was imported")
+
+
+class UnknownCategoryError(ImportFormatError):
+    """A category code that the active scheme does not define."""
+
+
+class ExportError(VigilError):
+    """An export could not be written."""
+
+
+class ScanError(VigilError):
+    """A scan cannot start, continue or resume."""
+
+
+class SourceError(ScanError):
+    """An evidence source cannot be opened or read."""

@@ -1,0 +1,1 @@
+"""Hash sets: formats, category schemes and the hash library."""

@@ -1,0 +1,85 @@
+"""md5sum / sha1sum / sha256sum output, in GNU form (``HEX  name``, ``HEX *name``) or BSD tags.
+
+GNU tools escape a name holding a newline or backslash and mark that line with
+a leading backslash; BSD-style tags (BSD ``md5``, GNU ``--tag``) read
+``SHA256 (name) = HEX``. The hash kind comes from the digest's length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from vigil.hashsets.formats._common import (
+    entry_of,
+    hash_kinds,
+    is_skippable,
+    kind_of,
+    line_error,
+    open_text,
+    parse_digest,
+    require_content,
+)
+from vigil.hashsets.model import HashEntry, ParsedSet
+from vigil.hashsets.schemes import Scheme
+
+_GNU = re.compile(r"(?P<escaped>\\)?(?P<hex>[0-9A-Fa-f]+) [ *](?P<name>.+)")
+_BSD = re.compile(
+    r"(?P<escaped>\\)?(?P<algo>MD5|SHA-?1|SHA-?256) ?\((?P<name>.*)\) ?= ?(?P<hex>[0-9A-Fa-f]+)",
+    re.IGNORECASE,
+)
+_ESCAPES = {"\\": "\\", "n": "\n", "r": "\r"}
+
+
+def looks_like_sumfile(line: str) -> bool:
+    """True if a line is md5sum/sha1sum/sha256sum output of a 32-, 40- or 64-digit hash."""
+    match = _GNU.fullmatch(line.rstrip()) or _BSD.fullmatch(line.rstrip())
+    return match is not None and len(match["hex"]) in (32, 40, 64)
+
+
+def read_sumfile(path: Path, scheme: Scheme | None = None, known_good: bool = False) -> ParsedSet:
+    """Read checksum-tool output; every error names the line and shows it.
+
+    ``scheme`` and ``known_good`` are accepted for a uniform reader signature:
+    checksum output carries no category.
+    """
+    require_content(path)
+    info: dict[str, str] = {}
+    return ParsedSet(format="sumfile", entries=_entries(path, info), info=info)
+
+
+def _entries(path: Path, info: dict[str, str]) -> Iterator[HashEntry]:
+    source = str(path)
+    seen: set[str] = set()
+    count = 0
+    with open_text(path) as handle:
+        for line_no, line in enumerate(handle, 1):
+            if is_skippable(line):
+                continue
+            try:
+                entry, kind = _parse(line.rstrip("\r\n"))
+            except ValueError as exc:
+                raise line_error(source, line_no, str(exc), line) from None
+            seen.add(kind)
+            count += 1
+            yield entry
+    info["entries"] = str(count)
+    info["hash_kinds"] = hash_kinds(seen)
+
+
+def _parse(line: str) -> tuple[HashEntry, str]:
+    """One line → its entry and hash kind; ValueError says what is wrong with it."""
+    bsd = _BSD.fullmatch(line)
+    match = bsd or _GNU.fullmatch(line)
+    if match is None:
+        raise ValueError("not 'HASH  name', 'HASH *name' or 'ALGO (name) = HASH'")
+    kind = kind_of(match["hex"])
+    if bsd is not None:
+        named = bsd["algo"].replace("-", "").lower()
+        if named != kind:
+            raise ValueError(f"the tag says {bsd['algo']} but the hash has a {kind} length")
+    name = match["name"]
+    if match["escaped"]:
+        name = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), name)
+    return entry_of(kind, parse_digest(match["hex"], kind), name or None), kind

@@ -1,0 +1,376 @@
+"""The hash library: import, list, show, remove and export named hash sets.
+
+Every import runs in one transaction: a malformed file leaves the library as
+it was. A set's entries are replaced whole by a newer version of its file; the
+version history stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+from sqlalchemy import Connection, CursorResult, Row, delete, func, insert, select, update
+
+from vigil.config import current_user
+from vigil.errors import ExportError, ImportFormatError, NotFoundError, UsageError
+from vigil.hashsets.formats import read_hashset
+from vigil.hashsets.formats.vics_writer import write_csv, write_vics
+from vigil.hashsets.model import HashEntry
+from vigil.hashsets.schemes import Scheme, load_scheme
+from vigil.store.engine import Store
+from vigil.store.schema import hash_entry, hashset, hashset_version
+
+BATCH_ROWS = 20_000
+"""Rows per INSERT batch: big enough to amortise round trips, small enough for memory."""
+
+ImportStatus = Literal["imported", "replaced", "unchanged"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import did."""
+
+    name: str
+    status: ImportStatus
+    format: str
+    entry_count: int
+    version: str | None
+    source_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetSummary:
+    """One line of ``hashset list``."""
+
+    name: str
+    scheme: str
+    known_good: bool
+    entry_count: int
+    version: str | None
+    format: str
+    imported_at: datetime
+    imported_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """One import of a set, for the history."""
+
+    version: str | None
+    source_date: str | None
+    source_path: str
+    source_sha256: str
+    format: str
+    entry_count: int
+    imported_at: datetime
+    imported_by: str
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetDetail:
+    """Everything ``hashset show`` prints."""
+
+    summary: SetSummary
+    by_category: dict[str, int]
+    hash_counts: dict[str, int]
+    history: list[VersionRecord]
+    info: dict[str, Any]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def import_file(
+    store: Store,
+    path: Path,
+    name: str,
+    *,
+    scheme: str = "uk",
+    known_good: bool = False,
+    format: str | None = None,
+    user: str | None = None,
+) -> ImportResult:
+    """Import a hash-set file as the named set, atomically; see the module doc."""
+    if not name.strip():
+        raise UsageError("a hash set needs a non-empty --name")
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    loaded = load_scheme(scheme)
+    try:
+        sha256 = file_sha256(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    with store.begin() as conn:
+        existing = conn.execute(select(hashset).where(hashset.c.name == name)).first()
+        if existing is not None and _unchanged(conn, existing, sha256, scheme, known_good):
+            version = _current_version(conn, existing.current_version_id)
+            return ImportResult(
+                name, "unchanged", version.format, version.entry_count, version.version, sha256
+            )
+        set_id = _upsert_set(conn, existing, name, scheme, known_good)
+        parsed = read_hashset(path, loaded, format=format, known_good=known_good)
+        conn.execute(delete(hash_entry).where(hash_entry.c.hashset_id == set_id))
+        count = _insert_entries(conn, set_id, parsed.entries, str(path))
+        info = dict(parsed.info)
+        version_id = _inserted_id(
+            conn.execute(
+                insert(hashset_version).values(
+                    hashset_id=set_id,
+                    version=info.get("version"),
+                    source_date=info.get("date"),
+                    source_path=str(path.resolve()),
+                    source_sha256=sha256,
+                    format=parsed.format,
+                    entry_count=count,
+                    imported_at=datetime.now(UTC),
+                    imported_by=user or current_user(),
+                    info=info,
+                )
+            )
+        )
+        conn.execute(
+            update(hashset).where(hashset.c.id == set_id).values(current_version_id=version_id)
+        )
+    status: ImportStatus = "imported" if existing is None else "replaced"
+    return ImportResult(name, status, parsed.format, count, info.get("version"), sha256)
+
+
+def _unchanged(conn: Connection, row: Row[Any], sha256: str, scheme: str, known_good: bool) -> bool:
+    if row.scheme != scheme or row.known_good != known_good or row.current_version_id is None:
+        return False
+    return bool(_current_version(conn, row.current_version_id).source_sha256 == sha256)
+
+
+def _current_version(conn: Connection, version_id: int) -> Row[Any]:
+    row = conn.execute(select(hashset_version).where(hashset_version.c.id == version_id)).one()
+    return row
+
+
+def _upsert_set(
+    conn: Connection, existing: Row[Any] | None, name: str, scheme: str, known_good: bool
+) -> int:
+    if existing is not None:
+        conn.execute(
+            update(hashset)
+            .where(hashset.c.id == existing.id)
+            .values(scheme=scheme, known_good=known_good)
+        )
+        return int(existing.id)
+    return _inserted_id(
+        conn.execute(
+            insert(hashset).values(
+                name=name, scheme=scheme, known_good=known_good, created_at=datetime.now(UTC)
+            )
+        )
+    )
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _insert_entries(
+    conn: Connection, set_id: int, entries: Iterator[HashEntry], source: str
+) -> int:
+    count = 0
+    batch: list[dict[str, Any]] = []
+    for entry in entries:
+        count += 1
+        if not entry.has_hash():
+            raise ImportFormatError(source, f"entry #{count}", "has no hash")
+        batch.append(_row(set_id, entry))
+        if len(batch) >= BATCH_ROWS:
+            conn.execute(insert(hash_entry), batch)
+            batch = []
+    if batch:
+        conn.execute(insert(hash_entry), batch)
+    return count
+
+
+def _row(set_id: int, entry: HashEntry) -> dict[str, Any]:
+    return {
+        "hashset_id": set_id,
+        "md5": entry.md5,
+        "sha1": entry.sha1,
+        "sha256": entry.sha256,
+        "pdq": entry.pdq,
+        "pdq_quality": entry.pdq_quality,
+        "category": entry.category,
+        "name": entry.name,
+        "size": entry.size,
+        "media_id": entry.media_id,
+        "extra": entry.extra or None,
+    }
+
+
+def entry_from_row(row: Row[Any]) -> HashEntry:
+    """Rebuild a HashEntry from a ``hash_entry`` row."""
+    return HashEntry(
+        md5=row.md5,
+        sha1=row.sha1,
+        sha256=row.sha256,
+        pdq=row.pdq,
+        pdq_quality=row.pdq_quality,
+        category=row.category,
+        name=row.name,
+        size=row.size,
+        media_id=row.media_id,
+        extra=dict(row.extra or {}),
+    )
+
+
+def list_sets(store: Store) -> list[SetSummary]:
+    """Every set in the library, by name."""
+    with store.connect() as conn:
+        rows = conn.execute(_summary_query().order_by(hashset.c.name)).all()
+    return [_summary(row) for row in rows]
+
+
+def _summary_query() -> Any:
+    return select(
+        hashset.c.id,
+        hashset.c.name,
+        hashset.c.scheme,
+        hashset.c.known_good,
+        hashset_version.c.entry_count,
+        hashset_version.c.version,
+        hashset_version.c.format,
+        hashset_version.c.imported_at,
+        hashset_version.c.imported_by,
+        hashset_version.c.info,
+    ).join(hashset_version, hashset_version.c.id == hashset.c.current_version_id)
+
+
+def _summary(row: Row[Any]) -> SetSummary:
+    return SetSummary(
+        name=row.name,
+        scheme=row.scheme,
+        known_good=bool(row.known_good),
+        entry_count=int(row.entry_count),
+        version=row.version,
+        format=row.format,
+        imported_at=row.imported_at,
+        imported_by=row.imported_by,
+    )
+
+
+def get_set_row(conn: Connection, name: str) -> Row[Any]:
+    """The ``hashset`` row of a named set; NotFoundError names the known sets."""
+    row = conn.execute(select(hashset).where(hashset.c.name == name)).first()
+    if row is None:
+        names = conn.execute(select(hashset.c.name).order_by(hashset.c.name)).scalars().all()
+        known = ", ".join(names) if names else "none imported yet"
+        raise NotFoundError(f"no hash set named {name!r} (known: {known})")
+    return row
+
+
+def show_set(store: Store, name: str) -> SetDetail:
+    """Summary, category counts, hash-kind counts and import history of a set."""
+    with store.connect() as conn:
+        row = get_set_row(conn, name)
+        summary_row = conn.execute(_summary_query().where(hashset.c.id == row.id)).one()
+        by_category = {
+            str(cat) if cat is not None else "": int(n)
+            for cat, n in conn.execute(
+                select(hash_entry.c.category, func.count())
+                .where(hash_entry.c.hashset_id == row.id)
+                .group_by(hash_entry.c.category)
+            )
+        }
+        counts = conn.execute(
+            select(
+                func.count(hash_entry.c.md5),
+                func.count(hash_entry.c.sha1),
+                func.count(hash_entry.c.sha256),
+                func.count(hash_entry.c.pdq),
+            ).where(hash_entry.c.hashset_id == row.id)
+        ).one()
+        history = [
+            VersionRecord(
+                version=v.version,
+                source_date=v.source_date,
+                source_path=v.source_path,
+                source_sha256=v.source_sha256,
+                format=v.format,
+                entry_count=int(v.entry_count),
+                imported_at=v.imported_at,
+                imported_by=v.imported_by,
+                current=v.id == row.current_version_id,
+            )
+            for v in conn.execute(
+                select(hashset_version)
+                .where(hashset_version.c.hashset_id == row.id)
+                .order_by(hashset_version.c.id)
+            )
+        ]
+    return SetDetail(
+        summary=_summary(summary_row),
+        by_category=by_category,
+        hash_counts=dict(zip(("md5", "sha1", "sha256", "pdq"), map(int, counts), strict=True)),
+        history=history,
+        info=dict(summary_row.info or {}),
+    )
+
+
+def remove_set(store: Store, name: str) -> int:
+    """Delete a set with its entries and history; returns how many entries went."""
+    with store.begin() as conn:
+        row = get_set_row(conn, name)
+        gone = conn.execute(delete(hash_entry).where(hash_entry.c.hashset_id == row.id)).rowcount
+        conn.execute(delete(hashset_version).where(hashset_version.c.hashset_id == row.id))
+        conn.execute(delete(hashset).where(hashset.c.id == row.id))
+    return int(gone)
+
+
+def iter_entries(conn: Connection, set_id: int) -> Iterator[HashEntry]:
+    """Stream a set's entries in import order without loading them all."""
+    result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(
+        select(hash_entry).where(hash_entry.c.hashset_id == set_id).order_by(hash_entry.c.id)
+    )
+    for row in result:
+        yield entry_from_row(row)
+
+
+def export_set(store: Store, name: str, format: str, out: BinaryIO) -> int:
+    """Write a set as VICS 2.0 or CSV to ``out``; returns the entry count."""
+    if format not in ("vics", "csv"):
+        raise UsageError(f"unknown export format {format!r}: use vics or csv")
+    with store.connect() as conn:
+        row = get_set_row(conn, name)
+        scheme: Scheme = load_scheme(row.scheme)
+        counter = _Counter(iter_entries(conn, row.id))
+        try:
+            if format == "vics":
+                write_vics(counter, out, scheme)
+            else:
+                write_csv(counter, out, scheme)
+        except OSError as exc:
+            raise ExportError(f"cannot write the export: {exc.strerror}") from exc
+    return counter.count
+
+
+class _Counter:
+    """Counts entries as a writer pulls them through."""
+
+    def __init__(self, entries: Iterator[HashEntry]) -> None:
+        self._entries = entries
+        self.count = 0
+
+    def __iter__(self) -> Iterator[HashEntry]:
+        for entry in self._entries:
+            self.count += 1
+            yield entry

@@ -1,0 +1,133 @@
+"""``vigil lookup``: which sets hold a hash (exact), or a PDQ hash near it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, Row, select
+
+from vigil.errors import UsageError
+from vigil.hashsets.model import KIND_BY_HEX_LENGTH, parse_hex
+from vigil.hashsets.schemes import load_scheme
+from vigil.store.engine import Store
+from vigil.store.schema import hash_entry, hashset
+
+PDQ_THRESHOLD = 31
+EXACT_KINDS = ("md5", "sha1", "sha256")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One entry that answers a query."""
+
+    set_name: str
+    known_good: bool
+    algorithm: str
+    distance: int
+    category: str | None
+    category_label: str
+    name: str | None
+    entry_id: int
+
+
+@dataclass(slots=True)
+class LookupResult:
+    """The answer for one queried hash."""
+
+    query: str
+    kinds: tuple[str, ...]
+    hits: list[Hit] = field(default_factory=list)
+
+
+def parse_query(text: str) -> tuple[str, tuple[str, ...], bytes]:
+    """Split ``[kind:]hex`` into (hex, kinds to try, digest); 64 digits try SHA-256 and PDQ."""
+    raw = text.strip()
+    kind, sep, value = raw.partition(":")
+    if not sep:
+        value, kind = raw, ""
+    value = value.lower()
+    if kind:
+        if kind not in (*EXACT_KINDS, "pdq"):
+            raise UsageError(f"unknown hash kind {kind!r}: use md5, sha1, sha256 or pdq")
+        kinds: tuple[str, ...] = (kind,)
+    else:
+        guessed = KIND_BY_HEX_LENGTH.get(len(value))
+        if guessed is None:
+            raise UsageError(f"{raw!r} is no MD5 (32 hex digits), SHA-1 (40) or SHA-256/PDQ (64)")
+        kinds = (guessed, "pdq") if guessed == "sha256" else (guessed,)
+    try:
+        digest = parse_hex(value, kinds[0])
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return value, kinds, digest
+
+
+def lookup(store: Store, queries: list[str], threshold: int = PDQ_THRESHOLD) -> list[LookupResult]:
+    """Answer each query: exact hits for crypto hashes, PDQ hits within ``threshold`` bits."""
+    parsed = [parse_query(q) for q in queries]
+    results = [LookupResult(value, kinds) for value, kinds, _ in parsed]
+    with store.connect() as conn:
+        sets = {row.id: row for row in conn.execute(select(hashset))}
+        schemes = {sid: load_scheme(row.scheme) for sid, row in sets.items()}
+        needs_pdq = any("pdq" in kinds for _, kinds, _ in parsed)
+        bank = _pdq_bank(conn) if needs_pdq else None
+        for result, (_, kinds, digest) in zip(results, parsed, strict=True):
+            for kind in kinds:
+                if kind == "pdq":
+                    assert bank is not None
+                    found = _pdq_hits(conn, bank, digest, threshold)
+                else:
+                    found = _exact_hits(conn, kind, digest)
+                for row, distance in found:
+                    owner = sets[row.hashset_id]
+                    result.hits.append(
+                        Hit(
+                            set_name=owner.name,
+                            known_good=bool(owner.known_good),
+                            algorithm=kind,
+                            distance=distance,
+                            category=row.category,
+                            category_label=schemes[row.hashset_id].label(row.category),
+                            name=row.name,
+                            entry_id=int(row.id),
+                        )
+                    )
+            result.hits.sort(key=lambda h: (h.distance, h.set_name, h.entry_id))
+    return results
+
+
+def _exact_hits(conn: Connection, kind: str, digest: bytes) -> list[tuple[Row[Any], int]]:
+    column = hash_entry.c[kind]
+    rows = conn.execute(select(hash_entry).where(column == digest)).all()
+    return [(row, 0) for row in rows]
+
+
+def _pdq_bank(conn: Connection) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+    rows = conn.execute(
+        select(hash_entry.c.id, hash_entry.c.pdq).where(hash_entry.c.pdq.is_not(None))
+    ).all()
+    ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
+    bits = np.frombuffer(b"".join(r.pdq for r in rows), dtype=np.uint8).reshape(-1, 32)
+    return ids, bits
+
+
+def _pdq_hits(
+    conn: Connection,
+    bank: tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]],
+    digest: bytes,
+    threshold: int,
+) -> list[tuple[Row[Any], int]]:
+    ids, bits = bank
+    if len(ids) == 0:
+        return []
+    query = np.frombuffer(digest, dtype=np.uint8)
+    distances = np.bitwise_count(bits ^ query).sum(axis=1)
+    near = np.nonzero(distances <= threshold)[0]
+    if len(near) == 0:
+        return []
+    by_id = {int(ids[i]): int(distances[i]) for i in near}
+    rows = conn.execute(select(hash_entry).where(hash_entry.c.id.in_(list(by_id)))).all()
+    return [(row, by_id[int(row.id)]) for row in rows]

@@ -1,0 +1,1 @@
+"""Evidence sources: locators, folder walking and container formats."""

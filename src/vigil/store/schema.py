@@ -1,0 +1,183 @@
+"""Table definitions (SQLAlchemy Core). Changes go through Alembic migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+hashset = Table(
+    "hashset",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("scheme", String(500), nullable=False),
+    Column("known_good", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("current_version_id", Integer, nullable=True),
+)
+
+hashset_version = Table(
+    "hashset_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hashset_id", Integer, ForeignKey("hashset.id", ondelete="CASCADE"), nullable=False),
+    Column("version", String(200), nullable=True),
+    Column("source_date", String(64), nullable=True),
+    Column("source_path", Text, nullable=False),
+    Column("source_sha256", String(64), nullable=False),
+    Column("format", String(32), nullable=False),
+    Column("entry_count", BigInteger, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("imported_by", String(200), nullable=False),
+    Column("info", JSON, nullable=True),
+    Index("ix_hashset_version_set", "hashset_id"),
+)
+
+hash_entry = Table(
+    "hash_entry",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("hashset_id", Integer, ForeignKey("hashset.id", ondelete="CASCADE"), nullable=False),
+    Column("md5", LargeBinary(16), nullable=True),
+    Column("sha1", LargeBinary(20), nullable=True),
+    Column("sha256", LargeBinary(32), nullable=True),
+    Column("pdq", LargeBinary(32), nullable=True),
+    Column("pdq_quality", SmallInteger, nullable=True),
+    Column("category", String(64), nullable=True),
+    Column("name", Text, nullable=True),
+    Column("size", BigInteger, nullable=True),
+    Column("media_id", String(64), nullable=True),
+    Column("extra", JSON, nullable=True),
+    Index("ix_hash_entry_set", "hashset_id"),
+    Index("ix_hash_entry_md5", "md5"),
+    Index("ix_hash_entry_sha1", "sha1"),
+    Index("ix_hash_entry_sha256", "sha256"),
+)
+
+# --- cases -----------------------------------------------------------------
+
+case = Table(
+    "case_",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("scheme", String(500), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
+scan_run = Table(
+    "scan_run",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("case_.id", ondelete="CASCADE"), nullable=False),
+    Column("examiner", String(200), nullable=False),
+    Column("host", String(200), nullable=False),
+    Column("status", String(16), nullable=False),  # running, complete
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("resumed_count", Integer, nullable=False, default=0),
+    Column("elapsed_s", Float, nullable=False, default=0.0),
+    Column("params", JSON, nullable=False),
+    Column("versions", JSON, nullable=False),
+    Column("hashsets", JSON, nullable=False),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("scan_run.id", ondelete="CASCADE"), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("path", Text, nullable=False),  # for people: odd bytes escaped
+    Column("path_bytes", LargeBinary, nullable=False),  # exact, for resuming
+    Column("kind", String(16), nullable=False),  # folder, file
+    Column("sha256", String(64), nullable=True),
+    Column("size", BigInteger, nullable=True),
+    UniqueConstraint("run_id", "ordinal", name="uq_evidence_run_ordinal"),
+)
+
+# One row per top-level task of a scan, committed with all of its items: the
+# unit of resumption. A task present here is complete; one absent is redone.
+scan_task = Table(
+    "scan_task",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("scan_run.id", ondelete="CASCADE"), nullable=False),
+    Column("task_key", Text, nullable=False),
+    Column("item_count", Integer, nullable=False),
+    UniqueConstraint("run_id", "task_key", name="uq_scan_task_key"),
+)
+
+item = Table(
+    "item",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("scan_run.id", ondelete="CASCADE"), nullable=False),
+    Column("evidence_id", Integer, ForeignKey("evidence.id"), nullable=False),
+    Column("locator", Text, nullable=False),
+    Column("display", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("depth", SmallInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("size", BigInteger, nullable=True),
+    Column("mtime", Float, nullable=True),
+    Column("file_type", String(32), nullable=True),
+    Column("family", String(16), nullable=True),
+    Column("ext_mismatch", Boolean, nullable=False, default=False),
+    Column("location", String(16), nullable=False),  # live, archive, deleted, carved
+    Column("md5", LargeBinary(16), nullable=True),
+    Column("sha1", LargeBinary(20), nullable=True),
+    Column("sha256", LargeBinary(32), nullable=True),
+    Column("pdq", LargeBinary(32), nullable=True),
+    Column("pdq_quality", SmallInteger, nullable=True),
+    Column("pdq_variants", LargeBinary(256), nullable=True),
+    Column("orientation", SmallInteger, nullable=True),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("review", String(16), nullable=False),  # known, hit, unknown, none
+    Column("attrs", JSON, nullable=True),
+    UniqueConstraint("run_id", "locator", name="uq_item_locator"),
+    Index("ix_item_run_status", "run_id", "status"),
+    Index("ix_item_md5", "md5"),
+)
+
+match = Table(
+    "match",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("item_id", BigInteger, ForeignKey("item.id", ondelete="CASCADE"), nullable=False),
+    Column("hashset_id", Integer, nullable=False),
+    Column("hashset_name", String(200), nullable=False),
+    Column("entry_id", BigInteger, nullable=False),
+    Column("algorithm", String(16), nullable=False),  # md5, sha1, sha256, pdq
+    Column("distance", SmallInteger, nullable=False),
+    Column("variant", SmallInteger, nullable=True),
+    Column("category", String(64), nullable=True),
+    Column("known_good", Boolean, nullable=False),
+    Column("best", Boolean, nullable=False, default=False),
+    Index("ix_match_item", "item_id"),
+)
