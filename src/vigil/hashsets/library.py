@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from sqlalchemy import Connection, CursorResult, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from vigil.config import current_user
 from vigil.errors import ExportError, ImportFormatError, NotFoundError, UsageError
@@ -22,7 +22,7 @@ from vigil.hashsets.formats import read_hashset
 from vigil.hashsets.formats.vics_writer import write_csv, write_vics
 from vigil.hashsets.model import HashEntry
 from vigil.hashsets.schemes import Scheme, load_scheme
-from vigil.store.engine import Store
+from vigil.store.engine import Store, inserted_id
 from vigil.store.schema import hash_entry, hashset, hashset_version
 
 BATCH_ROWS = 20_000
@@ -124,7 +124,7 @@ def import_file(
         conn.execute(delete(hash_entry).where(hash_entry.c.hashset_id == set_id))
         count = _insert_entries(conn, set_id, parsed.entries, str(path))
         info = dict(parsed.info)
-        version_id = _inserted_id(
+        version_id = inserted_id(
             conn.execute(
                 insert(hashset_version).values(
                     hashset_id=set_id,
@@ -168,19 +168,13 @@ def _upsert_set(
             .values(scheme=scheme, known_good=known_good)
         )
         return int(existing.id)
-    return _inserted_id(
+    return inserted_id(
         conn.execute(
             insert(hashset).values(
                 name=name, scheme=scheme, known_good=known_good, created_at=datetime.now(UTC)
             )
         )
     )
-
-
-def _inserted_id(result: CursorResult[Any]) -> int:
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def _insert_entries(

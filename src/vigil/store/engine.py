@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.config import database_url
@@ -52,6 +52,13 @@ class Store:
     def close(self) -> None:
         """Release pooled connections."""
         self.engine.dispose()
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row a single INSERT made."""
+    key = result.inserted_primary_key
+    assert key is not None, "not the result of a single-row INSERT"
+    return int(key[0])
 
 
 def open_store(url: str | None = None) -> Store:

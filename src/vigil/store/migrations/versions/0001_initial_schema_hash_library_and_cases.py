@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 15:23:12.767665
+Create Date: 2026-11-25 15:52:29.303700
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("ordinal", sa.Integer(), nullable=False),
         sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("path_bytes", sa.LargeBinary(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=True),
         sa.Column("size", sa.BigInteger(), nullable=True),

@@ -1,0 +1,1 @@
+"""A benign, generated demo: images made by code, a demo hash set, an evidence folder."""

@@ -1,0 +1,145 @@
+"""Cases and scan runs in the store."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select, update
+
+from vigil.errors import NotFoundError, ScanError
+from vigil.sources.locator import escape_path
+from vigil.store.engine import inserted_id
+from vigil.store.schema import case, evidence, scan_run
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceSource:
+    """One PATH given to ``vigil scan``."""
+
+    ordinal: int
+    path: bytes
+    kind: str  # folder or file
+
+    @property
+    def display(self) -> str:
+        """The path as text (undecodable bytes escaped)."""
+        return os.fsdecode(self.path)
+
+
+def get_case(conn: Connection, name: str) -> Row[Any]:
+    """The case row; NotFoundError lists the known cases."""
+    row = conn.execute(select(case).where(case.c.name == name)).first()
+    if row is None:
+        names = conn.execute(select(case.c.name).order_by(case.c.name)).scalars().all()
+        known = ", ".join(names) if names else "none yet"
+        raise NotFoundError(f"no case named {name!r} (known: {known})")
+    return row
+
+
+def get_or_create_case(conn: Connection, name: str, scheme: str, user: str) -> int:
+    """The id of the named case, creating it when new."""
+    row = conn.execute(select(case.c.id).where(case.c.name == name)).first()
+    if row is not None:
+        return int(row.id)
+    return inserted_id(
+        conn.execute(
+            insert(case).values(
+                name=name, scheme=scheme, created_at=datetime.now(UTC), created_by=user
+            )
+        )
+    )
+
+
+def unfinished_run(conn: Connection, case_id: int) -> Row[Any] | None:
+    """The case's scan run that was started but never finished, if any."""
+    return conn.execute(
+        select(scan_run)
+        .where(scan_run.c.case_id == case_id, scan_run.c.status == "running")
+        .order_by(scan_run.c.id.desc())
+    ).first()
+
+
+def resolve_sources(paths: list[Path]) -> list[EvidenceSource]:
+    """Check that every PATH exists and say whether it is a folder or a file."""
+    if not paths:
+        raise ScanError("give at least one PATH to scan")
+    sources = []
+    for ordinal, path in enumerate(paths, 1):
+        raw = os.fsencode(os.path.abspath(path))
+        if os.path.islink(raw) and not os.path.exists(raw):
+            raise ScanError(f"evidence path is a broken symbolic link: {path}")
+        if os.path.isdir(raw):
+            kind = "folder"
+        elif os.path.isfile(raw):
+            kind = "file"
+        elif os.path.exists(raw):
+            raise ScanError(f"evidence path is neither a folder nor a regular file: {path}")
+        else:
+            raise ScanError(f"no such file or folder: {path}")
+        sources.append(EvidenceSource(ordinal, raw, kind))
+    return sources
+
+
+def create_run(
+    conn: Connection,
+    case_id: int,
+    sources: list[EvidenceSource],
+    examiner: str,
+    params: dict[str, Any],
+    versions: dict[str, str],
+    hashsets: list[dict[str, Any]],
+) -> tuple[int, dict[int, int]]:
+    """Insert a run and its evidence rows; returns the run id and evidence id by ordinal."""
+    run_id = inserted_id(
+        conn.execute(
+            insert(scan_run).values(
+                case_id=case_id,
+                examiner=examiner,
+                host=socket.gethostname(),
+                status="running",
+                started_at=datetime.now(UTC),
+                resumed_count=0,
+                elapsed_s=0.0,
+                params=params,
+                versions=versions,
+                hashsets=hashsets,
+            )
+        )
+    )
+    ids = {}
+    for source in sources:
+        ids[source.ordinal] = inserted_id(
+            conn.execute(
+                insert(evidence).values(
+                    run_id=run_id,
+                    ordinal=source.ordinal,
+                    path=escape_path(source.display),
+                    path_bytes=source.path,
+                    kind=source.kind,
+                )
+            )
+        )
+    return run_id, ids
+
+
+def run_sources(conn: Connection, run_id: int) -> tuple[list[EvidenceSource], dict[int, int]]:
+    """The evidence sources of a run (for resuming) and their ids by ordinal."""
+    rows = conn.execute(
+        select(evidence).where(evidence.c.run_id == run_id).order_by(evidence.c.ordinal)
+    ).all()
+    sources = [EvidenceSource(r.ordinal, bytes(r.path_bytes), r.kind) for r in rows]
+    return sources, {r.ordinal: r.id for r in rows}
+
+
+def finish_run(conn: Connection, run_id: int, elapsed_s: float) -> None:
+    """Mark a run complete with its total elapsed time."""
+    conn.execute(
+        update(scan_run)
+        .where(scan_run.c.id == run_id)
+        .values(status="complete", finished_at=datetime.now(UTC), elapsed_s=elapsed_s)
+    )

@@ -1,0 +1,343 @@
+"""Running a scan: walk the evidence, farm tasks out to workers, commit, resume.
+
+The walk is deterministic, and every top-level entry (a *task*) is committed
+with all of its items in one transaction. Resuming re-walks the evidence and
+skips the tasks already committed, so a scan killed at any moment finishes
+with exactly the result of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import platform
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+
+from vigil import __version__
+from vigil.config import current_user
+from vigil.errors import ScanError
+from vigil.hashing.pdq import decoder_versions
+from vigil.scan import cases
+from vigil.scan.analyse import Settings, analyse_task, private_tmp_dir, remove_tmp_dir
+from vigil.scan.matcher import Matcher
+from vigil.scan.records import ItemRecord, Task
+from vigil.scan.writer import done_task_keys, write_tasks
+from vigil.sources.folder import walk
+from vigil.sources.limits import Limits
+from vigil.store.engine import Store
+from vigil.store.schema import scan_run
+
+WALK_BATCH = 256
+"""Walk entries checked against the store for resumption in one query."""
+
+COMMIT_TASKS = 200
+COMMIT_SECONDS = 2.0
+"""A batch of finished tasks is committed at this size or age, whichever comes first."""
+
+
+class ProgressSink(Protocol):
+    """Where a scan reports progress (the CLI draws a bar from it)."""
+
+    def total(self, items: int, size_bytes: int) -> None:
+        """The evidence holds this many top-level entries and bytes (known after a count)."""
+
+    def advance(self, items: int, size_bytes: int) -> None:
+        """This many more top-level entries and bytes are done."""
+
+
+@dataclass(slots=True)
+class ScanOptions:
+    """How to scan: who, how many workers, which limits and thresholds."""
+
+    case: str
+    examiner: str | None = None
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    resume: bool = False
+    limits: Limits = field(default_factory=Limits)
+    fast_decode: bool = True
+    pdq_threshold: int = 31
+    scheme: str = "uk"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    """What a finished scan reports back."""
+
+    case: str
+    run_id: int
+    resumed: bool
+    tasks_done: int
+    tasks_skipped: int
+    elapsed_s: float
+
+
+def run_scan(
+    store: Store,
+    paths: list[os.PathLike[str] | str],
+    options: ScanOptions,
+    progress: ProgressSink | None = None,
+) -> ScanOutcome:
+    """Scan PATHs into the named case (or resume its unfinished scan)."""
+    if options.workers < 1:
+        raise ScanError("--workers must be at least 1")
+    examiner = options.examiner or current_user()
+    with store.begin() as conn:
+        matcher = Matcher(conn, options.pdq_threshold)
+        case_id = cases.get_or_create_case(conn, options.case, options.scheme, examiner)
+        pending = cases.unfinished_run(conn, case_id)
+        if options.resume:
+            if pending is None:
+                raise ScanError(f"case {options.case!r} has no unfinished scan to resume")
+            run_id = int(pending.id)
+            sources, evidence_ids = cases.run_sources(conn, run_id)
+            base_elapsed = float(pending.elapsed_s)
+            conn.execute(
+                update(scan_run)
+                .where(scan_run.c.id == run_id)
+                .values(resumed_count=scan_run.c.resumed_count + 1)
+            )
+            settings = _settings_from(pending.params)
+        else:
+            if pending is not None:
+                raise ScanError(
+                    f"case {options.case!r} has an unfinished scan (run {pending.id}); "
+                    "finish it with `vigil scan --resume --case NAME`"
+                )
+            from pathlib import Path
+
+            sources = cases.resolve_sources([Path(p) for p in paths])
+            settings = Settings(limits=options.limits, fast_decode=options.fast_decode)
+            params = _params(options, settings, sources)
+            run_id, evidence_ids = cases.create_run(
+                conn, case_id, sources, examiner, params, _versions(), matcher.describe()
+            )
+            base_elapsed = 0.0
+    if progress is not None:
+        progress.total(*_count(sources))
+    runner = _Runner(store, run_id, evidence_ids, matcher, settings, options.workers, progress)
+    started = time.monotonic()
+    done, skipped = runner.run(_tasks(sources), base_elapsed, started)
+    elapsed = base_elapsed + (time.monotonic() - started)
+    with store.begin() as conn:
+        cases.finish_run(conn, run_id, elapsed)
+    return ScanOutcome(options.case, run_id, options.resume, done, skipped, elapsed)
+
+
+def _settings_from(params: dict[str, Any]) -> Settings:
+    limits = Limits(**params.get("limits", {}))
+    return Settings(limits=limits, fast_decode=bool(params.get("fast_decode", True)))
+
+
+def _params(
+    options: ScanOptions, settings: Settings, sources: list[cases.EvidenceSource]
+) -> dict[str, Any]:
+    return {
+        "sources": [s.display for s in sources],
+        "workers": options.workers,
+        "limits": asdict(settings.limits),
+        "fast_decode": settings.fast_decode,
+        "pdq_threshold": options.pdq_threshold,
+        "scheme": options.scheme,
+    }
+
+
+def _versions() -> dict[str, str]:
+    import sqlite3
+
+    versions = {"vigil": __version__, "python": platform.python_version()}
+    versions["sqlite"] = sqlite3.sqlite_version
+    versions.update(decoder_versions())
+    return versions
+
+
+def _tasks(sources: list[cases.EvidenceSource]) -> Iterator[Task]:
+    for source in sources:
+        # No readability probe: the worker opens every file anyway and records failures.
+        for entry in walk(source.path, probe_files=False):
+            yield Task(
+                key=entry.locator.key(),
+                evidence_ordinal=source.ordinal,
+                locator=entry.locator,
+                path=entry.path,
+                kind=entry.kind,
+                size=entry.size,
+                mtime=entry.mtime,
+                status=entry.status,
+                reason=entry.reason,
+                link_target=entry.link_target,
+            )
+
+
+def _count(sources: list[cases.EvidenceSource]) -> tuple[int, int]:
+    items = size = 0
+    for source in sources:
+        for entry in walk(source.path, read_links=False, probe_files=False):
+            items += 1
+            size += entry.size or 0 if entry.kind == "file" else 0
+    return items, size
+
+
+def _batches(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
+    batch: list[Task] = []
+    for task in tasks:
+        batch.append(task)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Runner:
+    """Feeds tasks to workers with a bounded window and commits what comes back."""
+
+    def __init__(
+        self,
+        store: Store,
+        run_id: int,
+        evidence_ids: dict[int, int],
+        matcher: Matcher,
+        settings: Settings,
+        workers: int,
+        progress: ProgressSink | None,
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.evidence_ids = evidence_ids
+        self.matcher = matcher
+        self.settings = settings
+        self.workers = workers
+        self.progress = progress
+        self.window = workers * 4
+        self.finished: list[tuple[Task, list[ItemRecord]]] = []
+        self.last_commit = time.monotonic()
+        self.done = 0
+        self.base_elapsed = 0.0
+        self.started = 0.0
+
+    def run(self, tasks: Iterable[Task], base_elapsed: float, started: float) -> tuple[int, int]:
+        self.base_elapsed, self.started = base_elapsed, started
+        tmp = private_tmp_dir()
+        self.settings.tmp_dir = tmp
+        skipped = 0
+        try:
+            pool = self._pool()
+            in_flight: dict[Future[list[ItemRecord]], Task] = {}
+            for batch in _batches(tasks, WALK_BATCH):
+                with self.store.connect() as conn:
+                    done = done_task_keys(conn, self.run_id, [t.key for t in batch])
+                for task in batch:
+                    if task.key in done:
+                        skipped += 1
+                        self._advance(task)
+                        continue
+                    if pool is None:
+                        self._finish(task, analyse_task(task, self.settings))
+                        continue
+                    while len(in_flight) >= self.window:
+                        pool = self._drain(pool, in_flight, FIRST_COMPLETED)
+                    in_flight[pool.submit(analyse_task, task, self.settings)] = task
+            while in_flight:
+                assert pool is not None
+                pool = self._drain(pool, in_flight, FIRST_COMPLETED)
+            if pool is not None:
+                pool.shutdown()
+            self._commit()
+        finally:
+            remove_tmp_dir(tmp)
+        return self.done, skipped
+
+    def _pool(self) -> ProcessPoolExecutor | None:
+        if self.workers == 1:
+            return None
+        # spawn: no inherited locks or database connections from this process.
+        ctx = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+
+    def _drain(
+        self,
+        pool: ProcessPoolExecutor,
+        in_flight: dict[Future[list[ItemRecord]], Task],
+        how: str,
+    ) -> ProcessPoolExecutor:
+        completed, _ = wait(list(in_flight), return_when=how)
+        broken: list[Task] = []
+        for future in completed:
+            task = in_flight.pop(future)
+            try:
+                self._finish(task, future.result())
+            except BrokenProcessPool:
+                broken.append(task)
+        if not broken:
+            return pool
+        # A worker died (a decoder crashed on some item). Every task in flight
+        # failed with it; rerun them one by one so only the culprit is blamed.
+        broken.extend(in_flight.values())
+        in_flight.clear()
+        pool.shutdown(cancel_futures=True)
+        for task in broken:
+            self._isolated(task)
+        new_pool = self._pool()
+        assert new_pool is not None
+        return new_pool
+
+    def _isolated(self, task: Task) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
+            try:
+                records = solo.submit(analyse_task, task, self.settings).result()
+            except BrokenProcessPool:
+                records = [
+                    ItemRecord(
+                        locator=task.locator,
+                        kind=task.kind,
+                        status="error",
+                        reason="the worker process crashed while reading this item",
+                        size=task.size,
+                        mtime=task.mtime,
+                    )
+                ]
+        self._finish(task, records)
+
+    def _finish(self, task: Task, records: list[ItemRecord]) -> None:
+        self.finished.append((task, records))
+        self.done += 1
+        self._advance(task)
+        if (
+            len(self.finished) >= COMMIT_TASKS
+            or time.monotonic() - self.last_commit >= COMMIT_SECONDS
+        ):
+            self._commit()
+
+    def _advance(self, task: Task) -> None:
+        if self.progress is not None:
+            self.progress.advance(1, task.size or 0 if task.kind == "file" else 0)
+
+    def _commit(self) -> None:
+        if self.finished:
+            elapsed = self.base_elapsed + (time.monotonic() - self.started)
+            with self.store.begin() as conn:
+                write_tasks(conn, self.run_id, self.evidence_ids, self.finished, self.matcher)
+                conn.execute(
+                    update(scan_run).where(scan_run.c.id == self.run_id).values(elapsed_s=elapsed)
+                )
+            self.finished = []
+        self.last_commit = time.monotonic()
+
+
+def run_ids_for_case(store: Store, case_id: int) -> list[int]:
+    """The ids of a case's runs, oldest first."""
+    with store.connect() as conn:
+        return [
+            int(r)
+            for r in conn.execute(
+                select(scan_run.c.id).where(scan_run.c.case_id == case_id).order_by(scan_run.c.id)
+            ).scalars()
+        ]

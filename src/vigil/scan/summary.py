@@ -1,0 +1,265 @@
+"""The numbers an examiner acts on, computed from the store for a case."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from vigil.hashsets.schemes import Scheme, load_scheme
+from vigil.scan.cases import get_case
+from vigil.store.engine import Store
+from vigil.store.schema import evidence, hashset, item, match, scan_run
+
+CONFLICT = "conflict"
+
+
+@dataclass(slots=True)
+class CategoryCount:
+    """Instances and distinct MD5s of items counted under one category."""
+
+    instances: int = 0
+    unique: int = 0
+
+
+@dataclass(slots=True)
+class RunInfo:
+    """One scan run of the case."""
+
+    id: int
+    status: str
+    examiner: str
+    host: str
+    started_at: datetime
+    finished_at: datetime | None
+    elapsed_s: float
+    resumed_count: int
+    evidence: list[dict[str, Any]]
+
+
+@dataclass(slots=True)
+class CaseSummary:
+    """Counts of a case: what was found, what is known, what awaits grading, what failed."""
+
+    case: str
+    scheme: str
+    runs: list[RunInfo]
+    items: int = 0
+    files: int = 0
+    bytes: int = 0
+    images: int = 0
+    videos: int = 0
+    archives_members: int = 0
+    known: int = 0
+    exact: dict[str, CategoryCount] = field(default_factory=dict)
+    perceptual: dict[str, CategoryCount] = field(default_factory=dict)
+    conflicts: int = 0
+    unknown_images: int = 0
+    unknown_videos: int = 0
+    unknown_unique: int = 0
+    low_quality: int = 0
+    ext_mismatch: int = 0
+    problems: dict[str, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    @property
+    def exact_total(self) -> int:
+        """Items with an exact hit in a graded set."""
+        return sum(c.instances for c in self.exact.values())
+
+    @property
+    def perceptual_total(self) -> int:
+        """Items with only perceptual hits in graded sets."""
+        return sum(c.instances for c in self.perceptual.values())
+
+
+def case_summary(store: Store, name: str) -> CaseSummary:
+    """Summarise every run of the named case."""
+    with store.connect() as conn:
+        row = get_case(conn, name)
+        runs = _runs(conn, row.id)
+        run_ids = [r.id for r in runs]
+        summary = CaseSummary(case=row.name, scheme=row.scheme, runs=runs)
+        summary.elapsed_s = sum(r.elapsed_s for r in runs)
+        if run_ids:
+            _item_counts(conn, run_ids, summary)
+            _hit_counts(conn, run_ids, summary)
+    return summary
+
+
+def list_cases(store: Store) -> list[dict[str, Any]]:
+    """One line per case: name, runs, items, hits, unknown media, last activity."""
+    from vigil.store.schema import case
+
+    with store.connect() as conn:
+        rows = conn.execute(select(case).order_by(case.c.name)).all()
+        out = []
+        for row in rows:
+            stats = conn.execute(
+                select(
+                    func.count(item.c.id),
+                    func.count(item.c.id).filter(item.c.review == "hit"),
+                    func.count(item.c.id).filter(item.c.review == "unknown"),
+                )
+                .select_from(item.join(scan_run, scan_run.c.id == item.c.run_id))
+                .where(scan_run.c.case_id == row.id)
+            ).one()
+            run_rows = conn.execute(
+                select(scan_run.c.status, scan_run.c.started_at).where(scan_run.c.case_id == row.id)
+            ).all()
+            out.append(
+                {
+                    "case": row.name,
+                    "runs": len(run_rows),
+                    "unfinished": sum(1 for r in run_rows if r.status != "complete"),
+                    "items": int(stats[0]),
+                    "hits": int(stats[1]),
+                    "unknown_media": int(stats[2]),
+                    "created_at": row.created_at,
+                    "last_scan": max((r.started_at for r in run_rows), default=None),
+                }
+            )
+    return out
+
+
+def _runs(conn: Connection, case_id: int) -> list[RunInfo]:
+    runs = []
+    for r in conn.execute(
+        select(scan_run).where(scan_run.c.case_id == case_id).order_by(scan_run.c.id)
+    ):
+        ev = [
+            {
+                "ordinal": e.ordinal,
+                "path": e.path,
+                "kind": e.kind,
+                "sha256": e.sha256,
+                "size": e.size,
+            }
+            for e in conn.execute(
+                select(evidence).where(evidence.c.run_id == r.id).order_by(evidence.c.ordinal)
+            )
+        ]
+        runs.append(
+            RunInfo(
+                r.id,
+                r.status,
+                r.examiner,
+                r.host,
+                r.started_at,
+                r.finished_at,
+                float(r.elapsed_s),
+                int(r.resumed_count),
+                ev,
+            )
+        )
+    return runs
+
+
+def _item_counts(conn: Connection, run_ids: list[int], s: CaseSummary) -> None:
+    in_runs = item.c.run_id.in_(run_ids)
+    total, files, size, members = conn.execute(
+        select(
+            func.count(item.c.id).filter(item.c.kind != "marker"),
+            func.count(item.c.id).filter(item.c.kind == "file"),
+            func.coalesce(func.sum(item.c.size).filter(item.c.kind == "file"), 0),
+            func.count(item.c.id).filter(item.c.depth > 0, item.c.kind == "file"),
+        ).where(in_runs)
+    ).one()
+    s.items, s.files, s.bytes, s.archives_members = int(total), int(files), int(size), int(members)
+    for family, count in conn.execute(
+        select(item.c.family, func.count()).where(in_runs).group_by(item.c.family)
+    ):
+        if family == "image":
+            s.images = int(count)
+        elif family == "video":
+            s.videos = int(count)
+    for review, family, count in conn.execute(
+        select(item.c.review, item.c.family, func.count())
+        .where(in_runs)
+        .group_by(item.c.review, item.c.family)
+    ):
+        if review == "known":
+            s.known += int(count)
+        elif review == "unknown" and family == "image":
+            s.unknown_images = int(count)
+        elif review == "unknown" and family == "video":
+            s.unknown_videos = int(count)
+    s.unknown_unique = int(
+        conn.execute(
+            select(func.count(func.distinct(item.c.md5))).where(in_runs, item.c.review == "unknown")
+        ).scalar_one()
+    )
+    s.low_quality = int(
+        conn.execute(
+            select(func.count()).where(in_runs, item.c.pdq.is_not(None), item.c.pdq_quality < 50)
+        ).scalar_one()
+    )
+    s.ext_mismatch = int(
+        conn.execute(
+            select(func.count()).where(in_runs, item.c.ext_mismatch.is_(True))
+        ).scalar_one()
+    )
+    for status, count in conn.execute(
+        select(item.c.status, func.count())
+        .where(in_runs, item.c.status != "ok")
+        .group_by(item.c.status)
+    ):
+        s.problems[str(status)] = int(count)
+
+
+def _hit_counts(conn: Connection, run_ids: list[int], s: CaseSummary) -> None:
+    schemes: dict[int, Scheme] = {
+        r.id: load_scheme(r.scheme) for r in conn.execute(select(hashset.c.id, hashset.c.scheme))
+    }
+    rows = conn.execute(
+        select(
+            match.c.item_id,
+            match.c.hashset_id,
+            match.c.algorithm,
+            match.c.distance,
+            match.c.category,
+            item.c.md5,
+        )
+        .join(item, item.c.id == match.c.item_id)
+        .where(item.c.run_id.in_(run_ids), match.c.known_good.is_(False))
+    ).all()
+    by_item: dict[int, list[Any]] = defaultdict(list)
+    md5s: dict[int, bytes | None] = {}
+    for r in rows:
+        by_item[r.item_id].append(r)
+        md5s[r.item_id] = r.md5
+    exact: dict[str, Counter[bytes | None]] = defaultdict(Counter)
+    perceptual: dict[str, Counter[bytes | None]] = defaultdict(Counter)
+    for item_id, hits in by_item.items():
+        label, is_exact = item_category(hits, schemes)
+        if label == CONFLICT:
+            s.conflicts += 1
+        (exact if is_exact else perceptual)[label][md5s[item_id]] += 1
+    s.exact = {k: CategoryCount(sum(c.values()), len(c)) for k, c in exact.items()}
+    s.perceptual = {k: CategoryCount(sum(c.values()), len(c)) for k, c in perceptual.items()}
+
+
+def _label(scheme: Scheme | None, key: str | None) -> str:
+    return scheme.label(key) if scheme is not None else (key or "—")
+
+
+def item_category(hits: list[Any], schemes: dict[int, Scheme]) -> tuple[str, bool]:
+    """The category label an item counts under, and whether it rests on an exact hit.
+
+    Exact hits decide when there are any; otherwise each set's nearest PDQ hit.
+    When the deciding hits disagree the item counts as a conflict, never
+    silently under one of them.
+    """
+    exact = [h for h in hits if h.algorithm != "pdq"]
+    if exact:
+        labels = {_label(schemes.get(h.hashset_id), h.category) for h in exact}
+        return (labels.pop() if len(labels) == 1 else CONFLICT), True
+    nearest: dict[int, Any] = {}
+    for h in hits:
+        if h.hashset_id not in nearest or h.distance < nearest[h.hashset_id].distance:
+            nearest[h.hashset_id] = h
+    labels = {_label(schemes.get(h.hashset_id), h.category) for h in nearest.values()}
+    return (labels.pop() if len(labels) == 1 else CONFLICT), False

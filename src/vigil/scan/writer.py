@@ -1,0 +1,127 @@
+"""Writing finished tasks to the store: items, matches and the task marker, atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from vigil.scan.matcher import Hit, Matcher, best_hit, review_state
+from vigil.scan.records import ItemRecord, Task
+from vigil.sources.locator import escape_path
+from vigil.store.schema import evidence, item, match, scan_task
+
+
+def done_task_keys(conn: Connection, run_id: int, keys: Sequence[str]) -> set[str]:
+    """Which of these task keys a run has already committed."""
+    done: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        done.update(
+            conn.execute(
+                select(scan_task.c.task_key).where(
+                    scan_task.c.run_id == run_id, scan_task.c.task_key.in_(chunk)
+                )
+            ).scalars()
+        )
+    return done
+
+
+def write_tasks(
+    conn: Connection,
+    run_id: int,
+    evidence_ids: dict[int, int],
+    finished: Sequence[tuple[Task, list[ItemRecord]]],
+    matcher: Matcher,
+) -> None:
+    """Insert the items of finished tasks with their matches and task markers.
+
+    Call inside one transaction: a task is either wholly in the store or not at
+    all, which is what makes ``--resume`` exact.
+    """
+    records: list[ItemRecord] = []
+    owners: list[int] = []
+    for task, task_records in finished:
+        records.extend(task_records)
+        owners.extend([evidence_ids[task.evidence_ordinal]] * len(task_records))
+    hits = matcher.match(conn, records)
+    rows = [
+        _item_row(run_id, owner, record, record_hits)
+        for owner, record, record_hits in zip(owners, records, hits, strict=True)
+    ]
+    ids: list[int] = []
+    if rows:
+        result = conn.execute(insert(item).returning(item.c.id, sort_by_parameter_order=True), rows)
+        ids = [int(r[0]) for r in result]
+    match_rows = [
+        _match_row(item_id, hit, hit is best_hit(record_hits))
+        for item_id, record_hits in zip(ids, hits, strict=True)
+        for hit in record_hits
+    ]
+    if match_rows:
+        conn.execute(insert(match), match_rows)
+    conn.execute(
+        insert(scan_task),
+        [{"run_id": run_id, "task_key": t.key, "item_count": len(r)} for t, r in finished],
+    )
+    for task, task_records in finished:
+        if task.locator.depth == 0 and task_records and task_records[0].sha256 is not None:
+            _record_container_hash(conn, evidence_ids[task.evidence_ordinal], task, task_records[0])
+
+
+def _record_container_hash(conn: Connection, evidence_id: int, task: Task, top: ItemRecord) -> None:
+    # A file given as evidence (an archive, later a disk image) is a container:
+    # its SHA-256 goes with the exhibit. Folders have no single hash.
+    assert top.sha256 is not None
+    conn.execute(
+        update(evidence)
+        .where(evidence.c.id == evidence_id, evidence.c.kind == "file")
+        .values(sha256=top.sha256.hex(), size=top.size)
+    )
+
+
+def _item_row(run_id: int, evidence_id: int, record: ItemRecord, hits: list[Hit]) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "evidence_id": evidence_id,
+        "locator": record.locator.key(),
+        "display": record.locator.display(),
+        "name": escape_path(record.locator.name),
+        "depth": record.locator.depth,
+        "kind": record.kind,
+        "status": record.status,
+        "reason": record.reason,
+        "size": record.size,
+        "mtime": record.mtime,
+        "file_type": record.file_type,
+        "family": record.family,
+        "ext_mismatch": record.ext_mismatch,
+        "location": record.location,
+        "md5": record.md5,
+        "sha1": record.sha1,
+        "sha256": record.sha256,
+        "pdq": record.pdq,
+        "pdq_quality": record.pdq_quality,
+        "pdq_variants": record.pdq_variants,
+        "orientation": record.orientation,
+        "width": record.width,
+        "height": record.height,
+        "review": review_state(record, hits),
+        "attrs": record.attrs or None,
+    }
+
+
+def _match_row(item_id: int, hit: Hit, best: bool) -> dict[str, Any]:
+    return {
+        "item_id": item_id,
+        "hashset_id": hit.set_id,
+        "hashset_name": hit.set_name,
+        "entry_id": hit.entry_id,
+        "algorithm": hit.algorithm,
+        "distance": hit.distance,
+        "variant": hit.variant,
+        "category": hit.category,
+        "known_good": hit.known_good,
+        "best": best,
+    }
