@@ -23,13 +23,15 @@ def make_picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
     base = np.empty((height, width, 3), dtype=np.float32)
     for channel in range(3):
         a, b, c = (rng.uniform(-1, 1) for _ in range(3))
-        base[:, :, channel] = 127 + 60 * (a * x + b * y) + 40 * np.sin(6 * c * (x + y))
+        # A slow ramp plus a ripple: enough edges that PDQ quality stays high.
+        ripple = np.sin((20 + 15 * c) * x + (12 - 9 * a) * y) * np.cos((9 + 7 * b) * y)
+        base[:, :, channel] = 127 + 50 * (a * x + b * y) + 45 * ripple
     image = Image.fromarray(np.clip(base, 0, 255).astype(np.uint8), "RGB")
     draw = ImageDraw.Draw(image)
-    for _ in range(rng.randint(8, 16)):
+    for _ in range(rng.randint(20, 32)):
         x0, y0 = rng.randrange(width), rng.randrange(height)
-        x1 = x0 + rng.randint(width // 10, width // 2)
-        y1 = y0 + rng.randint(height // 10, height // 2)
+        x1 = x0 + rng.randint(width // 16, width // 4)
+        y1 = y0 + rng.randint(height // 16, height // 4)
         colour = tuple(rng.randrange(256) for _ in range(3))
         if rng.random() < 0.5:
             draw.ellipse((x0, y0, x1, y1), fill=colour)

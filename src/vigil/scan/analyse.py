@@ -54,6 +54,11 @@ def analyse_task(task: Task, settings: Settings) -> list[ItemRecord]:
         return [record]
 
 
+def analyse_chunk(tasks: list[Task], settings: Settings) -> list[list[ItemRecord]]:
+    """:func:`analyse_task` for several small tasks in one round trip to a worker."""
+    return [analyse_task(task, settings) for task in tasks]
+
+
 def _walk_record(task: Task) -> ItemRecord:
     attrs = {"link_target": task.link_target} if task.link_target is not None else {}
     return ItemRecord(

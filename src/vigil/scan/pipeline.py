@@ -25,7 +25,13 @@ from vigil.config import current_user
 from vigil.errors import ScanError
 from vigil.hashing.pdq import decoder_versions
 from vigil.scan import cases
-from vigil.scan.analyse import Settings, analyse_task, private_tmp_dir, remove_tmp_dir
+from vigil.scan.analyse import (
+    Settings,
+    analyse_chunk,
+    analyse_task,
+    private_tmp_dir,
+    remove_tmp_dir,
+)
 from vigil.scan.matcher import Matcher
 from vigil.scan.records import ItemRecord, Task
 from vigil.scan.writer import done_task_keys, write_tasks
@@ -36,6 +42,11 @@ from vigil.store.schema import scan_run
 
 WALK_BATCH = 256
 """Walk entries checked against the store for resumption in one query."""
+
+CHUNK_TASKS = 32
+CHUNK_BYTES = 8 << 20
+"""Small tasks travel to a worker together (up to this many, or this many bytes):
+one round trip per file would cap a tree of tiny files at the IPC rate."""
 
 COMMIT_TASKS = 200
 COMMIT_SECONDS = 2.0
@@ -172,6 +183,7 @@ def _tasks(sources: list[cases.EvidenceSource]) -> Iterator[Task]:
                 status=entry.status,
                 reason=entry.reason,
                 link_target=entry.link_target,
+                evidence_root=source.kind == "file",
             )
 
 
@@ -215,7 +227,7 @@ class _Runner:
         self.settings = settings
         self.workers = workers
         self.progress = progress
-        self.window = workers * 4
+        self.window = workers * 2
         self.finished: list[tuple[Task, list[ItemRecord]]] = []
         self.last_commit = time.monotonic()
         self.done = 0
@@ -229,7 +241,9 @@ class _Runner:
         skipped = 0
         try:
             pool = self._pool()
-            in_flight: dict[Future[list[ItemRecord]], Task] = {}
+            in_flight: dict[Future[list[list[ItemRecord]]], list[Task]] = {}
+            chunk: list[Task] = []
+            chunk_bytes = 0
             for batch in _batches(tasks, WALK_BATCH):
                 with self.store.connect() as conn:
                     done = done_task_keys(conn, self.run_id, [t.key for t in batch])
@@ -237,16 +251,21 @@ class _Runner:
                     if task.key in done:
                         skipped += 1
                         self._advance(task)
-                        continue
-                    if pool is None:
+                    elif pool is None or task.kind != "file" or task.status != "ok":
+                        # Folders, links and walk errors need no worker.
                         self._finish(task, analyse_task(task, self.settings))
-                        continue
-                    while len(in_flight) >= self.window:
-                        pool = self._drain(pool, in_flight, FIRST_COMPLETED)
-                    in_flight[pool.submit(analyse_task, task, self.settings)] = task
+                    else:
+                        chunk.append(task)
+                        chunk_bytes += task.size or 0
+                        if len(chunk) >= CHUNK_TASKS or chunk_bytes >= CHUNK_BYTES:
+                            pool = self._submit(pool, in_flight, chunk)
+                            chunk, chunk_bytes = [], 0
+            if chunk:
+                assert pool is not None
+                pool = self._submit(pool, in_flight, chunk)
             while in_flight:
                 assert pool is not None
-                pool = self._drain(pool, in_flight, FIRST_COMPLETED)
+                pool = self._drain(pool, in_flight)
             if pool is not None:
                 pool.shutdown()
             self._commit()
@@ -261,25 +280,39 @@ class _Runner:
         ctx = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
 
+    def _submit(
+        self,
+        pool: ProcessPoolExecutor,
+        in_flight: dict[Future[list[list[ItemRecord]]], list[Task]],
+        chunk: list[Task],
+    ) -> ProcessPoolExecutor:
+        while len(in_flight) >= self.window:
+            pool = self._drain(pool, in_flight)
+        in_flight[pool.submit(analyse_chunk, chunk, self.settings)] = chunk
+        return pool
+
     def _drain(
         self,
         pool: ProcessPoolExecutor,
-        in_flight: dict[Future[list[ItemRecord]], Task],
-        how: str,
+        in_flight: dict[Future[list[list[ItemRecord]]], list[Task]],
     ) -> ProcessPoolExecutor:
-        completed, _ = wait(list(in_flight), return_when=how)
+        completed, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
         broken: list[Task] = []
         for future in completed:
-            task = in_flight.pop(future)
+            chunk = in_flight.pop(future)
             try:
-                self._finish(task, future.result())
+                results = future.result()
             except BrokenProcessPool:
-                broken.append(task)
+                broken.extend(chunk)
+                continue
+            for task, records in zip(chunk, results, strict=True):
+                self._finish(task, records)
         if not broken:
             return pool
-        # A worker died (a decoder crashed on some item). Every task in flight
-        # failed with it; rerun them one by one so only the culprit is blamed.
-        broken.extend(in_flight.values())
+        # A worker died (a decoder crashed on some item). Every chunk in flight
+        # failed with it; rerun their tasks one by one so only the culprit is blamed.
+        for chunk in in_flight.values():
+            broken.extend(chunk)
         in_flight.clear()
         pool.shutdown(cancel_futures=True)
         for task in broken:

@@ -59,3 +59,5 @@ class Task:
     status: str
     reason: str | None
     link_target: str | None
+    evidence_root: bool = False
+    """True when this entry is itself the evidence file given to the scan (a container)."""

@@ -66,7 +66,7 @@ def write_tasks(
         [{"run_id": run_id, "task_key": t.key, "item_count": len(r)} for t, r in finished],
     )
     for task, task_records in finished:
-        if task.locator.depth == 0 and task_records and task_records[0].sha256 is not None:
+        if task.evidence_root and task_records and task_records[0].sha256 is not None:
             _record_container_hash(conn, evidence_ids[task.evidence_ordinal], task, task_records[0])
 
 
@@ -76,7 +76,7 @@ def _record_container_hash(conn: Connection, evidence_id: int, task: Task, top: 
     assert top.sha256 is not None
     conn.execute(
         update(evidence)
-        .where(evidence.c.id == evidence_id, evidence.c.kind == "file")
+        .where(evidence.c.id == evidence_id)
         .values(sha256=top.sha256.hex(), size=top.size)
     )
 

@@ -1,0 +1,159 @@
+"""Benchmark: pictures per second through `vigil scan` against a naive baseline and peers.
+
+All in one run, on the same folder of real pictures (Debian's public-domain
+gnome-backgrounds wallpapers, their JPEG re-encodes at camera and web sizes,
+and the 12-megapixel camera photos of the PDQ conformance set):
+
+  * vigil scan            — the full scan (walk, 3 crypto hashes, sniff, PDQ with
+                            8 variants, match, store), all cores and one core;
+  * naive baseline        — one process: read, hashlib MD5+SHA-1+SHA-256, full
+                            Pillow decode, pdqhash on the full-size pixels;
+  * threatexchange        — `threatexchange hash photo FILE…` (Meta's pytx CLI);
+  * perception            — perception's PDQHash hasher, one file at a time.
+
+Peers are installed into bench/work/peers-venv on first use (pip). Each tool
+runs in its own process after the files have been read once to warm the page
+cache; times include start-up, which is what an examiner waits for.
+
+Usage: python bench/scan_throughput.py [--copies 2] [--skip-peers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from pdq_drift import CONFORMANCE, PHOTOS, fetch_photos
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "work"
+FOLDER = WORK / "scan-photos"
+PEERS = WORK / "peers-venv"
+
+NAIVE = r"""
+import hashlib, sys, time
+from pathlib import Path
+import numpy as np, pdqhash
+from PIL import Image
+paths = [p for p in sorted(Path(sys.argv[1]).rglob("*")) if p.is_file()]
+for p in paths:
+    data = p.read_bytes()
+    for h in (hashlib.md5, hashlib.sha1, hashlib.sha256):
+        h(data).hexdigest()
+    with Image.open(p) as im:
+        pixels = np.asarray(im.convert("RGB"))
+    pdqhash.compute(pixels)
+"""
+
+PERCEPTION = r"""
+import sys
+from pathlib import Path
+from perception import hashers
+hasher = hashers.PDQHash()
+for p in sorted(Path(sys.argv[1]).rglob("*")):
+    if p.is_file():
+        hasher.compute(str(p))
+"""
+
+
+def build_folder(copies: int) -> list[Path]:
+    """Fill bench/work/scan-photos once; returns the picture files."""
+    if FOLDER.exists() and any(FOLDER.iterdir()):
+        return sorted(p for p in FOLDER.rglob("*") if p.is_file())
+    fetch_photos()
+    FOLDER.mkdir(parents=True)
+    sources = [
+        p
+        for p in sorted((PHOTOS / "usr/share/backgrounds").rglob("*"))
+        if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
+    ]
+    sources += sorted((CONFORMANCE / "reg-test-input/exif-rotn").glob("*.jpg"))
+    sources += sorted((CONFORMANCE / "reg-test-input/labelme-subset").glob("*.jpg"))
+    for src in sources:
+        with Image.open(src) as opened:
+            if min(opened.size) < 300:
+                continue
+            shutil.copy(src, FOLDER / src.name)
+            image = opened.convert("RGB")
+        for long_side, quality in ((4000, 92), (1920, 85))[:copies]:
+            if max(image.size) <= long_side and long_side != 1920:
+                continue
+            ratio = long_side / max(image.size)
+            resized = image.resize((round(image.size[0] * ratio), round(image.size[1] * ratio)))
+            buffer = io.BytesIO()
+            resized.save(buffer, "JPEG", quality=quality)
+            (FOLDER / f"{src.stem}-{long_side}.jpg").write_bytes(buffer.getvalue())
+    return sorted(p for p in FOLDER.rglob("*") if p.is_file())
+
+
+def ensure_peers() -> bool:
+    """A venv with threatexchange and perception; False when pip cannot provide them."""
+    if (PEERS / "bin/threatexchange").exists():
+        return True
+    subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
+    done = subprocess.run(
+        [str(PEERS / "bin/pip"), "install", "-q", "threatexchange", "perception"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of a command that must succeed."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{argv[:3]} failed: {done.stderr[-1500:]}")
+    return elapsed
+
+
+def vigil_scan(workers: int) -> float:
+    with tempfile.TemporaryDirectory(dir=WORK) as home:
+        env = dict(os.environ, VIGIL_HOME=home)
+        env.pop("VIGIL_DATABASE_URL", None)
+        argv = [sys.executable, "-m", "vigil", "scan", str(FOLDER), "--case", "bench"]
+        return timed([*argv, "--workers", str(workers)], env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--copies", type=int, default=2, help="re-encodes per picture (0-2)")
+    parser.add_argument("--skip-peers", action="store_true")
+    args = parser.parse_args()
+    files = build_folder(args.copies)
+    total_mb = sum(p.stat().st_size for p in files) / 1e6
+    for p in files:  # warm the page cache for everyone alike
+        p.read_bytes()
+    print(f"{len(files)} pictures, {total_mb:,.0f} MB, in {FOLDER}; {os.cpu_count()} cores")
+    rows: dict[str, float] = {}
+    rows["naive baseline (1 process)"] = timed([sys.executable, "-c", NAIVE, str(FOLDER)])
+    rows[f"vigil scan ({os.cpu_count()} workers)"] = vigil_scan(os.cpu_count() or 1)
+    rows["vigil scan (1 worker)"] = vigil_scan(1)
+    if not args.skip_peers and ensure_peers():
+        rows["threatexchange hash photo"] = timed(
+            [str(PEERS / "bin/threatexchange"), "hash", "photo", *map(str, files)]
+        )
+        rows["perception PDQHash"] = timed(
+            [str(PEERS / "bin/python"), "-c", PERCEPTION, str(FOLDER)]
+        )
+    base = rows["naive baseline (1 process)"]
+    print("\n| tool | seconds | pictures/s | × naive baseline |")
+    print("|---|---|---|---|")
+    for name, seconds in rows.items():
+        print(f"| {name} | {seconds:.1f} | {len(files) / seconds:.1f} | {base / seconds:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
