@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean system-deps
+.PHONY: demo test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-system-deps:
-	@bash scripts/system-deps.sh
-
-demo: $(STAMP) system-deps
+demo: $(STAMP)
 	$(PY) -m vigil.demo
 
 lint: $(STAMP)
@@ -25,13 +22,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP) system-deps
+pytest: $(STAMP)
+	@bash scripts/system-deps.sh test
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck pytest
 
-bench: $(STAMP) system-deps
-	$(PY) bench/run_all.py
+# Each benchmark prints a table with ratios; see bench/README.md.
+bench: $(STAMP)
+	@bash scripts/system-deps.sh bench
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/crypto_throughput.py
+	$(PY) bench/scan_throughput.py
+	$(PY) bench/scan_memory.py
+	$(PY) bench/pdq_drift.py
+	$(PY) bench/hashset_import.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

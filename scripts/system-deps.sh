@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that tests, the demo and benchmarks call, when missing.
+# Installs the Debian packages a target needs, when their commands are missing.
+#   scripts/system-deps.sh test    tools the test suite calls (zip)
+#   scripts/system-deps.sh bench   peers and baselines of the benchmarks
 set -euo pipefail
+declare -A package_of=([zip]=zip [hashdeep]=hashdeep [sqlite3]=sqlite3)
+case "${1:-test}" in
+  test) commands=(zip) ;;
+  bench) commands=(zip hashdeep sqlite3) ;;
+  *) echo "usage: $0 test|bench" >&2; exit 2 ;;
+esac
 need=()
-command -v hashdeep >/dev/null || need+=(hashdeep)
-command -v 7z >/dev/null || need+=(p7zip-full)
-command -v zip >/dev/null || need+=(zip)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "Installing Debian packages: ${need[*]}" >&2
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq >/dev/null || true
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+for command in "${commands[@]}"; do
+  command -v "$command" >/dev/null || need+=("${package_of[$command]}")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "Installing Debian packages: ${need[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO apt-get update -qq >/dev/null || true
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
