@@ -332,8 +332,11 @@ def remove_set(store: Store, name: str) -> int:
 
 def iter_entries(conn: Connection, set_id: int) -> Iterator[HashEntry]:
     """Stream a set's entries in import order without loading them all."""
-    result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(
-        select(hash_entry).where(hash_entry.c.hashset_id == set_id).order_by(hash_entry.c.id)
+    result = conn.execute(
+        select(hash_entry)
+        .where(hash_entry.c.hashset_id == set_id)
+        .order_by(hash_entry.c.id)
+        .execution_options(stream_results=True, yield_per=BATCH_ROWS)
     )
     for row in result:
         yield entry_from_row(row)

@@ -17,6 +17,9 @@ from vigil.store.schema import hash_entry, hashset
 EXACT_ORDER = ("sha256", "sha1", "md5")
 """When one entry matches on several hashes, the strongest is the one recorded."""
 
+BANK_BATCH = 50_000
+"""Rows per fetch while loading the PDQ bank."""
+
 MAX_PDQ_HITS = 50
 """Nearest PDQ entries kept per item; a flood of near-duplicates says no more than 50 do."""
 
@@ -54,19 +57,7 @@ class Matcher:
             row.id: SetInfo(row.id, row.name, bool(row.known_good), load_scheme(row.scheme))
             for row in conn.execute(select(hashset))
         }
-        rows = conn.execute(
-            select(
-                hash_entry.c.id, hash_entry.c.hashset_id, hash_entry.c.pdq, hash_entry.c.category
-            )
-            .where(hash_entry.c.pdq.is_not(None))
-            .order_by(hash_entry.c.id)
-        ).all()
-        self._pdq_ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
-        self._pdq_sets = np.fromiter((r.hashset_id for r in rows), dtype=np.int64, count=len(rows))
-        self._pdq_bits: npt.NDArray[np.uint8] = np.frombuffer(
-            b"".join(r.pdq for r in rows), dtype=np.uint8
-        ).reshape(-1, 32)
-        self._pdq_category = {int(r.id): r.category for r in rows}
+        self._pdq_ids, self._pdq_sets, self._pdq_bits = _load_pdq_bank(conn)
 
     def describe(self) -> list[dict[str, object]]:
         """The sets a scan matched against, for the run's provenance."""
@@ -80,7 +71,7 @@ class Matcher:
         hits: list[list[Hit]] = [[] for _ in records]
         self._exact(conn, records, hits)
         if len(self._pdq_ids):
-            self._perceptual(records, hits)
+            self._perceptual(conn, records, hits)
         return hits
 
     def _exact(
@@ -111,7 +102,10 @@ class Matcher:
                             self._hit(row.hashset_id, row.id, kind, 0, None, row.category)
                         )
 
-    def _perceptual(self, records: Sequence[ItemRecord], hits: list[list[Hit]]) -> None:
+    def _perceptual(
+        self, conn: Connection, records: Sequence[ItemRecord], hits: list[list[Hit]]
+    ) -> None:
+        found: list[tuple[int, int, int, int, int]] = []  # item, set, entry, distance, variant
         for i, record in enumerate(records):
             if record.pdq_variants is None or (record.pdq_quality or 0) < LOW_QUALITY:
                 continue
@@ -124,23 +118,20 @@ class Matcher:
             best_variant = distances.argmin(axis=0)
             best = distances[best_variant, np.arange(distances.shape[1])]
             near = np.nonzero(best <= self.threshold)[0]
-            if len(near) == 0:
-                continue
             near = near[np.argsort(best[near], kind="stable")][:MAX_PDQ_HITS]
             for j in near:
                 entry_id = int(self._pdq_ids[j])
-                if entry_id in exact_entries:
-                    continue
-                hits[i].append(
-                    self._hit(
-                        int(self._pdq_sets[j]),
-                        entry_id,
-                        "pdq",
-                        int(best[j]),
-                        int(best_variant[j]),
-                        self._pdq_category[entry_id],
-                    )
-                )
+                if entry_id not in exact_entries:
+                    set_id = int(self._pdq_sets[j])
+                    found.append((i, set_id, entry_id, int(best[j]), int(best_variant[j])))
+        if not found:
+            return
+        # Categories only for the entries hit: the bank itself holds hashes and ids alone.
+        categories = _categories(conn, [entry for _, _, entry, _, _ in found])
+        for i, set_id, entry_id, distance, variant in found:
+            hits[i].append(
+                self._hit(set_id, entry_id, "pdq", distance, variant, categories[entry_id])
+            )
 
     def _hit(
         self,
@@ -155,6 +146,41 @@ class Matcher:
         return Hit(
             set_id, info.name, entry_id, algorithm, distance, variant, category, info.known_good
         )
+
+
+def _load_pdq_bank(
+    conn: Connection,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+    """Ids, set ids and hashes of every PDQ entry, streamed into compact arrays."""
+    ids: list[npt.NDArray[np.int64]] = []
+    sets: list[npt.NDArray[np.int64]] = []
+    bits: list[npt.NDArray[np.uint8]] = []
+    # Options on the statement, not the connection: on PostgreSQL a connection-wide
+    # stream_results would put the scan's later INSERTs on a server-side cursor.
+    result = conn.execute(
+        select(hash_entry.c.id, hash_entry.c.hashset_id, hash_entry.c.pdq)
+        .where(hash_entry.c.pdq.is_not(None))
+        .order_by(hash_entry.c.id)
+        .execution_options(stream_results=True, yield_per=BANK_BATCH)
+    )
+    for part in result.partitions():
+        ids.append(np.fromiter((r[0] for r in part), dtype=np.int64, count=len(part)))
+        sets.append(np.fromiter((r[1] for r in part), dtype=np.int64, count=len(part)))
+        bits.append(np.frombuffer(b"".join(r[2] for r in part), dtype=np.uint8).reshape(-1, 32))
+    if not ids:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), np.zeros((0, 32), dtype=np.uint8)
+    return np.concatenate(ids), np.concatenate(sets), np.concatenate(bits)
+
+
+def _categories(conn: Connection, entry_ids: list[int]) -> dict[int, str | None]:
+    out: dict[int, str | None] = {}
+    unique = sorted(set(entry_ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        query = select(hash_entry.c.id, hash_entry.c.category).where(hash_entry.c.id.in_(chunk))
+        out.update({int(r.id): r.category for r in conn.execute(query)})
+    return out
 
 
 def review_state(record: ItemRecord, hits: Sequence[Hit]) -> str:
