@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -110,3 +111,31 @@ def hash_kinds(seen: set[str]) -> str:
     """``info`` text for the hash kinds a list held, in a fixed order."""
     order = ("md5", "sha1", "sha256", "pdq")
     return ",".join(kind for kind in order if kind in seen)
+
+
+LineParser = Callable[[str], tuple[HashEntry, str]]
+"""Turns one line (newline stripped) into its entry and hash kind; ValueError says why not."""
+
+
+def entries_by_line(path: Path, info: dict[str, str], parse: LineParser) -> Iterator[HashEntry]:
+    """Entries of a one-record-per-line list; blank lines and ``#`` comments skipped.
+
+    Every error names the line and shows it. ``info`` gets the entry count and
+    the hash kinds seen once the entries have been iterated.
+    """
+    source = str(path)
+    seen: set[str] = set()
+    count = 0
+    with open_text(path) as handle:
+        for line_no, line in enumerate(handle, 1):
+            if is_skippable(line):
+                continue
+            try:
+                entry, kind = parse(line.rstrip("\r\n"))
+            except ValueError as exc:
+                raise line_error(source, line_no, str(exc), line) from None
+            seen.add(kind)
+            count += 1
+            yield entry
+    info["entries"] = str(count)
+    info["hash_kinds"] = hash_kinds(seen)

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 from vigil.hashsets.formats._common import (
+    entries_by_line,
     entry_of,
-    hash_kinds,
-    is_skippable,
     kind_of,
-    line_error,
-    open_text,
     parse_digest,
     require_content,
 )
@@ -35,24 +31,12 @@ def read_plain(path: Path, scheme: Scheme | None = None, known_good: bool = Fals
     """
     require_content(path)
     info: dict[str, str] = {}
-    return ParsedSet(format="plain", entries=_entries(path, info), info=info)
+    return ParsedSet(format="plain", entries=entries_by_line(path, info, _parse), info=info)
 
 
-def _entries(path: Path, info: dict[str, str]) -> Iterator[HashEntry]:
-    source = str(path)
-    seen: set[str] = set()
-    count = 0
-    with open_text(path) as handle:
-        for line_no, line in enumerate(handle, 1):
-            if is_skippable(line):
-                continue
-            try:
-                kind = kind_of(line)
-                digest = parse_digest(line, kind)
-            except ValueError as exc:
-                raise line_error(source, line_no, f"not a bare hash: {exc}", line) from None
-            seen.add(kind)
-            count += 1
-            yield entry_of(kind, digest)
-    info["entries"] = str(count)
-    info["hash_kinds"] = hash_kinds(seen)
+def _parse(line: str) -> tuple[HashEntry, str]:
+    try:
+        kind = kind_of(line)
+        return entry_of(kind, parse_digest(line, kind)), kind
+    except ValueError as exc:
+        raise ValueError(f"not a bare hash: {exc}") from None

@@ -8,16 +8,12 @@ a leading backslash; BSD-style tags (BSD ``md5``, GNU ``--tag``) read
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 from vigil.hashsets.formats._common import (
+    entries_by_line,
     entry_of,
-    hash_kinds,
-    is_skippable,
     kind_of,
-    line_error,
-    open_text,
     parse_digest,
     require_content,
 )
@@ -46,26 +42,7 @@ def read_sumfile(path: Path, scheme: Scheme | None = None, known_good: bool = Fa
     """
     require_content(path)
     info: dict[str, str] = {}
-    return ParsedSet(format="sumfile", entries=_entries(path, info), info=info)
-
-
-def _entries(path: Path, info: dict[str, str]) -> Iterator[HashEntry]:
-    source = str(path)
-    seen: set[str] = set()
-    count = 0
-    with open_text(path) as handle:
-        for line_no, line in enumerate(handle, 1):
-            if is_skippable(line):
-                continue
-            try:
-                entry, kind = _parse(line.rstrip("\r\n"))
-            except ValueError as exc:
-                raise line_error(source, line_no, str(exc), line) from None
-            seen.add(kind)
-            count += 1
-            yield entry
-    info["entries"] = str(count)
-    info["hash_kinds"] = hash_kinds(seen)
+    return ParsedSet(format="sumfile", entries=entries_by_line(path, info, _parse), info=info)
 
 
 def _parse(line: str) -> tuple[HashEntry, str]:
