@@ -97,6 +97,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # 128 MiB page cache: index inserts of a multi-million-row import stay in memory
+    # far longer (SQLite's default is 2 MiB).
+    cur.execute("PRAGMA cache_size=-131072")
     cur.close()
 
 

@@ -68,7 +68,7 @@ hash_entry = Table(
     Column("name", Text, nullable=True),
     Column("size", BigInteger, nullable=True),
     Column("media_id", String(64), nullable=True),
-    Column("extra", JSON, nullable=True),
+    Column("extra", JSON(none_as_null=True), nullable=True),
     Index("ix_hash_entry_set", "hashset_id"),
     Index("ix_hash_entry_md5", "md5"),
     Index("ix_hash_entry_sha1", "sha1"),
