@@ -15,7 +15,8 @@ Peers are installed into bench/work/peers-venv on first use (pip). Each tool
 runs in its own process after the files have been read once to warm the page
 cache; times include start-up, which is what an examiner waits for.
 
-Usage: python bench/scan_throughput.py [--copies 2] [--skip-peers]
+Usage: python bench/scan_throughput.py [--copies 4] [--jpeg-only] [--skip-peers]
+(--jpeg-only leaves out the 4096² WebP wallpapers: a camera-roll-like folder.)
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ from pdq_drift import CONFORMANCE, PHOTOS, fetch_photos
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
 FOLDER = WORK / "scan-photos"
+JPEG_FOLDER = WORK / "scan-photos-jpeg"
 PEERS = WORK / "peers-venv"
+SIZES = ((4000, 92), (1920, 85), (3000, 90), (1280, 85))
+"""Re-encodes per source picture: camera, web and phone-screen sizes."""
 
 NAIVE = r"""
 import hashlib, sys, time
@@ -65,10 +69,10 @@ for p in sorted(Path(sys.argv[1]).rglob("*")):
 """
 
 
-def build_folder(copies: int) -> list[Path]:
+def build_folder(copies: int, jpeg_only: bool) -> list[Path]:
     """Fill bench/work/scan-photos once; returns the picture files."""
     if FOLDER.exists() and any(FOLDER.iterdir()):
-        return sorted(p for p in FOLDER.rglob("*") if p.is_file())
+        return _pictures(jpeg_only)
     fetch_photos()
     FOLDER.mkdir(parents=True)
     sources = [
@@ -84,15 +88,27 @@ def build_folder(copies: int) -> list[Path]:
                 continue
             shutil.copy(src, FOLDER / src.name)
             image = opened.convert("RGB")
-        for long_side, quality in ((4000, 92), (1920, 85))[:copies]:
-            if max(image.size) <= long_side and long_side != 1920:
+        for long_side, quality in SIZES[:copies]:
+            if long_side >= max(image.size):  # re-encodes only shrink
                 continue
             ratio = long_side / max(image.size)
             resized = image.resize((round(image.size[0] * ratio), round(image.size[1] * ratio)))
             buffer = io.BytesIO()
             resized.save(buffer, "JPEG", quality=quality)
             (FOLDER / f"{src.stem}-{long_side}.jpg").write_bytes(buffer.getvalue())
-    return sorted(p for p in FOLDER.rglob("*") if p.is_file())
+    return _pictures(jpeg_only)
+
+
+def _pictures(jpeg_only: bool) -> list[Path]:
+    """The pictures to time: all of FOLDER, or a copy of its JPEGs alone."""
+    files = sorted(p for p in FOLDER.rglob("*") if p.is_file())
+    if not jpeg_only:
+        return files
+    JPEG_FOLDER.mkdir(exist_ok=True)
+    for path in files:
+        if path.suffix.lower() in (".jpg", ".jpeg") and not (JPEG_FOLDER / path.name).exists():
+            shutil.copy(path, JPEG_FOLDER / path.name)
+    return sorted(JPEG_FOLDER.iterdir())
 
 
 def ensure_peers() -> bool:
@@ -119,34 +135,36 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
     return elapsed
 
 
-def vigil_scan(workers: int) -> float:
+def vigil_scan(folder: Path, workers: int) -> float:
     with tempfile.TemporaryDirectory(dir=WORK) as home:
         env = dict(os.environ, VIGIL_HOME=home)
         env.pop("VIGIL_DATABASE_URL", None)
-        argv = [sys.executable, "-m", "vigil", "scan", str(FOLDER), "--case", "bench"]
+        argv = [sys.executable, "-m", "vigil", "scan", str(folder), "--case", "bench"]
         return timed([*argv, "--workers", str(workers)], env)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--copies", type=int, default=2, help="re-encodes per picture (0-2)")
+    parser.add_argument("--copies", type=int, default=4, help="re-encodes per picture (0-4)")
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--jpeg-only", action="store_true")
     args = parser.parse_args()
-    files = build_folder(args.copies)
+    files = build_folder(args.copies, args.jpeg_only)
+    folder = files[0].parent
     total_mb = sum(p.stat().st_size for p in files) / 1e6
     for p in files:  # warm the page cache for everyone alike
         p.read_bytes()
-    print(f"{len(files)} pictures, {total_mb:,.0f} MB, in {FOLDER}; {os.cpu_count()} cores")
+    print(f"{len(files)} pictures, {total_mb:,.0f} MB, in {folder}; {os.cpu_count()} cores")
     rows: dict[str, float] = {}
-    rows["naive baseline (1 process)"] = timed([sys.executable, "-c", NAIVE, str(FOLDER)])
-    rows[f"vigil scan ({os.cpu_count()} workers)"] = vigil_scan(os.cpu_count() or 1)
-    rows["vigil scan (1 worker)"] = vigil_scan(1)
+    rows["naive baseline (1 process)"] = timed([sys.executable, "-c", NAIVE, str(folder)])
+    rows[f"vigil scan ({os.cpu_count()} workers)"] = vigil_scan(folder, os.cpu_count() or 1)
+    rows["vigil scan (1 worker)"] = vigil_scan(folder, 1)
     if not args.skip_peers and ensure_peers():
         rows["threatexchange hash photo"] = timed(
             [str(PEERS / "bin/threatexchange"), "hash", "photo", *map(str, files)]
         )
         rows["perception PDQHash"] = timed(
-            [str(PEERS / "bin/python"), "-c", PERCEPTION, str(FOLDER)]
+            [str(PEERS / "bin/python"), "-c", PERCEPTION, str(folder)]
         )
     base = rows["naive baseline (1 process)"]
     print("\n| tool | seconds | pictures/s | × naive baseline |")

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from sqlalchemy import Connection, Row, select
 
 from vigil.errors import UsageError
 from vigil.hashsets.model import KIND_BY_HEX_LENGTH, parse_hex
 from vigil.hashsets.schemes import load_scheme
+from vigil.matching.pdq_bruteforce import BruteForcePdqIndex
 from vigil.store.engine import Store
 from vigil.store.schema import hash_entry, hashset
 
@@ -105,29 +105,21 @@ def _exact_hits(conn: Connection, kind: str, digest: bytes) -> list[tuple[Row[An
     return [(row, 0) for row in rows]
 
 
-def _pdq_bank(conn: Connection) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+def _pdq_bank(conn: Connection) -> BruteForcePdqIndex:
     rows = conn.execute(
         select(hash_entry.c.id, hash_entry.c.pdq).where(hash_entry.c.pdq.is_not(None))
     ).all()
     ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
     bits = np.frombuffer(b"".join(r.pdq for r in rows), dtype=np.uint8).reshape(-1, 32)
-    return ids, bits
+    return BruteForcePdqIndex(bits, ids)
 
 
 def _pdq_hits(
-    conn: Connection,
-    bank: tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]],
-    digest: bytes,
-    threshold: int,
+    conn: Connection, bank: BruteForcePdqIndex, digest: bytes, threshold: int
 ) -> list[tuple[Row[Any], int]]:
-    ids, bits = bank
-    if len(ids) == 0:
+    query = np.frombuffer(digest, dtype=np.uint8).reshape(1, 32)
+    by_id = {int(m["id"]): int(m["distance"]) for m in bank.search(query, threshold)}
+    if not by_id:
         return []
-    query = np.frombuffer(digest, dtype=np.uint8)
-    distances = np.bitwise_count(bits ^ query).sum(axis=1)
-    near = np.nonzero(distances <= threshold)[0]
-    if len(near) == 0:
-        return []
-    by_id = {int(ids[i]): int(distances[i]) for i in near}
     rows = conn.execute(select(hash_entry).where(hash_entry.c.id.in_(list(by_id)))).all()
     return [(row, by_id[int(row.id)]) for row in rows]

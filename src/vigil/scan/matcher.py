@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from vigil.hashing.pdq import LOW_QUALITY
 from vigil.hashsets.schemes import Scheme, load_scheme
+from vigil.matching.pdq_bruteforce import BruteForcePdqIndex
 from vigil.scan.records import ItemRecord
 from vigil.store.schema import hash_entry, hashset
 
@@ -19,6 +20,9 @@ EXACT_ORDER = ("sha256", "sha1", "md5")
 
 BANK_BATCH = 50_000
 """Rows per fetch while loading the PDQ bank."""
+
+VARIANTS = 8
+"""Rotations and flips queried per picture (pdqhash's dihedral order)."""
 
 MAX_PDQ_HITS = 50
 """Nearest PDQ entries kept per item; a flood of near-duplicates says no more than 50 do."""
@@ -57,7 +61,8 @@ class Matcher:
             row.id: SetInfo(row.id, row.name, bool(row.known_good), load_scheme(row.scheme))
             for row in conn.execute(select(hashset))
         }
-        self._pdq_ids, self._pdq_sets, self._pdq_bits = _load_pdq_bank(conn)
+        self._pdq_ids, self._pdq_sets, bits = _load_pdq_bank(conn)
+        self._pdq = BruteForcePdqIndex(bits, self._pdq_ids)
 
     def describe(self) -> list[dict[str, object]]:
         """The sets a scan matched against, for the run's provenance."""
@@ -105,33 +110,42 @@ class Matcher:
     def _perceptual(
         self, conn: Connection, records: Sequence[ItemRecord], hits: list[list[Hit]]
     ) -> None:
-        found: list[tuple[int, int, int, int, int]] = []  # item, set, entry, distance, variant
-        for i, record in enumerate(records):
-            if record.pdq_variants is None or (record.pdq_quality or 0) < LOW_QUALITY:
-                continue
-            exact_entries = {h.entry_id for h in hits[i]}
-            variants = np.frombuffer(record.pdq_variants, dtype=np.uint8).reshape(-1, 32)
-            # Distance of every bank entry to each of the 8 variants; keep the nearest variant.
-            distances = np.stack(
-                [np.bitwise_count(self._pdq_bits ^ v).sum(axis=1, dtype=np.int32) for v in variants]
-            )
-            best_variant = distances.argmin(axis=0)
-            best = distances[best_variant, np.arange(distances.shape[1])]
-            near = np.nonzero(best <= self.threshold)[0]
-            near = near[np.argsort(best[near], kind="stable")][:MAX_PDQ_HITS]
-            for j in near:
-                entry_id = int(self._pdq_ids[j])
-                if entry_id not in exact_entries:
-                    set_id = int(self._pdq_sets[j])
-                    found.append((i, set_id, entry_id, int(best[j]), int(best_variant[j])))
+        eligible = [
+            i
+            for i, r in enumerate(records)
+            if r.pdq_variants is not None and (r.pdq_quality or 0) >= LOW_QUALITY
+        ]
+        if not eligible:
+            return
+        # All 8 variants of every picture in one search; query q is picture q // 8.
+        queries = np.frombuffer(
+            b"".join(records[i].pdq_variants or b"" for i in eligible), dtype=np.uint8
+        ).reshape(-1, 32)
+        nearest: dict[tuple[int, int], tuple[int, int]] = {}  # (item, entry) → (bits, variant)
+        for query, entry_id, distance in self._pdq.search(queries, self.threshold).tolist():
+            key = (eligible[query // VARIANTS], entry_id)
+            if key not in nearest or distance < nearest[key][0]:
+                nearest[key] = (distance, query % VARIANTS)
+        exact = {i: {h.entry_id for h in hits[i]} for i in eligible}
+        per_item: dict[int, list[tuple[int, int, int]]] = {}
+        for (i, entry_id), (distance, variant) in nearest.items():
+            if entry_id not in exact[i]:  # an exact hit on the same entry says more
+                per_item.setdefault(i, []).append((distance, entry_id, variant))
+        found = {i: sorted(c)[:MAX_PDQ_HITS] for i, c in per_item.items()}
         if not found:
             return
         # Categories only for the entries hit: the bank itself holds hashes and ids alone.
-        categories = _categories(conn, [entry for _, _, entry, _, _ in found])
-        for i, set_id, entry_id, distance, variant in found:
-            hits[i].append(
-                self._hit(set_id, entry_id, "pdq", distance, variant, categories[entry_id])
-            )
+        categories = _categories(conn, [e for c in found.values() for _, e, _ in c])
+        for i, candidates in found.items():
+            for distance, entry_id, variant in candidates:
+                set_id = self._set_of(entry_id)
+                hits[i].append(
+                    self._hit(set_id, entry_id, "pdq", distance, variant, categories[entry_id])
+                )
+
+    def _set_of(self, entry_id: int) -> int:
+        # Bank ids are sorted (loaded in id order), so the set id is one bisection away.
+        return int(self._pdq_sets[np.searchsorted(self._pdq_ids, entry_id)])
 
     def _hit(
         self,
