@@ -11,8 +11,16 @@ turns each into one line and an exit code (see ``vigil.cli.exit_codes``).
     ├── ImportFormatError           a hash-set file is malformed (says where)
     │   └── UnknownCategoryError    a category code the scheme does not define
     ├── ExportError                 an export could not be written
-    └── ScanError                   a scan cannot start or resume
-        └── SourceError             an evidence source cannot be opened
+    ├── ScanError                   a scan cannot start or resume
+    │   └── SourceError             an evidence source cannot be opened or read
+    │       ├── LimitExceeded       an archive-safety limit stopped a read (sources/limits.py)
+    │       └── MemberReadError     an archive member's data is unreadable (archives/streams.py)
+    ├── ImageDecodeError            a picture cannot be decoded (hashing/pdq.py)
+    └── MatchIndexError             an index on disk is missing or damaged (matching/_store.py)
+        └── GpuUnavailableError     the GPU path was asked for without a GPU (matching/pdq_gpu.py)
+
+Errors that belong to one item (a corrupt picture, a bomb) become that item's
+status and reason in a scan; they reach the user as errors only outside a scan.
 """
 
 from __future__ import annotations
