@@ -6,9 +6,9 @@ One bad item never stops the rest: its record carries status and reason.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,9 +202,5 @@ def private_tmp_dir(base: Path | None = None) -> str:
 
 
 def remove_tmp_dir(path: str) -> None:
-    """Remove a private spool folder and anything left in it."""
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(path):
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-        os.rmdir(path)
+    """Remove a private spool folder and anything a crash left in it."""
+    shutil.rmtree(path, ignore_errors=True)

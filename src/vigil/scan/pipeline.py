@@ -16,9 +16,10 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from vigil import __version__
 from vigil.config import current_user
@@ -121,8 +122,6 @@ def run_scan(
                     f"case {options.case!r} has an unfinished scan (run {pending.id}); "
                     "finish it with `vigil scan --resume --case NAME`"
                 )
-            from pathlib import Path
-
             sources = cases.resolve_sources([Path(p) for p in paths])
             settings = Settings(limits=options.limits, fast_decode=options.fast_decode)
             params = _params(options, settings, sources)
@@ -192,7 +191,7 @@ def _count(sources: list[cases.EvidenceSource]) -> tuple[int, int]:
     for source in sources:
         for entry in walk(source.path, read_links=False, probe_files=False):
             items += 1
-            size += entry.size or 0 if entry.kind == "file" else 0
+            size += (entry.size or 0) if entry.kind == "file" else 0
     return items, size
 
 
@@ -351,7 +350,7 @@ class _Runner:
 
     def _advance(self, task: Task) -> None:
         if self.progress is not None:
-            self.progress.advance(1, task.size or 0 if task.kind == "file" else 0)
+            self.progress.advance(1, (task.size or 0) if task.kind == "file" else 0)
 
     def _commit(self) -> None:
         if self.finished:
@@ -363,14 +362,3 @@ class _Runner:
                 )
             self.finished = []
         self.last_commit = time.monotonic()
-
-
-def run_ids_for_case(store: Store, case_id: int) -> list[int]:
-    """The ids of a case's runs, oldest first."""
-    with store.connect() as conn:
-        return [
-            int(r)
-            for r in conn.execute(
-                select(scan_run.c.id).where(scan_run.c.case_id == case_id).order_by(scan_run.c.id)
-            ).scalars()
-        ]
