@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,18 @@ def test_unfinished_scan_blocks_a_new_one(demo_store: Store, demo: DemoLayout) -
 def test_missing_path_is_a_scan_error(demo_store: Store, tmp_path: Path) -> None:
     with pytest.raises(ScanError, match="no such file or folder"):
         run_scan(demo_store, [tmp_path / "nope"], ScanOptions(case="c"))
+
+
+def test_scan_through_the_on_disk_pdq_index(
+    demo_store: Store, demo: DemoLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library big enough for the index gives the same counts as brute force."""
+    import vigil.matching.library_pdq as library_pdq
+
+    run_scan(demo_store, [demo.evidence], ScanOptions(case="brute", workers=1))
+    monkeypatch.setattr(library_pdq, "INDEX_MIN_ENTRIES", 1)
+    run_scan(demo_store, [demo.evidence], ScanOptions(case="indexed", workers=1))
+    brute, indexed = case_summary(demo_store, "brute"), case_summary(demo_store, "indexed")
+    assert indexed.perceptual_total == brute.perceptual_total == demo.expected["perceptual"]
+    assert indexed.perceptual == brute.perceptual
+    assert any(p.name == "pdq" for p in (Path(os.environ["VIGIL_HOME"]) / "index").rglob("pdq"))

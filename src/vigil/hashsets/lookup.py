@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Row, select
 from vigil.errors import UsageError
 from vigil.hashsets.model import KIND_BY_HEX_LENGTH, parse_hex
 from vigil.hashsets.schemes import load_scheme
-from vigil.matching.pdq_bruteforce import BruteForcePdqIndex
+from vigil.matching.library_pdq import PdqSearcher, pdq_searcher
 from vigil.store.engine import Store
 from vigil.store.schema import hash_entry, hashset
 
@@ -73,7 +73,7 @@ def lookup(store: Store, queries: list[str], threshold: int = PDQ_THRESHOLD) -> 
         sets = {row.id: row for row in conn.execute(select(hashset))}
         schemes = {sid: load_scheme(row.scheme) for sid, row in sets.items()}
         needs_pdq = any("pdq" in kinds for _, kinds, _ in parsed)
-        bank = _pdq_bank(conn) if needs_pdq else None
+        bank = pdq_searcher(conn) if needs_pdq else None
         for result, (_, kinds, digest) in zip(results, parsed, strict=True):
             for kind in kinds:
                 if kind == "pdq":
@@ -105,17 +105,8 @@ def _exact_hits(conn: Connection, kind: str, digest: bytes) -> list[tuple[Row[An
     return [(row, 0) for row in rows]
 
 
-def _pdq_bank(conn: Connection) -> BruteForcePdqIndex:
-    rows = conn.execute(
-        select(hash_entry.c.id, hash_entry.c.pdq).where(hash_entry.c.pdq.is_not(None))
-    ).all()
-    ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
-    bits = np.frombuffer(b"".join(r.pdq for r in rows), dtype=np.uint8).reshape(-1, 32)
-    return BruteForcePdqIndex(bits, ids)
-
-
 def _pdq_hits(
-    conn: Connection, bank: BruteForcePdqIndex, digest: bytes, threshold: int
+    conn: Connection, bank: PdqSearcher, digest: bytes, threshold: int
 ) -> list[tuple[Row[Any], int]]:
     query = np.frombuffer(digest, dtype=np.uint8).reshape(1, 32)
     by_id = {int(m["id"]): int(m["distance"]) for m in bank.search(query, threshold)}

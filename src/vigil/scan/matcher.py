@@ -6,20 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from sqlalchemy import Connection, select
 
 from vigil.hashing.pdq import LOW_QUALITY
 from vigil.hashsets.schemes import Scheme, load_scheme
-from vigil.matching.pdq_bruteforce import BruteForcePdqIndex
+from vigil.matching.library_pdq import pdq_searcher
 from vigil.scan.records import ItemRecord
 from vigil.store.schema import hash_entry, hashset
 
 EXACT_ORDER = ("sha256", "sha1", "md5")
 """When one entry matches on several hashes, the strongest is the one recorded."""
-
-BANK_BATCH = 50_000
-"""Rows per fetch while loading the PDQ bank."""
 
 VARIANTS = 8
 """Rotations and flips queried per picture (pdqhash's dihedral order)."""
@@ -61,8 +57,7 @@ class Matcher:
             row.id: SetInfo(row.id, row.name, bool(row.known_good), load_scheme(row.scheme))
             for row in conn.execute(select(hashset))
         }
-        self._pdq_ids, self._pdq_sets, bits = _load_pdq_bank(conn)
-        self._pdq = BruteForcePdqIndex(bits, self._pdq_ids)
+        self._pdq = pdq_searcher(conn)
 
     def describe(self) -> list[dict[str, object]]:
         """The sets a scan matched against, for the run's provenance."""
@@ -75,8 +70,7 @@ class Matcher:
         """Hits for each record, in the records' order."""
         hits: list[list[Hit]] = [[] for _ in records]
         self._exact(conn, records, hits)
-        if len(self._pdq_ids):
-            self._perceptual(conn, records, hits)
+        self._perceptual(conn, records, hits)
         return hits
 
     def _exact(
@@ -134,18 +128,12 @@ class Matcher:
         found = {i: sorted(c)[:MAX_PDQ_HITS] for i, c in per_item.items()}
         if not found:
             return
-        # Categories only for the entries hit: the bank itself holds hashes and ids alone.
-        categories = _categories(conn, [e for c in found.values() for _, e, _ in c])
+        # Set and category only for the entries hit: the index holds hashes and ids alone.
+        entries = _entries(conn, [e for c in found.values() for _, e, _ in c])
         for i, candidates in found.items():
             for distance, entry_id, variant in candidates:
-                set_id = self._set_of(entry_id)
-                hits[i].append(
-                    self._hit(set_id, entry_id, "pdq", distance, variant, categories[entry_id])
-                )
-
-    def _set_of(self, entry_id: int) -> int:
-        # Bank ids are sorted (loaded in id order), so the set id is one bisection away.
-        return int(self._pdq_sets[np.searchsorted(self._pdq_ids, entry_id)])
+                set_id, category = entries[entry_id]
+                hits[i].append(self._hit(set_id, entry_id, "pdq", distance, variant, category))
 
     def _hit(
         self,
@@ -162,38 +150,16 @@ class Matcher:
         )
 
 
-def _load_pdq_bank(
-    conn: Connection,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
-    """Ids, set ids and hashes of every PDQ entry, streamed into compact arrays."""
-    ids: list[npt.NDArray[np.int64]] = []
-    sets: list[npt.NDArray[np.int64]] = []
-    bits: list[npt.NDArray[np.uint8]] = []
-    # Options on the statement, not the connection: on PostgreSQL a connection-wide
-    # stream_results would put the scan's later INSERTs on a server-side cursor.
-    result = conn.execute(
-        select(hash_entry.c.id, hash_entry.c.hashset_id, hash_entry.c.pdq)
-        .where(hash_entry.c.pdq.is_not(None))
-        .order_by(hash_entry.c.id)
-        .execution_options(stream_results=True, yield_per=BANK_BATCH)
-    )
-    for part in result.partitions():
-        ids.append(np.fromiter((r[0] for r in part), dtype=np.int64, count=len(part)))
-        sets.append(np.fromiter((r[1] for r in part), dtype=np.int64, count=len(part)))
-        bits.append(np.frombuffer(b"".join(r[2] for r in part), dtype=np.uint8).reshape(-1, 32))
-    if not ids:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty.copy(), np.zeros((0, 32), dtype=np.uint8)
-    return np.concatenate(ids), np.concatenate(sets), np.concatenate(bits)
-
-
-def _categories(conn: Connection, entry_ids: list[int]) -> dict[int, str | None]:
-    out: dict[int, str | None] = {}
+def _entries(conn: Connection, entry_ids: list[int]) -> dict[int, tuple[int, str | None]]:
+    """Set id and category of each entry, fetched for the entries hit only."""
+    out: dict[int, tuple[int, str | None]] = {}
     unique = sorted(set(entry_ids))
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
-        query = select(hash_entry.c.id, hash_entry.c.category).where(hash_entry.c.id.in_(chunk))
-        out.update({int(r.id): r.category for r in conn.execute(query)})
+        query = select(hash_entry.c.id, hash_entry.c.hashset_id, hash_entry.c.category).where(
+            hash_entry.c.id.in_(chunk)
+        )
+        out.update({int(r.id): (int(r.hashset_id), r.category) for r in conn.execute(query)})
     return out
 
 
