@@ -1,0 +1,35 @@
+"""`make demo` runs `python -m vigil.demo`: it must finish and show the expected counts."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    env = dict(os.environ, VIGIL_DEMO_DIR=str(tmp_path / "demo"), COLUMNS="120")
+    done = subprocess.run(
+        [sys.executable, "-m", "vigil.demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+
+    def count(label: str) -> int:
+        match = re.search(rf"{re.escape(label)}\s*│\s*([\d,]+)", out)
+        assert match, f"{label!r} not in the summary"
+        return int(match[1].replace(",", ""))
+
+    assert count("Exact hits") == 6
+    assert count("Perceptual hits (PDQ only)") == 3
+    assert count("Known (known-good sets)") == 4
+    assert count("Unknown images to grade") == 8
+    assert "encrypted" in out and "Category A" in out
+    assert (tmp_path / "demo" / "home" / "vigil.db").exists()
