@@ -60,3 +60,14 @@ def test_newer_schema_is_refused(vigil_home: Path) -> None:
     store.close()
     with pytest.raises(StoreError, match="newer than this Vigil"):
         open_store()
+
+
+def test_head_revision_constant_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from vigil.store.engine import HEAD_REVISION, MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
