@@ -441,3 +441,20 @@ def test_row_sampler_equals_full_squash(orientation: int, mode: str, size: tuple
     image = Image.fromarray(scene(*size)).convert(mode)
     full = pdq._squash(pdq._orient(pdq._to_rgb(image), orientation))
     assert np.array_equal(pdq._sample_rows(image, orientation), full)
+
+
+@pytest.mark.parametrize(
+    ("width", "height"), [(2000, 1500), (1500, 2000), (513, 2000), (1023, 1537), (600, 400)]
+)
+@pytest.mark.parametrize("half_cell", [False, True])
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_pillow_squash_samples_the_reference_grid(
+    width: int, height: int, half_cell: bool, mode: str
+) -> None:
+    """Pillow's transform picks exactly the pixels of the numpy reference squash."""
+    from vigil.hashing.pdq import _squash, _squash_in_pillow, _to_rgb
+
+    rng = np.random.default_rng(width * height)
+    image = Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).convert(mode)
+    expected = _squash(_to_rgb(image), half_cell=half_cell)
+    assert np.array_equal(_squash_in_pillow(image, half_cell=half_cell), expected)

@@ -314,7 +314,12 @@ def _decode(stream: BinaryIO, fast: bool, max_pixels: int) -> _Decoded:
         orientation, pending = _orientation(im)
         turn = orientation if pending else 1
         shifted = None
-        if scale == 1 and width * height > _ROW_SAMPLING_MIN_PIXELS and im.mode not in ("I", "F"):
+        if turn == 1 and im.mode in ("RGB", "L") and max(im.size) > HASH_SIDE:
+            # Pillow samples the same pixels in C, without copying the image out.
+            squashed = _squash_in_pillow(im)
+            if scale > 1:
+                shifted = _squash_in_pillow(im, half_cell=True)
+        elif scale == 1 and width * height > _ROW_SAMPLING_MIN_PIXELS and im.mode not in ("I", "F"):
             squashed = _sample_rows(im, turn)
         else:
             pixels = _orient(_to_rgb(im), turn)
@@ -433,6 +438,26 @@ def _squash(pixels: npt.NDArray[np.uint8], *, half_cell: bool = False) -> npt.ND
         ys, xs = _grid(rows, half_cell), _grid(cols, half_cell)
         pixels = pixels[ys[:, None], xs[None, :]]
     return _rgb(pixels)
+
+
+def _squash_in_pillow(im: Image.Image, *, half_cell: bool = False) -> npt.NDArray[np.uint8]:
+    """``_squash(_to_rgb(im))`` for RGB and L images, computed by Pillow.
+
+    Pillow's nearest-neighbour affine transform samples at ``floor(a·(i + ½) + c)``;
+    with ``a = size/512`` and ``c = -a/2`` that is the reference grid
+    ``floor(i·size/512)`` (``c = 0``: the half-cell grid of the phase probe). Both
+    are dyadic fractions, exact in floating point, so the pixels are identical
+    (tests compare the two).
+    """
+    sx, sy = im.size[0] / HASH_SIDE, im.size[1] / HASH_SIDE
+    cx, cy = (0.0, 0.0) if half_cell else (-sx / 2, -sy / 2)
+    squashed = im.transform(
+        (HASH_SIDE, HASH_SIDE),
+        Image.Transform.AFFINE,
+        (sx, 0.0, cx, 0.0, sy, cy),
+        resample=Image.Resampling.NEAREST,
+    )
+    return _rgb(np.asarray(squashed, dtype=np.uint8))
 
 
 def _sample_rows(im: Image.Image, orientation: int) -> npt.NDArray[np.uint8]:
