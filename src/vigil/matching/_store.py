@@ -33,6 +33,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -203,6 +204,43 @@ class SegmentStore:
             name = self._write_tombstones(merged, generation)
             return self._commit(replace(current, generation=generation, tombstones=name))
 
+    def delete_ids(self, ids: npt.ArrayLike) -> bool:
+        """Tombstone every row with one of ``ids``; False when ``ids`` is empty."""
+        labels = np.unique(np.asarray(ids, dtype=np.int64))
+        if not len(labels):
+            return False
+        self.delete(labels)
+        return True
+
+    def compact(
+        self,
+        read_rows: Callable[[Path], tuple[npt.NDArray[Any], npt.NDArray[np.int64]]],
+        write: Callable[[Path, npt.NDArray[Any], npt.NDArray[np.int64]], int],
+    ) -> bool:
+        """Merge every segment into one without deleted rows; False when nothing to do.
+
+        ``read_rows(segment_dir)`` gives a segment's (keys, ids); ``write(dir, keys,
+        ids)`` writes the merged segment. Safe while others search and add (see
+        :meth:`replace_segments`); a second compaction finishing later raises.
+        """
+        snapshot = self.manifest()
+        tombstones = self.tombstones(snapshot)
+        keys, ids, dropped = [], [], 0
+        for info in snapshot.segments:
+            try:
+                k, i = read_rows(self.segment_path(info))
+            except FileNotFoundError as exc:
+                raise MatchIndexError(f"{self.path}: another compaction finished first") from exc
+            keep = ~np.isin(i, dead_ids(tombstones, info.created))
+            dropped += int(len(keep) - keep.sum())
+            keys.append(k[keep])
+            ids.append(i[keep])
+        if len(keys) <= 1 and dropped == 0:
+            return False
+        all_keys, all_ids = np.concatenate(keys), np.concatenate(ids)
+        self.replace_segments(snapshot, lambda d: write(d, all_keys, all_ids))
+        return True
+
     def replace_segments(self, snapshot: Manifest, write: Callable[[Path], int]) -> Manifest:
         """Swap the segments of ``snapshot`` for one new segment written by ``write``.
 
@@ -289,6 +327,14 @@ class SegmentStore:
                 name.startswith("tmp-") and time.time() - item.stat().st_mtime > STALE_TMP_S
             ):
                 _remove(item)
+
+
+def in_background(task: Callable[[], T]) -> Future[T]:
+    """Run ``task`` in a thread of its own (compaction while searches go on)."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-compact")
+    future = executor.submit(task)
+    executor.shutdown(wait=False)
+    return future
 
 
 def _fsync_file(path: Path) -> None:

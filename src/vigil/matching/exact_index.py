@@ -20,14 +20,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from vigil.matching._arrays import Hashes, Ids, check_digests, check_ids, load_mapped
-from vigil.matching._store import Manifest, MatchIndexError, SegmentInfo, SegmentStore, dead_ids
+from vigil.matching._store import (
+    Manifest,
+    SegmentInfo,
+    SegmentStore,
+    dead_ids,
+    in_background,
+)
 
 KIND_PREFIX = "exact-"
 DIGEST_BYTES = {"md5": 16, "sha1": 20, "sha256": 32}
@@ -199,40 +205,22 @@ class ExactIndex:
         self.refresh()
 
     def delete(self, ids: npt.ArrayLike) -> None:
-        """Delete every entry with one of ``ids`` (tombstones until compaction)."""
-        labels = np.unique(np.asarray(ids, dtype=np.int64))
-        if len(labels):
-            self._store.delete(labels)
+        """Delete every entry with one of ``ids`` (tombstones; space comes back on compaction)."""
+        if self._store.delete_ids(ids):
             self.refresh()
 
     def compact(self) -> bool:
-        """Merge the segments into one without deleted rows; False when nothing to do."""
-        snapshot = self._store.manifest()
-        tombstones = self._store.tombstones(snapshot)
-        digests, ids, dropped = [], [], 0
-        for info in snapshot.segments:
-            try:
-                d, i = ExactSegment(self._store.segment_path(info)).rows()
-            except FileNotFoundError as exc:
-                raise MatchIndexError(
-                    f"{self._store.path}: another compaction finished first"
-                ) from exc
-            keep = ~np.isin(i, dead_ids(tombstones, info.created))
-            dropped += int(len(keep) - keep.sum())
-            digests.append(d[keep])
-            ids.append(i[keep])
-        if len(digests) <= 1 and dropped == 0:
-            return False
-        all_digests, all_ids = np.concatenate(digests), np.concatenate(ids)
-        self._store.replace_segments(
-            snapshot, lambda d: write_exact_segment(d, all_digests, all_ids)
-        )
-        self.refresh()
-        return True
+        """Merge all segments into one, dropping deleted rows; False when nothing to do.
+
+        Safe while this and other processes search and add: they keep reading
+        the old files until they :meth:`refresh`. Two compactions at once: the
+        second to finish raises :class:`MatchIndexError` and changes nothing.
+        """
+        merged = self._store.compact(lambda d: ExactSegment(d).rows(), write_exact_segment)
+        if merged:
+            self.refresh()
+        return merged
 
     def compact_in_background(self) -> Future[bool]:
-        """Run :meth:`compact` in a thread; lookups go on meanwhile."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-compact")
-        future = executor.submit(self.compact)
-        executor.shutdown(wait=False)
-        return future
+        """Run :meth:`compact` in a thread; the future says whether it merged anything."""
+        return in_background(self.compact)

@@ -39,7 +39,13 @@ from vigil.matching._arrays import (
     empty_matches,
     make_matches,
 )
-from vigil.matching._store import Manifest, MatchIndexError, SegmentInfo, SegmentStore, dead_ids
+from vigil.matching._store import (
+    Manifest,
+    SegmentInfo,
+    SegmentStore,
+    dead_ids,
+    in_background,
+)
 from vigil.matching.pdq_segment import PdqSegment, write_segment
 
 KIND = "pdq"
@@ -196,9 +202,7 @@ class PdqIndex:
 
     def delete(self, ids: npt.ArrayLike) -> None:
         """Delete every entry with one of ``ids`` (tombstones; space comes back on compaction)."""
-        labels = np.unique(np.asarray(ids, dtype=np.int64))
-        if len(labels):
-            self._store.delete(labels)
+        if self._store.delete_ids(ids):
             self.refresh()
 
     def compact(self) -> bool:
@@ -208,35 +212,14 @@ class PdqIndex:
         the old files until they :meth:`refresh`. Two compactions at once: the
         second to finish raises :class:`MatchIndexError` and changes nothing.
         """
-        snapshot = self._store.manifest()
-        tombstones = self._store.tombstones(snapshot)
-        parts: list[tuple[Hashes, Ids]] = []
-        dropped = 0
-        for info in snapshot.segments:
-            try:
-                hashes, ids = PdqSegment(self._store.segment_path(info)).rows()
-            except FileNotFoundError as exc:
-                raise MatchIndexError(f"{self.path}: another compaction finished first") from exc
-            dead = dead_ids(tombstones, info.created)
-            if len(dead):
-                keep = ~np.isin(ids, dead)
-                dropped += int(len(keep) - keep.sum())
-                hashes, ids = hashes[keep], ids[keep]
-            parts.append((hashes, ids))
-        if len(parts) <= 1 and dropped == 0:
-            return False
-        hashes = np.concatenate([p[0] for p in parts])
-        ids = np.concatenate([p[1] for p in parts])
-        self._store.replace_segments(snapshot, lambda d: write_segment(d, hashes, ids))
-        self.refresh()
-        return True
+        merged = self._store.compact(lambda d: PdqSegment(d).rows(), write_segment)
+        if merged:
+            self.refresh()
+        return merged
 
     def compact_in_background(self) -> Future[bool]:
         """Run :meth:`compact` in a thread; the future says whether it merged anything."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-compact")
-        future = executor.submit(self.compact)
-        executor.shutdown(wait=False)
-        return future
+        return in_background(self.compact)
 
 
 def _usable_cpus() -> int:
