@@ -18,12 +18,12 @@ from typing import Any, BinaryIO, Literal
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from vigil.config import current_user
-from vigil.errors import ExportError, ImportFormatError, NotFoundError, UsageError
+from vigil.errors import ExportError, ImportFormatError, UsageError
 from vigil.hashsets.formats import read_hashset
 from vigil.hashsets.formats.vics_writer import write_csv, write_vics
 from vigil.hashsets.model import HashEntry
 from vigil.hashsets.schemes import Scheme, load_scheme
-from vigil.store.engine import Store, inserted_id
+from vigil.store.engine import Store, inserted_id, row_by_name
 from vigil.store.schema import hash_entry, hashset, hashset_version
 
 BATCH_ROWS = 20_000
@@ -282,12 +282,7 @@ def _summary(row: Row[Any]) -> SetSummary:
 
 def get_set_row(conn: Connection, name: str) -> Row[Any]:
     """The ``hashset`` row of a named set; NotFoundError names the known sets."""
-    row = conn.execute(select(hashset).where(hashset.c.name == name)).first()
-    if row is None:
-        names = conn.execute(select(hashset.c.name).order_by(hashset.c.name)).scalars().all()
-        known = ", ".join(names) if names else "none imported yet"
-        raise NotFoundError(f"no hash set named {name!r} (known: {known})")
-    return row
+    return row_by_name(conn, hashset, name, "hash set", "none imported yet")
 
 
 def show_set(store: Store, name: str) -> SetDetail:

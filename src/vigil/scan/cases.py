@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from vigil.errors import NotFoundError, ScanError
+from vigil.errors import ScanError
 from vigil.sources.locator import escape_path
-from vigil.store.engine import inserted_id
+from vigil.store.engine import inserted_id, row_by_name
 from vigil.store.schema import case, evidence, scan_run
 
 
@@ -33,12 +33,7 @@ class EvidenceSource:
 
 def get_case(conn: Connection, name: str) -> Row[Any]:
     """The case row; NotFoundError lists the known cases."""
-    row = conn.execute(select(case).where(case.c.name == name)).first()
-    if row is None:
-        names = conn.execute(select(case.c.name).order_by(case.c.name)).scalars().all()
-        known = ", ".join(names) if names else "none yet"
-        raise NotFoundError(f"no case named {name!r} (known: {known})")
-    return row
+    return row_by_name(conn, case, name, "case", "none yet")
 
 
 def get_or_create_case(conn: Connection, name: str, scheme: str, user: str) -> int:

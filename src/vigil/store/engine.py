@@ -7,11 +7,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Row,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.config import database_url
-from vigil.errors import StoreError
+from vigil.errors import NotFoundError, StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -61,6 +72,19 @@ def inserted_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None, "not the result of a single-row INSERT"
     return int(key[0])
+
+
+def row_by_name(conn: Connection, table: Table, name: str, what: str, none: str) -> Row[Any]:
+    """The row of ``table`` whose ``name`` is ``name``; NotFoundError lists the known names.
+
+    ``what`` names the kind of thing ("hash set"), ``none`` is said when there are none.
+    """
+    row = conn.execute(select(table).where(table.c.name == name)).first()
+    if row is None:
+        names = conn.execute(select(table.c.name).order_by(table.c.name)).scalars().all()
+        known = ", ".join(names) if names else none
+        raise NotFoundError(f"no {what} named {name!r} (known: {known})")
+    return row
 
 
 def open_store(url: str | None = None) -> Store:
