@@ -3,7 +3,13 @@
 #   scripts/system-deps.sh test    tools the test suite calls (zip)
 #   scripts/system-deps.sh bench   peers and baselines of the benchmarks
 set -euo pipefail
-declare -A package_of=([zip]=zip [hashdeep]=hashdeep [sqlite3]=sqlite3)
+# command -> Debian package that provides it
+declare -A package_of=(
+  [zip]=zip [hashdeep]=hashdeep [sqlite3]=sqlite3 [chromium]=chromium
+  [mkfs.vfat]=dosfstools [mcopy]=mtools [mkfs.ext4]=e2fsprogs [debugfs]=e2fsprogs
+  [mkntfs]=ntfs-3g [ntfscp]=ntfs-3g [sfdisk]=fdisk [ewfacquire]=ewf-tools
+  [tsk_recover]=sleuthkit [fls]=sleuthkit [7z]=p7zip-full [genisoimage]=genisoimage
+)
 case "${1:-test}" in
   test) commands=(zip) ;;
   bench) commands=(zip hashdeep sqlite3) ;;

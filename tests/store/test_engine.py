@@ -8,15 +8,15 @@ import pytest
 import sqlalchemy as sa
 
 from vigil.errors import StoreError
-from vigil.store.engine import Store, open_store
+from vigil.store.engine import HEAD_REVISION, Store, open_store
 
 
 def test_fresh_store_is_at_head_with_all_tables(store: Store) -> None:
     tables = set(sa.inspect(store.engine).get_table_names())
-    assert {"hashset", "hashset_version", "hash_entry", "case_", "scan_run", "item"} <= tables
+    assert {"hashset", "hashset_version", "hash_entry", "case_", "scan_run", "item", "audit_log", "finding"} <= tables
     with store.connect() as conn:
         version = conn.execute(sa.text("select version_num from alembic_version")).scalar_one()
-    assert version == "0001"
+    assert version == HEAD_REVISION
 
 
 def test_reopening_does_not_migrate_again(db_url: str) -> None:

@@ -181,3 +181,41 @@ match = Table(
     Column("best", Boolean, nullable=False, default=False),
     Index("ix_match_item", "item_id"),
 )
+
+# --- audit and findings ------------------------------------------------------
+
+# Append-only, hash-chained log of every action. One chain per scope: "global"
+# for the library and accounts, "case:<id>" for a case. ``seq`` is contiguous
+# from 1 within a scope so a deleted entry leaves a gap; ``entry_hash`` is the
+# SHA-256 of the entry's canonical form including ``prev_hash``.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("scope", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", Text, nullable=True),
+    Column("detail", JSON, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    UniqueConstraint("scope", "seq", name="uq_audit_scope_seq"),
+)
+
+# Indicator findings (concealment, downloading, storage, sharing) of a scan run.
+finding = Table(
+    "finding",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("scan_run.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", BigInteger, ForeignKey("item.id", ondelete="CASCADE"), nullable=True),
+    Column("rule_id", String(120), nullable=False),
+    Column("family", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),  # info, low, medium, high
+    Column("description", Text, nullable=False),
+    Column("locators", JSON, nullable=False),  # list of locator keys it rests on
+    Column("detail", JSON, nullable=True),
+    Index("ix_finding_run", "run_id"),
+)

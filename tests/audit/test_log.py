@@ -1,0 +1,111 @@
+"""The audit chain: appends link up, and edits, inserts and deletes are named."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from vigil.audit import GLOBAL_SCOPE, append, case_scope, entries, head, verify
+from vigil.audit.log import entry_digest
+from vigil.store.engine import Store
+from vigil.store.schema import audit_log
+
+
+def _fill(store: Store, scope: str, n: int) -> None:
+    with store.begin() as conn:
+        for i in range(n):
+            append(conn, scope, "alice", "scan", target=f"t{i}", detail={"n": i, "ü": "ß"})
+
+
+def test_appends_form_an_intact_chain(store: Store) -> None:
+    _fill(store, case_scope(1), 4)
+    _fill(store, GLOBAL_SCOPE, 2)
+    with store.connect() as conn:
+        chain = list(entries(conn, case_scope(1)))
+        assert [e.seq for e in chain] == [1, 2, 3, 4]
+        assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(chain))
+        assert verify(conn, case_scope(1)) == []
+        assert verify(conn, GLOBAL_SCOPE) == []
+        assert head(conn, case_scope(1)) == (4, chain[-1].entry_hash)
+        assert verify(conn, case_scope(1), expected_head=chain[-1].entry_hash) == []
+
+
+def test_edited_entry_is_named(store: Store) -> None:
+    _fill(store, case_scope(1), 5)
+    with store.begin() as conn:
+        conn.execute(
+            audit_log.update()
+            .where(audit_log.c.scope == case_scope(1), audit_log.c.seq == 3)
+            .values(actor="mallory")
+        )
+    with store.connect() as conn:
+        problems = verify(conn, case_scope(1))
+    assert [(p.seq, p.kind) for p in problems] == [(3, "edited")]
+
+
+def test_deleted_entry_is_named(store: Store) -> None:
+    _fill(store, case_scope(1), 5)
+    with store.begin() as conn:
+        conn.execute(
+            audit_log.delete().where(audit_log.c.scope == case_scope(1), audit_log.c.seq == 2)
+        )
+    with store.connect() as conn:
+        problems = verify(conn, case_scope(1))
+    assert [(p.seq, p.kind) for p in problems] == [(3, "deleted")]
+    assert "entry 2 missing" in problems[0].message
+
+
+def test_inserted_entry_is_named(store: Store) -> None:
+    _fill(store, case_scope(1), 3)
+    with store.begin() as conn:
+        # A forger renumbers 3 → 4 and writes a well-formed entry 3 of their own.
+        conn.execute(
+            audit_log.update()
+            .where(audit_log.c.scope == case_scope(1), audit_log.c.seq == 3)
+            .values(seq=4)
+        )
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        prev = conn.execute(
+            sa.select(audit_log.c.entry_hash).where(
+                audit_log.c.scope == case_scope(1), audit_log.c.seq == 2
+            )
+        ).scalar_one()
+        digest = entry_digest(case_scope(1), 3, at, "mallory", "grade", None, None, prev)
+        conn.execute(
+            audit_log.insert().values(
+                scope=case_scope(1),
+                seq=3,
+                at=at,
+                actor="mallory",
+                action="grade",
+                prev_hash=prev,
+                entry_hash=digest,
+            )
+        )
+    with store.connect() as conn:
+        problems = verify(conn, case_scope(1))
+    # The moved original no longer hashes to itself: the forgery is pinned at 3–4.
+    assert [(p.seq, p.kind) for p in problems] == [(4, "edited")]
+
+
+def test_truncation_is_caught_only_against_a_recorded_head(store: Store) -> None:
+    _fill(store, case_scope(1), 4)
+    with store.connect() as conn:
+        _, recorded = head(conn, case_scope(1))
+    with store.begin() as conn:
+        conn.execute(
+            audit_log.delete().where(audit_log.c.scope == case_scope(1), audit_log.c.seq == 4)
+        )
+    with store.connect() as conn:
+        assert verify(conn, case_scope(1)) == []
+        problems = verify(conn, case_scope(1), expected_head=recorded)
+    assert [p.kind for p in problems] == ["truncated"]
+
+
+def test_scopes_are_separate_chains(store: Store) -> None:
+    _fill(store, case_scope(1), 2)
+    _fill(store, case_scope(2), 2)
+    with store.connect() as conn:
+        assert [e.seq for e in entries(conn, case_scope(2))] == [1, 2]
