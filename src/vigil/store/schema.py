@@ -115,6 +115,9 @@ evidence = Table(
     Column("kind", String(16), nullable=False),  # folder, file
     Column("sha256", String(64), nullable=True),
     Column("size", BigInteger, nullable=True),
+    # What the container says about itself (E01 acquisition metadata, its
+    # verification result, the partition layout …); added in revision 0002.
+    Column("info", JSON, nullable=True),
     UniqueConstraint("run_id", "ordinal", name="uq_evidence_run_ordinal"),
 )
 

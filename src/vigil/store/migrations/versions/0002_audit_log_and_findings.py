@@ -1,4 +1,4 @@
-"""audit log and indicator findings
+"""audit log, indicator findings, evidence info
 
 Revision ID: 0002
 Revises: 0001
@@ -19,6 +19,8 @@ _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("evidence") as batch:
+        batch.add_column(sa.Column("info", sa.JSON(), nullable=True))
     op.create_table(
         "audit_log",
         sa.Column("id", _BIG_ID, autoincrement=True, nullable=False),
@@ -56,3 +58,5 @@ def downgrade() -> None:
     op.drop_index("ix_finding_run", table_name="finding")
     op.drop_table("finding")
     op.drop_table("audit_log")
+    with op.batch_alter_table("evidence") as batch:
+        batch.drop_column("info")
