@@ -222,3 +222,88 @@ finding = Table(
     Column("detail", JSON, nullable=True),
     Index("ix_finding_run", "run_id"),
 )
+
+# --- review web app: accounts, sessions, assignments, grades, exposure -------
+
+# People who log in to the review app. ``role`` is examiner, reviewer or admin;
+# ``password_hash`` is an argon2id hash (never the password).
+user_account = Table(
+    "user_account",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("password_changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# A logged-in browser. Only the SHA-256 of the session token is stored, so a
+# copy of the database does not let anyone take over a session.
+web_session = Table(
+    "web_session",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("client", String(200), nullable=True),
+    Index("ix_web_session_user", "user_id"),
+)
+
+# Which examiners and reviewers may see which case (admins see every case).
+case_assignment = Table(
+    "case_assignment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("case_.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    Column("assigned_by", String(200), nullable=False),
+    UniqueConstraint("case_id", "user_id", name="uq_case_assignment"),
+)
+
+# One officer's decision on one unknown item, the second grader's view of it,
+# and the resolution when the two differ. The item's hashes are copied so the
+# grade outlives the scan run it came from.
+grade = Table(
+    "grade",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("case_.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", BigInteger, ForeignKey("item.id", ondelete="CASCADE"), nullable=False),
+    Column("group_key", String(80), nullable=True),
+    Column("md5", LargeBinary(16), nullable=True),
+    Column("sha1", LargeBinary(20), nullable=True),
+    Column("sha256", LargeBinary(32), nullable=True),
+    Column("pdq", LargeBinary(32), nullable=True),
+    Column("category", String(64), nullable=False),
+    Column("graded_by", String(200), nullable=False),
+    Column("graded_at", DateTime(timezone=True), nullable=False),
+    Column("second_category", String(64), nullable=True),
+    Column("second_by", String(200), nullable=True),
+    Column("second_at", DateTime(timezone=True), nullable=True),
+    Column("final_category", String(64), nullable=True),
+    Column("resolved_by", String(200), nullable=True),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("item_id", name="uq_grade_item"),
+    Index("ix_grade_case", "case_id"),
+)
+
+# How many thumbnails each officer was shown per day, and how many revealed.
+exposure = Table(
+    "exposure",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False),
+    Column("day", String(10), nullable=False),  # YYYY-MM-DD, UTC
+    Column("thumbnails", Integer, nullable=False, default=0),
+    Column("reveals", Integer, nullable=False, default=0),
+    UniqueConstraint("user_id", "day", name="uq_exposure_user_day"),
+)
