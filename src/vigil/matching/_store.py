@@ -6,7 +6,9 @@ Both the PDQ index and the exact-digest index live in such a directory::
     LOCK                  writers hold an exclusive flock on it while they change the manifest
     seg-<gen>-<hex>/      one immutable segment (its format belongs to the index kind)
     tombstones-<gen>.npy  (id, generation) of every delete still in force
+    file-<hex>.npy        a file the owner attached to this state (e.g. which entries it holds)
     tmp-<hex>/            a segment being written; renamed to seg-… once complete
+    tmp-<hex>.npy         a file being attached; renamed to file-… by the change that names it
 
 Readers take no lock: they read ``MANIFEST.json`` and memory-map what it names.
 Writers never change a file in place; they write new files and then replace the
@@ -22,6 +24,12 @@ the newer segment only. Compaction merges the live rows of a snapshot taken at
 generation ``s`` into one segment marked ``created = s``: deletes up to ``s``
 are already gone from it, and deletes made while it was being built (``g > s``)
 still apply to it after the swap.
+
+**One change, one swap.** :meth:`SegmentStore.update` publishes a new segment,
+tombstones, new settings and attached files in a single manifest swap, so an
+owner that keeps in ``settings`` what the rows stand for (``library_pdq`` keeps
+which hash-set entries the index holds) never sees the rows and the record
+disagree, whatever moment a writer dies at.
 """
 
 from __future__ import annotations
@@ -77,6 +85,7 @@ class Manifest:
     segments: tuple[SegmentInfo, ...] = ()
     tombstones: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """Serialise for ``MANIFEST.json``."""
@@ -89,6 +98,7 @@ class Manifest:
                 "segments": [[s.name, s.created, s.rows] for s in self.segments],
                 "tombstones": self.tombstones,
                 "settings": self.settings,
+                "files": list(self.files),
             },
             indent=1,
         )
@@ -106,6 +116,7 @@ class Manifest:
                 segments=tuple(SegmentInfo(str(n), int(c), int(r)) for n, c, r in raw["segments"]),
                 tombstones=raw["tombstones"],
                 settings=dict(raw["settings"]),
+                files=tuple(str(f) for f in raw.get("files", [])),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise MatchIndexError(f"{where}: not a Vigil match index ({exc})") from exc
@@ -179,30 +190,69 @@ class SegmentStore:
 
     def add_segment(self, write: Callable[[Path], int]) -> Manifest:
         """Write a new segment with ``write(directory) -> rows`` and publish it."""
-        tmp = self._new_tmp()
-        rows = write(tmp)
-        with self._locked():
-            current = self.manifest()
-            if rows == 0:
-                shutil.rmtree(tmp)
-                return current
-            generation = current.generation + 1
-            info = SegmentInfo(self._publish(tmp, generation), generation, rows)
-            return self._commit(
-                replace(current, generation=generation, segments=(*current.segments, info))
-            )
+        return self.update(write=write)
 
     def delete(self, ids: npt.NDArray[np.int64]) -> Manifest:
         """Record tombstones for ``ids`` against every row that exists now."""
-        with self._locked():
-            current = self.manifest()
-            generation = current.generation + 1
-            new = np.empty(len(ids), dtype=TOMBSTONE_DTYPE)
-            new["id"] = ids
-            new["generation"] = generation
-            merged = np.concatenate([self.tombstones(current), new])
-            name = self._write_tombstones(merged, generation)
-            return self._commit(replace(current, generation=generation, tombstones=name))
+        return self.update(delete=ids)
+
+    def stage_file(self, array: npt.NDArray[Any]) -> str:
+        """Write ``array`` for a coming :meth:`update` and return the name to attach it under.
+
+        It waits as ``tmp-….npy`` (left alone by other writers' tidying for a
+        day) until the update that names it renames it to that name.
+        """
+        token = uuid.uuid4().hex
+        np.save(self.path / f"tmp-{token}.npy", array)
+        _fsync_file(self.path / f"tmp-{token}.npy")
+        return f"file-{token}.npy"
+
+    def update(
+        self,
+        *,
+        write: Callable[[Path], int] | None = None,
+        delete: npt.NDArray[np.int64] | None = None,
+        settings: dict[str, Any] | None = None,
+        files: tuple[str, ...] | None = None,
+        expect_settings: dict[str, Any] | None = None,
+    ) -> Manifest:
+        """Publish a new segment, deletes, settings and attached files in one manifest swap.
+
+        ``write(directory) -> rows`` runs first, without the lock. ``delete`` ids
+        are tombstoned against the rows that exist now, not against the new
+        segment (an id deleted and added in one update lives on in it). ``files``
+        (names from :meth:`stage_file`, or already attached) replace the attached
+        files. With ``expect_settings``, the update is refused when another
+        writer changed the settings since the caller read them.
+        """
+        tmp = self._new_tmp() if write is not None else None
+        try:
+            rows = write(tmp) if write is not None and tmp is not None else 0
+            with self._locked():
+                current = self.manifest()
+                if expect_settings is not None and current.settings != expect_settings:
+                    raise MatchIndexError(f"{self.path}: changed by another writer meanwhile")
+                if rows == 0 and delete is None and settings is None and files is None:
+                    return current
+                generation = current.generation + 1
+                new = replace(current, generation=generation)
+                if tmp is not None and rows:
+                    info = SegmentInfo(self._publish(tmp, generation), generation, rows)
+                    new = replace(new, segments=(*current.segments, info))
+                if delete is not None and len(delete):
+                    tombs = np.empty(len(delete), dtype=TOMBSTONE_DTYPE)
+                    tombs["id"] = delete
+                    tombs["generation"] = generation
+                    merged = np.concatenate([self.tombstones(current), tombs])
+                    new = replace(new, tombstones=self._write_tombstones(merged, generation))
+                if settings is not None:
+                    new = replace(new, settings=settings)
+                if files is not None:
+                    new = replace(new, files=tuple(self._adopt(name) for name in files))
+                return self._commit(new)
+        finally:
+            if tmp is not None and tmp.exists():
+                shutil.rmtree(tmp)
 
     def delete_ids(self, ids: npt.ArrayLike) -> bool:
         """Tombstone every row with one of ``ids``; False when ``ids`` is empty."""
@@ -293,6 +343,16 @@ class SegmentStore:
         tmp.rename(self.path / name)
         return name
 
+    def _adopt(self, name: str) -> str:
+        """Give a staged file its attached name (under the lock); attached ones stay as they are."""
+        final = self.path / name
+        if not final.exists():
+            staged = self.path / ("tmp-" + name.removeprefix("file-"))
+            if not name.startswith("file-") or not staged.exists():
+                raise MatchIndexError(f"{self.path}: no staged file for {name}")
+            staged.rename(final)
+        return name
+
     def _write_tombstones(self, tombstones: npt.NDArray[np.void], generation: int) -> str:
         name = f"tombstones-{generation:08d}-{uuid.uuid4().hex[:8]}.npy"
         np.save(self.path / name, tombstones)
@@ -320,10 +380,10 @@ class SegmentStore:
 
     def _collect_garbage(self, manifest: Manifest) -> None:
         """Remove segments and tombstone files the manifest no longer names (under the lock)."""
-        live = {s.name for s in manifest.segments} | {manifest.tombstones}
+        live = {s.name for s in manifest.segments} | {manifest.tombstones} | set(manifest.files)
         for item in self.path.iterdir():
             name = item.name
-            if (name.startswith(("seg-", "tombstones-")) and name not in live) or (
+            if (name.startswith(("seg-", "tombstones-", "file-")) and name not in live) or (
                 name.startswith("tmp-") and time.time() - item.stat().st_mtime > STALE_TMP_S
             ):
                 _remove(item)

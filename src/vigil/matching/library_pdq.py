@@ -1,10 +1,18 @@
 """The hash library's PDQ entries, searchable: in memory when few, an on-disk index when many.
 
-A :class:`~vigil.matching.pdq_index.PdqIndex` is derived data: it is built from
-the store's ``hash_entry`` rows and stamped with what it was built from (per set:
-the current file's SHA-256 and the count and id range of its PDQ entries). When
-the library changes the stamp no longer matches and the index is rebuilt, in a
-folder of its own that replaces the old one only when complete.
+A :class:`~vigil.matching.pdq_index.PdqIndex` is derived data, kept under
+``$VIGIL_HOME/index/<database>/pdq``. It records which entries of which set it
+holds; when the library changes (a new version of a set, a set removed,
+entries graded into a local set), :func:`pdq_searcher` applies just the change
+(:mod:`vigil.matching.library_sync`: a new segment for the added entries,
+tombstones for the removed, one atomic manifest swap) instead of rebuilding.
+Readers — scan workers, the web app — never lock: they see the index before or
+after a change, never half of one. When deleted rows or segments pile up, a
+compaction runs in a separate process (:mod:`vigil.matching.compactor`) while
+searches go on.
+
+The index is built from scratch only the first time, or when it was written by
+an older Vigil that did not record its entries.
 """
 
 from __future__ import annotations
@@ -16,23 +24,24 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from vigil.config import vigil_home
 from vigil.matching._arrays import Matches
+from vigil.matching._store import MatchIndexError
+from vigil.matching.compactor import needs_compaction, start_compaction
+from vigil.matching.library_sync import SetState, is_current, library_sets, load_entries, sync
 from vigil.matching.pdq_bruteforce import BruteForcePdqIndex
 from vigil.matching.pdq_index import PdqIndex
-from vigil.store.schema import hash_entry, hashset, hashset_version
 
 INDEX_MIN_ENTRIES = 50_000
 """Below this many PDQ entries a brute-force scan is as fast and needs no files."""
 
-LOAD_BATCH = 50_000
-STAMP = "vigil-stamp.json"
+Compaction = Literal["background", "inline", "off"]
 
 
 class PdqSearcher(Protocol):
@@ -50,81 +59,75 @@ def default_index_root(conn: Connection) -> Path:
 
 
 def pdq_searcher(
-    conn: Connection, index_root: Path | None = None, min_entries: int | None = None
+    conn: Connection,
+    index_root: Path | None = None,
+    min_entries: int | None = None,
+    *,
+    compaction: Compaction = "background",
 ) -> PdqSearcher:
-    """A searcher over every PDQ entry of the library, fresh for its current content."""
+    """A searcher over every PDQ entry of the library, up to date with its current content.
+
+    ``compaction``: when the index needs merging after a change, do it in a
+    separate process (default), here before returning, or not at all.
+    """
     index_root = index_root or default_index_root(conn)
     min_entries = INDEX_MIN_ENTRIES if min_entries is None else min_entries
-    count = int(
-        conn.execute(select(func.count()).where(hash_entry.c.pdq.is_not(None))).scalar_one()
-    )
-    if count < min_entries:
+    states = library_sets(conn)
+    if sum(s.count for s in states.values()) < min_entries:
         ids, bits = load_pdq_bank(conn)
         return BruteForcePdqIndex(bits, ids)
-    stamp = library_stamp(conn)
     path = index_root / "pdq"
-    if _stamp_of(path) == stamp:
-        return PdqIndex.open(path)
+    index = _open(path)
+    if index is not None and is_current(index, states):
+        return index
     index_root.mkdir(parents=True, exist_ok=True)
     with (index_root / "LOCK").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one rebuild at a time; the others then reuse it
-        if _stamp_of(path) == stamp:
-            return PdqIndex.open(path)
-        return _rebuild(conn, path, stamp)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one updater at a time; the others then reuse its work
+        index = _open(path)
+        if index is None or index.settings.get("library") is None:
+            return _rebuild(conn, path, states)
+        if not is_current(index, states):
+            sync(conn, index, states)
+    if compaction != "off" and needs_compaction(index):
+        if compaction == "inline":
+            index.compact()
+        else:
+            start_compaction(path)
+    return index
 
 
 def library_stamp(conn: Connection) -> str:
-    """A digest of what the PDQ entries are: per set, its file and its entries' id range."""
-    rows = conn.execute(
-        select(
-            hashset.c.name,
-            hashset_version.c.source_sha256,
-            func.count(hash_entry.c.id),
-            func.min(hash_entry.c.id),
-            func.max(hash_entry.c.id),
-        )
-        .join(hashset_version, hashset_version.c.id == hashset.c.current_version_id)
-        .join(hash_entry, hash_entry.c.hashset_id == hashset.c.id)
-        .where(hash_entry.c.pdq.is_not(None))
-        .group_by(hashset.c.name, hashset_version.c.source_sha256)
-        .order_by(hashset.c.name)
-    ).all()
-    text = json.dumps([list(r) for r in rows])
+    """A digest of what the library's PDQ entries are (changes whenever the index must)."""
+    states = library_sets(conn)
+    text = json.dumps({str(k): v.to_json() for k, v in sorted(states.items())})
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load_pdq_bank(conn: Connection) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
     """Ids and hashes of every PDQ entry, streamed into compact arrays (id order)."""
-    ids: list[npt.NDArray[np.int64]] = []
-    bits: list[npt.NDArray[np.uint8]] = []
-    # Options on the statement, not the connection: on PostgreSQL a connection-wide
-    # stream_results would put the caller's later INSERTs on a server-side cursor.
-    result = conn.execute(
-        select(hash_entry.c.id, hash_entry.c.pdq)
-        .where(hash_entry.c.pdq.is_not(None))
-        .order_by(hash_entry.c.id)
-        .execution_options(stream_results=True, yield_per=LOAD_BATCH)
-    )
-    for part in result.partitions():
-        ids.append(np.fromiter((r[0] for r in part), dtype=np.int64, count=len(part)))
-        bits.append(np.frombuffer(b"".join(r[1] for r in part), dtype=np.uint8).reshape(-1, 32))
-    if not ids:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 32), dtype=np.uint8)
-    return np.concatenate(ids), np.concatenate(bits)
+    return load_entries(conn)
 
 
-def _stamp_of(path: Path) -> str | None:
+def _open(path: Path) -> PdqIndex | None:
+    """The index at ``path``, or None when there is none (or none this Vigil can read)."""
+    if not path.exists():
+        return None
     try:
-        return str(json.loads((path / STAMP).read_text())["stamp"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return PdqIndex.open(path)
+    except (MatchIndexError, ValueError, OSError):
         return None
 
 
-def _rebuild(conn: Connection, path: Path, stamp: str) -> PdqIndex:
+def _rebuild(conn: Connection, path: Path, states: dict[int, SetState]) -> PdqIndex:
+    """Build the whole index in a folder of its own, then put it in place."""
     fresh = path.with_name(f"pdq.new-{uuid.uuid4().hex[:8]}")
-    ids, bits = load_pdq_bank(conn)
-    PdqIndex.build(fresh, bits, ids)
-    (fresh / STAMP).write_text(json.dumps({"stamp": stamp, "entries": len(ids)}))
+    try:
+        index = PdqIndex.create(fresh)
+        index.update(np.empty((0, 32), np.uint8), np.empty(0, np.int64), settings={"library": {}})
+        sync(conn, index, states)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
     old = path.with_name(f"pdq.old-{uuid.uuid4().hex[:8]}")
     if path.exists():
         os.replace(path, old)

@@ -8,6 +8,7 @@ Usage::
     index.add(new_hashes, new_ids)                 # a new segment; no rebuild
     index.delete(old_ids)                          # tombstones
     index.compact_in_background()                  # merge segments; searches go on meanwhile
+    index.update(hashes, ids, delete=old_ids, settings={...})  # all of it in one atomic swap
 
 Results are exactly those of :class:`~vigil.matching.pdq_bruteforce.BruteForcePdqIndex`:
 every entry within the threshold, no other, one row per (query, id, distance).
@@ -21,8 +22,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -69,6 +71,9 @@ class _View:
 
     generation: int
     segments: tuple[_Live, ...]
+    settings: dict[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+    tombstones: int = 0
 
 
 class PdqIndex:
@@ -115,6 +120,23 @@ class PdqIndex:
     def segments(self) -> Sequence[SegmentInfo]:
         """The segments being read, oldest first."""
         return [live.info for live in self._view.segments]
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The settings of the state being read (owners keep their own records here)."""
+        return self._view.settings
+
+    def attached(self, name: str) -> npt.NDArray[Any]:
+        """An array attached by :meth:`update` to the state being read."""
+        if name not in self._view.files:
+            raise KeyError(f"{name} is not attached to generation {self.generation}")
+        loaded: npt.NDArray[Any] = np.load(self.path / name)
+        return loaded
+
+    @property
+    def tombstone_count(self) -> int:
+        """Ids deleted whose rows still sit in segments (until the next compaction)."""
+        return self._view.tombstones
 
     @property
     def stored_rows(self) -> int:
@@ -189,7 +211,13 @@ class PdqIndex:
         for info in manifest.segments:
             segment = known.get(info.name) or PdqSegment(self._store.segment_path(info))
             segments.append(_Live(info, segment, dead_ids(tombstones, info.created)))
-        return _View(manifest.generation, tuple(segments))
+        return _View(
+            manifest.generation,
+            tuple(segments),
+            manifest.settings,
+            manifest.files,
+            len(np.unique(tombstones["id"])),
+        )
 
     # -- changing --------------------------------------------------------------------
 
@@ -198,6 +226,39 @@ class PdqIndex:
         checked = check_digests(hashes, PDQ_BYTES)
         labels = check_ids(ids, len(checked))
         self._store.add_segment(lambda directory: write_segment(directory, checked, labels))
+        self.refresh()
+
+    def stage(self, array: npt.NDArray[Any]) -> str:
+        """Store ``array`` for a coming :meth:`update` to attach; returns its file name."""
+        return self._store.stage_file(array)
+
+    def update(
+        self,
+        hashes: npt.ArrayLike,
+        ids: npt.ArrayLike,
+        *,
+        delete: npt.ArrayLike = (),
+        settings: dict[str, Any] | None = None,
+        files: tuple[str, ...] | None = None,
+    ) -> None:
+        """Add entries, delete ``delete`` ids, replace settings and files, as one atomic change.
+
+        Readers see all of it or none of it. An id both deleted and added lives
+        on with its new hash. ``files`` (from :meth:`stage`, or attached before)
+        become the attached files. Raises :class:`MatchIndexError`, changing
+        nothing, when another writer changed the settings since this object
+        last read them.
+        """
+        checked = check_digests(hashes, PDQ_BYTES)
+        labels = check_ids(ids, len(checked))
+        gone = np.unique(np.asarray(delete, dtype=np.int64))
+        self._store.update(
+            write=(lambda d: write_segment(d, checked, labels)) if len(checked) else None,
+            delete=gone if len(gone) else None,
+            settings=settings,
+            files=files,
+            expect_settings=self._view.settings,
+        )
         self.refresh()
 
     def delete(self, ids: npt.ArrayLike) -> None:
