@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	-@bash scripts/system-deps.sh demo  # chromium for the PDF report; the demo runs without it
 	$(PY) -m vigil.demo
 
 lint: $(STAMP)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, when their commands are missing.
-#   scripts/system-deps.sh test    tools the test suite calls (zip)
+#   scripts/system-deps.sh test    tools the test suite calls (zip; chromium for the report tests)
+#   scripts/system-deps.sh demo    chromium, so the demo can print its report as PDF
 #   scripts/system-deps.sh bench   peers and baselines of the benchmarks
 set -euo pipefail
 # command -> Debian package that provides it
@@ -11,9 +12,10 @@ declare -A package_of=(
   [tsk_recover]=sleuthkit [fls]=sleuthkit [7z]=p7zip-full [genisoimage]=genisoimage
 )
 case "${1:-test}" in
-  test) commands=(zip) ;;
+  test) commands=(zip chromium) ;;
+  demo) commands=(chromium) ;;
   bench) commands=(zip hashdeep sqlite3) ;;
-  *) echo "usage: $0 test|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 test|demo|bench" >&2; exit 2 ;;
 esac
 need=()
 for command in "${commands[@]}"; do

@@ -11,6 +11,7 @@ turns each into one line and an exit code (see ``vigil.cli.exit_codes``).
     ├── ImportFormatError           a hash-set file is malformed (says where)
     │   └── UnknownCategoryError    a category code the scheme does not define
     ├── ExportError                 an export could not be written
+    │   └── ReportError             a case report could not be made (reports/)
     ├── ScanError                   a scan cannot start or resume
     │   └── SourceError             an evidence source cannot be opened or read
     │       ├── LimitExceeded       an archive-safety limit stopped a read (sources/limits.py)
@@ -62,6 +63,10 @@ class UnknownCategoryError(ImportFormatError):
 
 class ExportError(VigilError):
     """An export could not be written."""
+
+
+class ReportError(ExportError):
+    """A case report could not be rendered or written (e.g. no Chromium for a PDF)."""
 
 
 class ScanError(VigilError):

@@ -6,6 +6,7 @@
 | 1    | failure: the command could not do its job |
 | 2    | usage: wrong arguments, unknown option, bad input file named by the user |
 | 3    | findings: the command succeeded and found hits (``lookup``, ``scan --fail-on-hits``) |
+| 4    | tampered: ``audit verify`` found an edited, inserted or deleted audit entry |
 | 130  | interrupted by Ctrl-C |
 """
 
@@ -21,4 +22,5 @@ class ExitCode(IntEnum):
     FAILURE = 1
     USAGE = 2
     FINDINGS = 3
+    TAMPERED = 4
     INTERRUPTED = 130

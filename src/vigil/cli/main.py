@@ -7,11 +7,13 @@ import sys
 import click
 
 from vigil import __version__
+from vigil.cli.audit_cmd import audit_group
 from vigil.cli.case_cmd import case_group
 from vigil.cli.context import AppContext
 from vigil.cli.exit_codes import ExitCode
 from vigil.cli.hashset_cmd import hashset
 from vigil.cli.lookup_cmd import lookup_command
+from vigil.cli.report_cmd import report_command
 from vigil.cli.scan_cmd import scan_command
 from vigil.errors import ImportFormatError, UsageError, VigilError
 
@@ -29,7 +31,8 @@ from vigil.errors import ImportFormatError, UsageError, VigilError
 def cli(ctx: click.Context, db_url: str | None) -> None:
     """Vigil: triage seized media against authority hash sets.
 
-    Exit codes: 0 ok, 1 failure, 2 usage or bad input, 3 findings, 130 interrupted.
+    Exit codes: 0 ok, 1 failure, 2 usage or bad input, 3 findings, 4 audit log tampered,
+    130 interrupted.
     """
     ctx.obj = AppContext(db_url)
     ctx.call_on_close(ctx.obj.close)
@@ -39,6 +42,8 @@ cli.add_command(hashset)
 cli.add_command(lookup_command)
 cli.add_command(scan_command)
 cli.add_command(case_group)
+cli.add_command(report_command)
+cli.add_command(audit_group)
 
 
 def main(argv: list[str] | None = None) -> int:

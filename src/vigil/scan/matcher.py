@@ -12,7 +12,7 @@ from vigil.hashing.pdq import LOW_QUALITY
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.matching.library_pdq import pdq_searcher
 from vigil.scan.records import ItemRecord
-from vigil.store.schema import hash_entry, hashset
+from vigil.store.schema import hash_entry, hashset, hashset_version
 
 EXACT_ORDER = ("sha256", "sha1", "md5")
 """When one entry matches on several hashes, the strongest is the one recorded."""
@@ -57,12 +57,19 @@ class Matcher:
             row.id: SetInfo(row.id, row.name, bool(row.known_good), load_scheme(row.scheme))
             for row in conn.execute(select(hashset))
         }
+        self._versions = _set_versions(conn)
         self._pdq = pdq_searcher(conn)
 
     def describe(self) -> list[dict[str, object]]:
-        """The sets a scan matched against, for the run's provenance."""
+        """The sets a scan matched against, with the version of each, for the run's provenance."""
         return [
-            {"id": s.id, "name": s.name, "known_good": s.known_good, "scheme": s.scheme.name}
+            {
+                "id": s.id,
+                "name": s.name,
+                "known_good": s.known_good,
+                "scheme": s.scheme.name,
+                **self._versions.get(s.id, {}),
+            }
             for s in self.sets.values()
         ]
 
@@ -148,6 +155,30 @@ class Matcher:
         return Hit(
             set_id, info.name, entry_id, algorithm, distance, variant, category, info.known_good
         )
+
+
+def _set_versions(conn: Connection) -> dict[int, dict[str, object]]:
+    """The current version of each set: what a report must name as matched against."""
+    query = select(
+        hashset.c.id,
+        hashset_version.c.version,
+        hashset_version.c.source_date,
+        hashset_version.c.source_sha256,
+        hashset_version.c.format,
+        hashset_version.c.entry_count,
+        hashset_version.c.imported_at,
+    ).join(hashset_version, hashset_version.c.id == hashset.c.current_version_id)
+    return {
+        int(r.id): {
+            "version": r.version,
+            "source_date": r.source_date,
+            "source_sha256": r.source_sha256,
+            "format": r.format,
+            "entry_count": int(r.entry_count),
+            "imported_at": r.imported_at.isoformat() if r.imported_at else None,
+        }
+        for r in conn.execute(query)
+    }
 
 
 def _entries(conn: Connection, entry_ids: list[int]) -> dict[int, tuple[int, str | None]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.scan.cases import get_case
@@ -23,6 +23,24 @@ class CategoryCount:
 
     instances: int = 0
     unique: int = 0
+
+
+@dataclass(slots=True)
+class CategoryDetail:
+    """One row of the court-statement (SFR) table: a category's media, every way it is counted.
+
+    ``images``/``videos``/``other`` count instances and distinct MD5s by file
+    family; ``by_location`` counts instances live, inside an archive, deleted or
+    carved; ``exact``/``perceptual`` say what the counting rests on.
+    """
+
+    images: CategoryCount = field(default_factory=CategoryCount)
+    videos: CategoryCount = field(default_factory=CategoryCount)
+    other: CategoryCount = field(default_factory=CategoryCount)
+    total: CategoryCount = field(default_factory=CategoryCount)
+    by_location: dict[str, int] = field(default_factory=dict)
+    exact: int = 0
+    perceptual: int = 0
 
 
 @dataclass(slots=True)
@@ -64,6 +82,8 @@ class CaseSummary:
     ext_mismatch: int = 0
     problems: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    categories: dict[str, CategoryDetail] = field(default_factory=dict)
+    locations: dict[str, int] = field(default_factory=dict)
 
     @property
     def exact_total(self) -> int:
@@ -79,14 +99,28 @@ class CaseSummary:
 def case_summary(store: Store, name: str) -> CaseSummary:
     """Summarise every run of the named case."""
     with store.connect() as conn:
-        row = get_case(conn, name)
-        runs = _runs(conn, row.id)
-        run_ids = [r.id for r in runs]
-        summary = CaseSummary(case=row.name, scheme=row.scheme, runs=runs)
-        summary.elapsed_s = sum(r.elapsed_s for r in runs)
-        if run_ids:
-            _item_counts(conn, run_ids, summary)
-            _hit_counts(conn, run_ids, summary)
+        return summarise(conn, name)
+
+
+def summarise(conn: Connection, name: str, evidence_id: int | None = None) -> CaseSummary:
+    """Summarise the named case on an open connection; only one exhibit with ``evidence_id``.
+
+    An exhibit is one ``evidence`` row (one PATH of one scan run); its counts
+    are computed by the same queries as the case's, restricted to its items.
+    """
+    row = get_case(conn, name)
+    runs = _runs(conn, row.id)
+    if evidence_id is not None:
+        runs = [r for r in runs if any(e["id"] == evidence_id for e in r.evidence)]
+    run_ids = [r.id for r in runs]
+    summary = CaseSummary(case=row.name, scheme=row.scheme, runs=runs)
+    summary.elapsed_s = sum(r.elapsed_s for r in runs)
+    if run_ids:
+        scope = (
+            item.c.run_id.in_(run_ids) if evidence_id is None else item.c.evidence_id == evidence_id
+        )
+        _item_counts(conn, scope, summary)
+        _hit_counts(conn, scope, summary)
     return summary
 
 
@@ -132,11 +166,13 @@ def _runs(conn: Connection, case_id: int) -> list[RunInfo]:
     ):
         ev = [
             {
+                "id": e.id,
                 "ordinal": e.ordinal,
                 "path": e.path,
                 "kind": e.kind,
                 "sha256": e.sha256,
                 "size": e.size,
+                "info": e.info,
             }
             for e in conn.execute(
                 select(evidence).where(evidence.c.run_id == r.id).order_by(evidence.c.ordinal)
@@ -158,8 +194,7 @@ def _runs(conn: Connection, case_id: int) -> list[RunInfo]:
     return runs
 
 
-def _item_counts(conn: Connection, run_ids: list[int], s: CaseSummary) -> None:
-    in_runs = item.c.run_id.in_(run_ids)
+def _item_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) -> None:
     total, files, size, members = conn.execute(
         select(
             func.count(item.c.id).filter(item.c.kind != "marker"),
@@ -208,9 +243,15 @@ def _item_counts(conn: Connection, run_ids: list[int], s: CaseSummary) -> None:
         .group_by(item.c.status)
     ):
         s.problems[str(status)] = int(count)
+    for location, count in conn.execute(
+        select(item.c.location, func.count())
+        .where(in_runs, item.c.kind == "file")
+        .group_by(item.c.location)
+    ):
+        s.locations[str(location)] = int(count)
 
 
-def _hit_counts(conn: Connection, run_ids: list[int], s: CaseSummary) -> None:
+def _hit_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) -> None:
     schemes: dict[int, Scheme] = {
         r.id: load_scheme(r.scheme) for r in conn.execute(select(hashset.c.id, hashset.c.scheme))
     }
@@ -222,24 +263,64 @@ def _hit_counts(conn: Connection, run_ids: list[int], s: CaseSummary) -> None:
             match.c.distance,
             match.c.category,
             item.c.md5,
+            item.c.family,
+            item.c.location,
         )
         .join(item, item.c.id == match.c.item_id)
-        .where(item.c.run_id.in_(run_ids), match.c.known_good.is_(False))
+        .where(in_runs, match.c.known_good.is_(False))
     ).all()
     by_item: dict[int, list[Any]] = defaultdict(list)
-    md5s: dict[int, bytes | None] = {}
     for r in rows:
         by_item[r.item_id].append(r)
-        md5s[r.item_id] = r.md5
     exact: dict[str, Counter[bytes | None]] = defaultdict(Counter)
     perceptual: dict[str, Counter[bytes | None]] = defaultdict(Counter)
-    for item_id, hits in by_item.items():
+    detail = _DetailCounter()
+    for hits in by_item.values():
         label, is_exact = item_category(hits, schemes)
         if label == CONFLICT:
             s.conflicts += 1
-        (exact if is_exact else perceptual)[label][md5s[item_id]] += 1
+        first = hits[0]
+        (exact if is_exact else perceptual)[label][first.md5] += 1
+        detail.add(label, first.family, first.location, first.md5, is_exact)
     s.exact = {k: CategoryCount(sum(c.values()), len(c)) for k, c in exact.items()}
     s.perceptual = {k: CategoryCount(sum(c.values()), len(c)) for k, c in perceptual.items()}
+    s.categories = detail.result()
+
+
+class _DetailCounter:
+    """Builds the SFR rows: instances and distinct MD5s per category and family."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, CategoryDetail] = defaultdict(CategoryDetail)
+        self.md5s: dict[tuple[str, str], set[bytes | None]] = defaultdict(set)
+
+    def add(
+        self, label: str, family: str | None, location: str, md5: bytes | None, exact: bool
+    ) -> None:
+        """Count one hit item under ``label``."""
+        row = self.rows[label]
+        column = family if family in ("image", "video") else "other"
+        for key in (column, "total"):
+            self.md5s[(label, key)].add(md5)
+        {"image": row.images, "video": row.videos}.get(column, row.other).instances += 1
+        row.total.instances += 1
+        row.by_location[location] = row.by_location.get(location, 0) + 1
+        if exact:
+            row.exact += 1
+        else:
+            row.perceptual += 1
+
+    def result(self) -> dict[str, CategoryDetail]:
+        """The rows, with distinct-MD5 counts filled in."""
+        for label, row in self.rows.items():
+            for key, count in (
+                ("image", row.images),
+                ("video", row.videos),
+                ("other", row.other),
+                ("total", row.total),
+            ):
+                count.unique = len(self.md5s.get((label, key), ()))
+        return dict(self.rows)
 
 
 def _label(scheme: Scheme | None, key: str | None) -> str:

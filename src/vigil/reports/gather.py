@@ -1,0 +1,278 @@
+"""``build_report``: read a case from the store into a :class:`Report`.
+
+Counts come from ``vigil.scan.summary`` (the numbers ``vigil case show``
+prints), per exhibit and for the whole case; this module adds the item lists,
+findings, provenance and the audit chain's state.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from vigil import __version__
+from vigil.audit import GLOBAL_SCOPE, case_scope, head, verify
+from vigil.config import current_user
+from vigil.hashing.pdq import LOW_QUALITY
+from vigil.hashsets.schemes import Scheme, load_scheme
+from vigil.reports.model import (
+    AuditState,
+    Exhibit,
+    FindingRow,
+    HashSetUsed,
+    ItemRow,
+    MatchRow,
+    Report,
+    RunProvenance,
+)
+from vigil.reports.timeline import timeline
+from vigil.scan.cases import get_case
+from vigil.scan.summary import CONFLICT, item_category, summarise
+from vigil.store.schema import finding, hashset, item, match, scan_run
+
+
+def build_report(conn: Connection, case_name: str, user: str | None = None) -> Report:
+    """Everything the report of ``case_name`` says, read on ``conn`` (nothing is written)."""
+    row = get_case(conn, case_name)
+    summary = summarise(conn, case_name)
+    scheme = load_scheme(row.scheme)
+    runs = conn.execute(
+        select(scan_run).where(scan_run.c.case_id == row.id).order_by(scan_run.c.id)
+    ).all()
+    run_ids = [int(r.id) for r in runs]
+    exhibits = _exhibits(conn, case_name, summary.runs)
+    labels = {e.id: e.label for e in exhibits}
+    items = _Items(conn, run_ids, labels)
+    report = Report(
+        case=row.name,
+        scheme=row.scheme,  # what load_scheme takes: a built-in name or a YAML path
+        scheme_title=scheme.title,
+        category_order=[],
+        created_at=_utc(row.created_at),
+        created_by=row.created_by,
+        generated_at=datetime.now(UTC),
+        generated_by=user or current_user(),
+        host=socket.gethostname(),
+        vigil_version=__version__,
+        summary=summary,
+        exhibits=exhibits,
+        hits=items.hits(),
+        unknown=items.plain(item.c.review == "unknown"),
+        errors=items.plain(item.c.status != "ok"),
+        findings=_findings(conn, run_ids, labels),
+        hashsets=[_set_used(r.id, s) for r in runs for s in r.hashsets],
+        runs=[_run(r) for r in runs],
+        timeline=timeline(conn, run_ids),
+        audit=_audit(conn, int(row.id)),
+    )
+    report.category_order = _category_order(scheme, report)
+    if any(r.status != "complete" for r in runs):
+        report.notes.append(
+            "A scan of this case is unfinished: the counts cover only what it has read so far."
+        )
+    return report
+
+
+def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit]:
+    several = len(runs) > 1
+    out = []
+    for run in runs:
+        for ev in run.evidence:
+            label = (
+                f"Run {run.id} exhibit {ev['ordinal']}" if several else f"Exhibit {ev['ordinal']}"
+            )
+            out.append(
+                Exhibit(
+                    id=int(ev["id"]),
+                    run_id=int(run.id),
+                    ordinal=int(ev["ordinal"]),
+                    label=label,
+                    path=ev["path"],
+                    kind=ev["kind"],
+                    sha256=ev["sha256"],
+                    size=ev["size"],
+                    info=ev.get("info"),
+                    summary=summarise(conn, case_name, evidence_id=int(ev["id"])),
+                )
+            )
+    return out
+
+
+class _Items:
+    """Item rows of the case's runs, with their exhibit labels and graded-set matches."""
+
+    def __init__(self, conn: Connection, run_ids: list[int], labels: dict[int, str]) -> None:
+        self.conn = conn
+        self.run_ids = run_ids
+        self.labels = labels
+        self.schemes: dict[int, Scheme] = {
+            int(r.id): load_scheme(r.scheme)
+            for r in conn.execute(select(hashset.c.id, hashset.c.scheme))
+        }
+
+    def plain(self, condition: Any) -> list[ItemRow]:
+        """Items meeting ``condition``, in locator order."""
+        query = (
+            select(item)
+            .where(item.c.run_id.in_(self.run_ids), condition)
+            .order_by(item.c.evidence_id, item.c.display)
+        )
+        return [self._row(r) for r in self.conn.execute(query)]
+
+    def hits(self) -> list[ItemRow]:
+        """Items with a graded-set hit, each with every such match and the category it counts as."""
+        rows = self.plain(item.c.review == "hit")
+        by_id = {r.id: r for r in rows}
+        matches: dict[int, list[Any]] = defaultdict(list)
+        query = (
+            select(match)
+            .join(item, item.c.id == match.c.item_id)
+            .where(
+                item.c.run_id.in_(self.run_ids),
+                item.c.review == "hit",
+                match.c.known_good.is_(False),
+            )
+            .order_by(match.c.item_id, match.c.distance, match.c.hashset_name)
+        )
+        for m in self.conn.execute(query):
+            matches[int(m.item_id)].append(m)
+        for item_id, found in matches.items():
+            row = by_id.get(item_id)
+            if row is None:
+                continue
+            label, exact = item_category(found, self.schemes)
+            row.category, row.basis = label, "exact" if exact else "perceptual"
+            row.matches = [
+                MatchRow(
+                    hashset=m.hashset_name,
+                    set_category=self._label(int(m.hashset_id), m.category),
+                    algorithm=m.algorithm,
+                    distance=int(m.distance),
+                    variant=m.variant,
+                )
+                for m in found
+            ]
+        return rows
+
+    def _label(self, set_id: int, key: str | None) -> str:
+        scheme = self.schemes.get(set_id)
+        return scheme.label(key) if scheme is not None else (key or "—")
+
+    def _row(self, r: Row[Any]) -> ItemRow:
+        return ItemRow(
+            id=int(r.id),
+            exhibit=self.labels.get(int(r.evidence_id), str(r.evidence_id)),
+            locator=r.display,
+            locator_key=r.locator,
+            name=r.name,
+            family=r.family,
+            file_type=r.file_type,
+            location=r.location,
+            size=r.size,
+            mtime=datetime.fromtimestamp(r.mtime, UTC) if r.mtime is not None else None,
+            md5=_hex(r.md5),
+            sha1=_hex(r.sha1),
+            sha256=_hex(r.sha256),
+            pdq=_hex(r.pdq),
+            pdq_quality=r.pdq_quality,
+            status=r.status,
+            reason=r.reason,
+        )
+
+
+def _findings(conn: Connection, run_ids: list[int], labels: dict[int, str]) -> list[FindingRow]:
+    query = (
+        select(finding, item.c.display, item.c.evidence_id)
+        .outerjoin(item, item.c.id == finding.c.item_id)
+        .where(finding.c.run_id.in_(run_ids))
+        .order_by(finding.c.id)
+    )
+    out = []
+    for f in conn.execute(query):
+        locators = f.locators if isinstance(f.locators, list) else []
+        out.append(
+            FindingRow(
+                rule_id=f.rule_id,
+                family=f.family,
+                severity=f.severity,
+                description=f.description,
+                exhibit=labels.get(int(f.evidence_id)) if f.evidence_id is not None else None,
+                locators=[f.display] if f.display and not locators else [str(x) for x in locators],
+                detail=f.detail,
+            )
+        )
+    return out
+
+
+def _set_used(run_id: int, recorded: dict[str, Any]) -> HashSetUsed:
+    count = recorded.get("entry_count")
+    return HashSetUsed(
+        run_id=run_id,
+        name=str(recorded.get("name")),
+        known_good=bool(recorded.get("known_good")),
+        scheme=str(recorded.get("scheme")),
+        version=recorded.get("version"),
+        source_date=recorded.get("source_date"),
+        source_sha256=recorded.get("source_sha256"),
+        entry_count=int(count) if count is not None else None,
+        imported_at=recorded.get("imported_at"),
+    )
+
+
+def _run(r: Row[Any]) -> RunProvenance:
+    params = dict(r.params or {})
+    thresholds = {
+        "pdq_match_distance_bits": params.get("pdq_threshold"),
+        "pdq_min_quality": LOW_QUALITY,
+        "fast_decode": params.get("fast_decode"),
+        "workers": params.get("workers"),
+        **{f"limit_{k}": v for k, v in dict(params.get("limits") or {}).items()},
+    }
+    return RunProvenance(
+        id=int(r.id),
+        status=r.status,
+        examiner=r.examiner,
+        host=r.host,
+        started_at=_utc(r.started_at),
+        finished_at=_utc(r.finished_at) if r.finished_at else None,
+        elapsed_s=float(r.elapsed_s),
+        resumed_count=int(r.resumed_count),
+        versions={str(k): str(v) for k, v in dict(r.versions or {}).items()},
+        thresholds=thresholds,
+    )
+
+
+def _audit(conn: Connection, case_id: int) -> AuditState:
+    seq, digest = head(conn, case_scope(case_id))
+    problems = verify(conn, case_scope(case_id))
+    global_seq, global_digest = head(conn, GLOBAL_SCOPE)
+    return AuditState(
+        seq=seq,
+        head=digest,
+        intact=not problems,
+        problems=[p.message for p in problems],
+        global_seq=global_seq,
+        global_head=global_digest,
+    )
+
+
+def _category_order(scheme: Scheme, report: Report) -> list[str]:
+    """The SFR rows: the scheme's indecent categories always, any other label that was met."""
+    seen = set(report.summary.categories)
+    for exhibit in report.exhibits:
+        seen |= set(exhibit.summary.categories)
+    order = [c.label for c in scheme.categories if c.indecent or c.label in seen]
+    extra = sorted(seen - set(order) - {CONFLICT})
+    return order + extra + ([CONFLICT] if CONFLICT in seen else [])
+
+
+def _hex(value: bytes | None) -> str | None:
+    return value.hex() if value is not None else None
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

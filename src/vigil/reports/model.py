@@ -1,0 +1,163 @@
+"""The report of a case as plain dataclasses: what every output format renders.
+
+``build_report`` (``gather.py``) fills these from the store; the HTML, PDF,
+JSON, CSV and VICS writers only read them, and the web app reuses them for its
+case pages. Nothing here holds image content: hashes, names and counts only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from vigil.scan.summary import CaseSummary
+
+REPORT_FORMAT = "vigil-report/1"
+"""Name and version of the JSON layout (see ``schema/report.schema.json``)."""
+
+
+@dataclass(slots=True)
+class Exhibit:
+    """One exhibit (one PATH of one scan run) with its own counts."""
+
+    id: int
+    run_id: int
+    ordinal: int
+    label: str  # "run 1 / exhibit 2": unique within the case
+    path: str
+    kind: str
+    sha256: str | None
+    size: int | None
+    info: dict[str, Any] | None
+    summary: CaseSummary
+
+
+@dataclass(slots=True)
+class MatchRow:
+    """One match of an item against a graded set."""
+
+    hashset: str
+    set_category: str  # label in the set's scheme
+    algorithm: str  # md5, sha1, sha256, pdq
+    distance: int  # bits for PDQ, 0 for exact
+    variant: int | None  # PDQ rotation/flip that matched
+
+
+@dataclass(slots=True)
+class ItemRow:
+    """An item of interest: a hit, an item awaiting grading, or an error."""
+
+    id: int
+    exhibit: str
+    locator: str  # the display form of the chained locator
+    locator_key: str  # the serialised locator, to reopen the item
+    name: str
+    family: str | None
+    file_type: str | None
+    location: str
+    size: int | None
+    mtime: datetime | None
+    md5: str | None
+    sha1: str | None
+    sha256: str | None
+    pdq: str | None
+    pdq_quality: int | None
+    category: str | None = None  # the label it counts under (hits only)
+    basis: str | None = None  # exact or perceptual (hits only)
+    matches: list[MatchRow] = field(default_factory=list)
+    status: str = "ok"
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class FindingRow:
+    """An indicator finding (concealment, downloading, storage, sharing)."""
+
+    rule_id: str
+    family: str
+    severity: str
+    description: str
+    exhibit: str | None
+    locators: list[str]
+    detail: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class HashSetUsed:
+    """A hash set a scan matched against, as the run recorded it."""
+
+    run_id: int
+    name: str
+    known_good: bool
+    scheme: str
+    version: str | None
+    source_date: str | None
+    source_sha256: str | None
+    entry_count: int | None
+    imported_at: str | None
+
+
+@dataclass(slots=True)
+class RunProvenance:
+    """Who scanned what, where, when, with which tool and settings."""
+
+    id: int
+    status: str
+    examiner: str
+    host: str
+    started_at: datetime
+    finished_at: datetime | None
+    elapsed_s: float
+    resumed_count: int
+    versions: dict[str, str]
+    thresholds: dict[str, Any]
+
+
+@dataclass(slots=True)
+class AuditState:
+    """The case's audit chain at the time of the report: its head and whether it is intact."""
+
+    seq: int
+    head: str
+    intact: bool
+    problems: list[str]
+    global_seq: int
+    global_head: str
+
+
+@dataclass(slots=True)
+class TimelineBin:
+    """Media items whose file date falls in one period (a month or a year)."""
+
+    period: str
+    hits: int
+    unknown: int
+    other: int
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything a case report says, ready to render."""
+
+    case: str
+    scheme: str
+    scheme_title: str
+    category_order: list[str]  # labels in the scheme's order, for the SFR table
+    created_at: datetime
+    created_by: str
+    generated_at: datetime
+    generated_by: str
+    host: str
+    vigil_version: str
+    summary: CaseSummary
+    exhibits: list[Exhibit]
+    hits: list[ItemRow]
+    unknown: list[ItemRow]
+    errors: list[ItemRow]
+    findings: list[FindingRow]
+    hashsets: list[HashSetUsed]
+    runs: list[RunProvenance]
+    timeline: list[TimelineBin]
+    audit: AuditState
+    notes: list[str] = field(default_factory=list)

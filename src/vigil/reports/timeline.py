@@ -1,0 +1,66 @@
+"""A timeline of media file dates (modification times as the source recorded them).
+
+File dates say when a file was written to the medium it was found on, not
+when a picture was taken; the report says so beside the chart.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select
+
+from vigil.reports.model import TimelineBin
+from vigil.store.schema import item
+
+MONTHS_MAX = 36
+"""Above this many months between first and last date, the bins are years."""
+
+
+def timeline(conn: Connection, run_ids: list[int]) -> list[TimelineBin]:
+    """Image and video items by month (or year) of their file date, split by review state."""
+    if not run_ids:
+        return []
+    query = select(item.c.mtime, item.c.review).where(
+        item.c.run_id.in_(run_ids),
+        item.c.family.in_(("image", "video")),
+        item.c.mtime.is_not(None),
+    )
+    dated = [
+        (datetime.fromtimestamp(mtime, UTC), review)
+        for mtime, review in conn.execute(query)
+        if _plausible(mtime)
+    ]
+    if not dated:
+        return []
+    first = min(d for d, _ in dated)
+    last = max(d for d, _ in dated)
+    by_year = (last.year - first.year) * 12 + (last.month - first.month) >= MONTHS_MAX
+    counts: Counter[tuple[str, str]] = Counter()
+    for moment, review in dated:
+        period = f"{moment.year:04d}" if by_year else f"{moment.year:04d}-{moment.month:02d}"
+        kind = review if review in ("hit", "unknown") else "other"
+        counts[(period, kind)] += 1
+    periods = _periods(first, last, by_year)
+    return [
+        TimelineBin(p, counts[(p, "hit")], counts[(p, "unknown")], counts[(p, "other")])
+        for p in periods
+    ]
+
+
+def _periods(first: datetime, last: datetime, by_year: bool) -> list[str]:
+    """Every period from first to last, empty ones too, so gaps show as gaps."""
+    if by_year:
+        return [f"{y:04d}" for y in range(first.year, last.year + 1)]
+    out = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _plausible(mtime: float) -> bool:
+    # Zeroed or wild timestamps (1970, year 2200) would stretch the axis to nothing.
+    return 315532800.0 <= mtime <= 7258118400.0  # 1980-01-01 .. 2200-01-01
