@@ -15,6 +15,8 @@ from vigil.cli.hashset_cmd import hashset
 from vigil.cli.lookup_cmd import lookup_command
 from vigil.cli.report_cmd import report_command
 from vigil.cli.scan_cmd import scan_command
+from vigil.cli.serve_cmd import serve_command
+from vigil.cli.user_cmd import user_group
 from vigil.errors import ImportFormatError, UsageError, VigilError
 
 
@@ -44,6 +46,8 @@ cli.add_command(scan_command)
 cli.add_command(case_group)
 cli.add_command(report_command)
 cli.add_command(audit_group)
+cli.add_command(serve_command)
+cli.add_command(user_group)
 
 
 def main(argv: list[str] | None = None) -> int:

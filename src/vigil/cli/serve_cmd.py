@@ -1,0 +1,86 @@
+"""``vigil serve``: run the review web app (FastAPI under uvicorn) on this machine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+
+from vigil.cli.context import AppContext
+from vigil.cli.output import stderr
+from vigil.errors import UsageError
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--break-every",
+    default=150,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Remind officers to take a break after this many pictures a day (0: never).",
+)
+@click.option(
+    "--break-minutes",
+    default=45,
+    show_default=True,
+    type=click.IntRange(0),
+    help="…and after this many minutes of grading (0: never).",
+)
+@click.option(
+    "--session-minutes",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 24 * 60),
+    help="Idle minutes after which a session ends.",
+)
+@click.option(
+    "--graded-set",
+    default="local-graded",
+    show_default=True,
+    help="Hash set that receives the grades.",
+)
+@click.option(
+    "--secure-cookies", is_flag=True, help="Mark cookies Secure (when served over HTTPS)."
+)
+@pass_app
+def serve_command(
+    app: AppContext,
+    host: str,
+    port: int,
+    break_every: int,
+    break_minutes: int,
+    session_minutes: int,
+    graded_set: str,
+    secure_cookies: bool,
+) -> None:
+    """Serve the review app: case pages, grading with welfare safeguards, admin.
+
+    Create the first account with `vigil user add NAME --role admin`. Listening
+    on anything but localhost exposes the app to the network: put it behind an
+    HTTPS proxy and pass --secure-cookies.
+    """
+    import uvicorn
+
+    from vigil.web.app import create_app
+    from vigil.web.settings import WebSettings
+
+    if not graded_set.strip():
+        raise UsageError("--graded-set needs a name")
+    settings = WebSettings(
+        session_idle=timedelta(minutes=session_minutes),
+        break_every=break_every,
+        break_minutes=break_minutes,
+        graded_set=graded_set,
+        secure_cookies=secure_cookies,
+    )
+    web = create_app(app.store, settings)
+    if host not in ("127.0.0.1", "localhost", "::1") and not secure_cookies:
+        stderr.print(
+            f"warning: serving on {host} without --secure-cookies: use an HTTPS proxy in front"
+        )
+    stderr.print(f"Vigil review on http://{host}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(web, host=host, port=port, log_level="warning", server_header=False)

@@ -1,0 +1,67 @@
+"""What route handlers share: the store, the session's user, case visibility, templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Connection, Row, select
+from starlette.responses import Response
+
+from vigil.accounts.assignments import can_see_case
+from vigil.accounts.users import User
+from vigil.store.engine import Store
+from vigil.store.schema import case
+from vigil.web import exposure
+from vigil.web.sessions import Session
+from vigil.web.settings import WebSettings
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+
+def store_of(request: Request) -> Store:
+    """The app's store."""
+    store: Store = request.app.state.store
+    return store
+
+
+def settings_of(request: Request) -> WebSettings:
+    """The app's settings."""
+    settings: WebSettings = request.app.state.settings
+    return settings
+
+
+def session_of(request: Request) -> Session:
+    """The live session (the guard has already refused requests without one)."""
+    session: Session | None = getattr(request.state, "session", None)
+    if session is None:
+        raise HTTPException(401, "log in first")
+    return session
+
+
+def user_of(request: Request) -> User:
+    """The logged-in user."""
+    return session_of(request).user
+
+
+def visible_case(conn: Connection, user: User, case_id: int) -> Row[Any]:
+    """The case row when ``user`` may open it; 404 otherwise (existence is not disclosed)."""
+    row = conn.execute(select(case).where(case.c.id == case_id)).first()
+    if row is None or not can_see_case(conn, user, case_id):
+        raise HTTPException(404, "no such case")
+    return row
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """A page: the template with the user, CSRF token and today's exposure filled in."""
+    session: Session | None = getattr(request.state, "session", None)
+    settings = settings_of(request)
+    base: dict[str, Any] = {"user": None, "csrf": "", "exposure": None, "settings": settings}
+    if session is not None:
+        with store_of(request).connect() as conn:
+            counts = exposure.today(conn, session.user.id)
+        base.update(user=session.user, csrf=session.csrf, exposure=counts)
+    base.update(context)
+    return TEMPLATES.TemplateResponse(request, name, base, status_code=status)

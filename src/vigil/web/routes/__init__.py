@@ -1,0 +1,1 @@
+"""Routes, one module per area; each declares its access rules with ``access.route``."""

@@ -1,0 +1,160 @@
+"""Administration: accounts, case assignments and the hash sets (list and export)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from starlette.responses import Response
+
+from vigil.accounts import assignments, users
+from vigil.audit import GLOBAL_SCOPE, append
+from vigil.errors import VigilError
+from vigil.hashsets import library
+from vigil.store.schema import case
+from vigil.web.access import ADMIN, route
+from vigil.web.deps import render, store_of, user_of
+
+router = APIRouter()
+
+EXPORT_TYPES = {"vics": ("application/json", "json"), "csv": ("text/csv", "csv")}
+
+
+def _admin_page(request: Request, message: str | None = None, error: str | None = None) -> Response:
+    store = store_of(request)
+    with store.connect() as conn:
+        pairs = assignments.assignments(conn)
+        cases = conn.execute(select(case.c.name).order_by(case.c.name)).scalars().all()
+    context = {
+        "people": users.list_users(store),
+        "pairs": pairs,
+        "cases": cases,
+        "sets": library.list_sets(store),
+        "roles": users.ROLES,
+        "message": message,
+        "error": error,
+    }
+    return render(request, "admin.html", context, status=400 if error else 200)
+
+
+def _done(request: Request, action: object) -> Response:
+    """Run an admin change; back to the admin page with what happened (PRG on success)."""
+    try:
+        message = action() if callable(action) else str(action)
+    except VigilError as exc:
+        return _admin_page(request, error=str(exc))
+    return RedirectResponse(f"/admin?done={message}", status_code=303)
+
+
+@route(router, "GET", "/admin", ADMIN)
+def admin_page(request: Request, done: str | None = None) -> Response:
+    """Users, assignments and hash sets."""
+    return _admin_page(request, message=done[:200] if done else None)
+
+
+@route(router, "POST", "/admin/users", ADMIN)
+def add_user(
+    request: Request,
+    name: str = Form(..., max_length=64),
+    role: str = Form(..., max_length=16),
+    password: str = Form(..., max_length=1024),
+) -> Response:
+    """Create an account."""
+    actor = user_of(request).name
+
+    def act() -> str:
+        users.add_user(store_of(request), name, role, password, actor)
+        return f"added {name}"
+
+    return _done(request, act)
+
+
+@route(router, "POST", "/admin/users/{name}/disable", ADMIN)
+def disable_user(request: Request, name: str) -> Response:
+    """Disable an account and end its sessions."""
+    actor = user_of(request)
+    if name == actor.name:
+        return _admin_page(request, error="you cannot disable your own account")
+
+    def act() -> str:
+        users.set_disabled(store_of(request), name, True, actor.name)
+        return f"disabled {name}"
+
+    return _done(request, act)
+
+
+@route(router, "POST", "/admin/users/{name}/enable", ADMIN)
+def enable_user(request: Request, name: str) -> Response:
+    """Re-enable an account (clears a lockout)."""
+    actor = user_of(request).name
+
+    def act() -> str:
+        users.set_disabled(store_of(request), name, False, actor)
+        return f"enabled {name}"
+
+    return _done(request, act)
+
+
+@route(router, "POST", "/admin/users/{name}/password", ADMIN)
+def reset_password(
+    request: Request, name: str, password: str = Form(..., max_length=1024)
+) -> Response:
+    """Set a new password for an account (ends its sessions)."""
+    actor = user_of(request).name
+
+    def act() -> str:
+        users.set_password(store_of(request), name, password, actor)
+        return f"new password for {name}"
+
+    return _done(request, act)
+
+
+@route(router, "POST", "/admin/assign", ADMIN)
+def assign(
+    request: Request, name: str = Form(..., max_length=64), case_name: str = Form(..., alias="case")
+) -> Response:
+    """Let a user work on a case."""
+    actor = user_of(request).name
+
+    def act() -> str:
+        done = assignments.assign(store_of(request), name, case_name, actor)
+        return f"{name} assigned to {case_name}" if done else f"{name} already on {case_name}"
+
+    return _done(request, act)
+
+
+@route(router, "POST", "/admin/unassign", ADMIN)
+def unassign(
+    request: Request, name: str = Form(..., max_length=64), case_name: str = Form(..., alias="case")
+) -> Response:
+    """Take a case away from a user."""
+    actor = user_of(request).name
+
+    def act() -> str:
+        assignments.unassign(store_of(request), name, case_name, actor)
+        return f"{name} taken off {case_name}"
+
+    return _done(request, act)
+
+
+@route(router, "POST", "/admin/hashsets/{name}/export", ADMIN)
+def export_set(request: Request, name: str, format: str = Form("vics")) -> Response:
+    """Download a hash set as VICS 2.0 JSON or CSV; the export is audited."""
+    if format not in EXPORT_TYPES:
+        raise HTTPException(400, "format must be vics or csv")
+    store = store_of(request)
+    out = io.BytesIO()
+    count = library.export_set(store, name, format, out)
+    with store.begin() as conn:
+        detail = {"format": format, "entries": count}
+        append(conn, GLOBAL_SCOPE, user_of(request).name, "hashset.export", name, detail)
+    media_type, suffix = EXPORT_TYPES[format]
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    disposition = f'attachment; filename="{safe}-{stamp}.{suffix}"'
+    return Response(
+        out.getvalue(), media_type=media_type, headers={"Content-Disposition": disposition}
+    )

@@ -1,0 +1,96 @@
+"""Login and logout. A new session token at every login; failures count towards lockout."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from vigil.accounts.login import LoginRefused, authenticate, record_refusal
+from vigil.audit import GLOBAL_SCOPE, append
+from vigil.web import sessions
+from vigil.web.access import ANY_USER, PRE_LOGIN_COOKIE, PUBLIC, route
+from vigil.web.deps import render, session_of, settings_of, store_of
+
+router = APIRouter()
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this server: no "//host" or "https://…" open redirect.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/cases"
+
+
+def _login_page(request: Request, next_url: str, error: str | None, status: int) -> Response:
+    token = secrets.token_urlsafe(24)
+    page = render(
+        request, "login.html", {"pre_csrf": token, "next": next_url, "error": error}, status
+    )
+    page.set_cookie(
+        PRE_LOGIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings_of(request).secure_cookies,
+        path="/login",
+    )
+    return page
+
+
+@route(router, "GET", "/login", PUBLIC)
+def login_form(request: Request, next: str | None = None) -> Response:
+    """The login page (a logged-in user goes straight on)."""
+    if getattr(request.state, "session", None) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _login_page(request, _safe_next(next), None, 200)
+
+
+@route(router, "POST", "/login", PUBLIC)
+def login(
+    request: Request,
+    name: str = Form(..., max_length=200),
+    password: str = Form(..., max_length=1024),
+    next: str = Form("/cases", max_length=500),
+) -> Response:
+    """Check the password; on success replace any session with a new one."""
+    store, settings = store_of(request), settings_of(request)
+    client = _client(request)
+    try:
+        with store.begin() as conn:
+            user = authenticate(conn, name, password, settings.lockout, client)
+            sessions.destroy(conn, request.cookies.get(sessions.COOKIE))  # no fixation
+            token = sessions.create(conn, user, settings, request.headers.get("user-agent"))
+    except LoginRefused as refused:
+        with store.begin() as conn:
+            record_refusal(conn, name, refused, settings.lockout, client)
+        return _login_page(request, _safe_next(next), str(refused), 401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        sessions.COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    response.delete_cookie(PRE_LOGIN_COOKIE, path="/login")
+    return response
+
+
+@route(router, "POST", "/logout", ANY_USER)
+def logout(request: Request) -> Response:
+    """End this session."""
+    session = session_of(request)
+    with store_of(request).begin() as conn:
+        sessions.destroy(conn, session.token)
+        append(conn, GLOBAL_SCOPE, session.user.name, "logout", session.user.name)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(sessions.COOKIE, path="/")
+    return response

@@ -1,0 +1,148 @@
+"""The grading queue (examiners) and the second-grader view (reviewers), pages and API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from vigil.hashsets.schemes import load_scheme
+from vigil.web import exposure, grading, grouping
+from vigil.web.access import EXAMINER, GRADERS, REVIEWER, route
+from vigil.web.deps import render, settings_of, store_of, user_of, visible_case
+
+router = APIRouter()
+
+
+class GradeRequest(BaseModel):
+    """One decision on one group: every item id the page showed for it."""
+
+    group: str = Field(max_length=64)
+    item_ids: list[int] = Field(min_length=1, max_length=100_000)
+    category: str = Field(max_length=64)
+
+
+class ActionRequest(BaseModel):
+    """A second grade or a resolution of one earlier decision."""
+
+    action: str = Field(max_length=80)
+    category: str = Field(max_length=64)
+
+
+def _page(request: Request, case_id: int, template: str) -> Response:
+    user = user_of(request)
+    with store_of(request).connect() as conn:
+        row = visible_case(conn, user, case_id)
+    scheme = load_scheme(row.scheme)
+    categories = [{"key": c.key, "label": c.label} for c in scheme.categories]
+    return render(request, template, {"case": row, "categories": categories})
+
+
+@route(router, "GET", "/cases/{case_id}/grade", EXAMINER)
+def grade_page(request: Request, case_id: int) -> Response:
+    """The keyboard grading page (the queue is fetched by its script)."""
+    return _page(request, case_id, "grade.html")
+
+
+@route(router, "GET", "/cases/{case_id}/second", REVIEWER)
+def second_page(request: Request, case_id: int) -> Response:
+    """The second grader's page: decisions to confirm, disagreements to resolve."""
+    return _page(request, case_id, "second.html")
+
+
+@route(router, "GET", "/api/cases/{case_id}/queue", GRADERS)
+def queue_api(request: Request, case_id: int) -> dict[str, Any]:
+    """The ungraded groups of the case, in order, and the officer's exposure today."""
+    user, settings = user_of(request), settings_of(request)
+    with store_of(request).connect() as conn:
+        visible_case(conn, user, case_id)
+        groups = grouping.queue(conn, case_id, settings.pdq_threshold)
+        today = exposure.today(conn, user.id)
+    return {
+        "groups": [g.as_json() for g in groups],
+        "total_items": sum(len(g.item_ids) for g in groups),
+        "exposure": _exposure_json(today, settings.break_every),
+    }
+
+
+@route(router, "POST", "/api/cases/{case_id}/grade", EXAMINER)
+def grade_api(request: Request, case_id: int, body: GradeRequest) -> dict[str, Any]:
+    """Grade one group: every item shown, and every other copy of the same pictures."""
+    user, settings = user_of(request), settings_of(request)
+    with store_of(request).begin() as conn:
+        row = visible_case(conn, user, case_id)
+        action = grading.grade_items(
+            conn, row, user, body.item_ids, body.category, body.group, settings.graded_set
+        )
+    return {"action": action.key, "category": action.category, "items": len(action.item_ids)}
+
+
+@route(router, "POST", "/api/cases/{case_id}/undo", EXAMINER)
+def undo_api(request: Request, case_id: int) -> dict[str, Any]:
+    """Take back this officer's latest decision in the case."""
+    user, settings = user_of(request), settings_of(request)
+    with store_of(request).begin() as conn:
+        row = visible_case(conn, user, case_id)
+        action = grading.undo_last(conn, row, user, settings.graded_set)
+    if action is None:
+        return {"undone": None, "items": 0}
+    return {"undone": action.key, "category": action.category, "items": len(action.item_ids)}
+
+
+@route(router, "GET", "/api/cases/{case_id}/actions", REVIEWER)
+def actions_api(request: Request, case_id: int) -> dict[str, Any]:
+    """Decisions for this reviewer: to second-grade (first grade hidden), and disputes."""
+    user, settings = user_of(request), settings_of(request)
+    with store_of(request).connect() as conn:
+        visible_case(conn, user, case_id)
+        found = grading.actions(conn, case_id)
+        today = exposure.today(conn, user.id)
+    awaiting = []
+    for a in found:
+        if a.state == "awaiting" and a.graded_by != user.name:
+            shown = a.as_json()
+            shown["category"] = None  # the second grade is given blind
+            awaiting.append(shown)
+    settled = [a.as_json() for a in found if a.state != "awaiting"]
+    return {
+        "awaiting": awaiting,
+        "settled": settled,
+        "agreement": _agreement(found),
+        "exposure": _exposure_json(today, settings.break_every),
+    }
+
+
+@route(router, "POST", "/api/cases/{case_id}/second", REVIEWER)
+def second_api(request: Request, case_id: int, body: ActionRequest) -> dict[str, Any]:
+    """Record a blind second grade; returns whether it agrees with the first."""
+    user = user_of(request)
+    with store_of(request).begin() as conn:
+        row = visible_case(conn, user, case_id)
+        action = grading.second_grade(conn, row, user, body.action, body.category)
+    return action.as_json()
+
+
+@route(router, "POST", "/api/cases/{case_id}/resolve", REVIEWER)
+def resolve_api(request: Request, case_id: int, body: ActionRequest) -> dict[str, Any]:
+    """Settle a disagreement with the final category."""
+    user, settings = user_of(request), settings_of(request)
+    with store_of(request).begin() as conn:
+        row = visible_case(conn, user, case_id)
+        action = grading.resolve(conn, row, user, body.action, body.category, settings.graded_set)
+    return action.as_json()
+
+
+def _exposure_json(today: exposure.Exposure, break_every: int) -> dict[str, Any]:
+    return {
+        "day": today.day,
+        "thumbnails": today.thumbnails,
+        "reveals": today.reveals,
+        "break_due": today.break_due(break_every),
+    }
+
+
+def _agreement(found: list[grading.Action]) -> dict[str, int]:
+    states = [a.state for a in found]
+    return {s: states.count(s) for s in ("awaiting", "agreed", "disputed", "resolved")}

@@ -1,0 +1,109 @@
+"""Pages every user has: the case list, a case's numbers, hits and findings, its audit log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import func, select
+from starlette.responses import Response
+
+from vigil.accounts.assignments import visible_case_ids
+from vigil.audit import case_scope, entries, head, verify
+from vigil.reports.gather import build_report
+from vigil.scan.summary import CategoryDetail
+from vigil.store.schema import case, item, scan_run
+from vigil.web import exposure, grading, grouping
+from vigil.web.access import ANY_USER, route
+from vigil.web.deps import render, settings_of, store_of, user_of, visible_case
+
+router = APIRouter()
+
+MAX_ROWS = 500
+"""Rows of hits and findings shown on a case page (the report has them all)."""
+
+
+@route(router, "GET", "/", ANY_USER)
+def home() -> Response:
+    """Start at the case list."""
+    return RedirectResponse("/cases", status_code=303)
+
+
+@route(router, "GET", "/cases", ANY_USER)
+def cases_page(request: Request) -> Response:
+    """The cases this user may open, with their item, hit and queue counts."""
+    user = user_of(request)
+    with store_of(request).connect() as conn:
+        ids = visible_case_ids(conn, user)
+        rows = []
+        for row in conn.execute(select(case).where(case.c.id.in_(ids)).order_by(case.c.name)):
+            counts = conn.execute(
+                select(
+                    func.count(item.c.id),
+                    func.count(item.c.id).filter(item.c.review == "hit"),
+                    func.count(item.c.id).filter(item.c.review == "unknown"),
+                )
+                .select_from(item.join(scan_run, scan_run.c.id == item.c.run_id))
+                .where(scan_run.c.case_id == row.id)
+            ).one()
+            rows.append({"case": row, "items": counts[0], "hits": counts[1], "unknown": counts[2]})
+    return render(request, "cases.html", {"rows": rows})
+
+
+@route(router, "GET", "/cases/{case_id}", ANY_USER)
+def case_page(request: Request, case_id: int) -> Response:
+    """The report's numbers for the case, its hits, grading queue and indicator findings."""
+    user = user_of(request)
+    settings = settings_of(request)
+    with store_of(request).connect() as conn:
+        row = visible_case(conn, user, case_id)
+        report = build_report(conn, row.name, user.name)
+        queue = grouping.queue(conn, case_id, settings.pdq_threshold)
+        graded = grading.graded_counts(conn, case_id)
+        disputed = sum(1 for a in grading.actions(conn, case_id) if a.state == "disputed")
+    categories: list[tuple[str, CategoryDetail]] = [
+        (label, report.summary.categories[label])
+        for label in report.category_order
+        if label in report.summary.categories
+    ]
+    context = {
+        "case": row,
+        "report": report,
+        "categories": categories,
+        "hits": report.hits[:MAX_ROWS],
+        "findings": report.findings[:MAX_ROWS],
+        "max_rows": MAX_ROWS,
+        "queue_groups": len(queue),
+        "queue_items": sum(len(g.item_ids) for g in queue),
+        "graded": graded,
+        "disputed": disputed,
+    }
+    return render(request, "case.html", context)
+
+
+@route(router, "GET", "/cases/{case_id}/audit", ANY_USER)
+def audit_page(request: Request, case_id: int) -> Response:
+    """The case's audit chain, newest first, with the result of verifying it."""
+    user = user_of(request)
+    with store_of(request).connect() as conn:
+        row = visible_case(conn, user, case_id)
+        scope = case_scope(case_id)
+        chain = list(entries(conn, scope))
+        problems = verify(conn, scope)
+        seq, digest = head(conn, scope)
+    context = {
+        "case": row,
+        "entries": list(reversed(chain)),
+        "problems": problems,
+        "head_seq": seq,
+        "head": digest,
+    }
+    return render(request, "audit.html", context)
+
+
+@route(router, "GET", "/me", ANY_USER)
+def me_page(request: Request) -> Response:
+    """The officer's own exposure over the last two weeks."""
+    user = user_of(request)
+    with store_of(request).connect() as conn:
+        days = exposure.history(conn, user.id, 14)
+    return render(request, "me.html", {"days": days})
