@@ -6,6 +6,7 @@ turns each into one line and an exit code (see ``vigil.cli.exit_codes``).
     VigilError
     ├── UsageError                  bad arguments or options
     ├── ConfigError                 bad configuration, unknown scheme file
+    │   └── RuleFileError           an indicator rule file is invalid (indicators/loader.py)
     ├── StoreError                  database unreachable, schema too new/old
     ├── NotFoundError               a named hash set, case or item does not exist
     ├── ImportFormatError           a hash-set file is malformed (says where)
@@ -37,6 +38,16 @@ class UsageError(VigilError):
 
 class ConfigError(VigilError):
     """Configuration (a scheme, a rule file, a setting) is invalid."""
+
+
+class RuleFileError(ConfigError):
+    """An indicator rule file is invalid; ``problems`` lists each as ``file: rule: field: what``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        more = len(problems) - 1
+        tail = f" (and {more} more; `vigil rules check FILE` lists them)" if more else ""
+        super().__init__(f"{problems[0]}{tail}")
 
 
 class StoreError(VigilError):

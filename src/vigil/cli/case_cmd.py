@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import click
 from rich.table import Table
 
 from vigil.cli.context import AppContext
+from vigil.cli.findings_view import print_findings
 from vigil.cli.output import print_json, stdout, when
 from vigil.cli.summary_view import print_summary
+from vigil.indicators.findings import case_findings
 from vigil.scan.summary import case_summary, list_cases
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -53,7 +57,9 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
 def show_cmd(app: AppContext, name: str, as_json: bool) -> None:
     """Print the summary of case NAME from the store."""
     summary = case_summary(app.store, name)
+    found = case_findings(app.store, name)
     if as_json:
-        print_json(summary)
+        print_json({**asdict(summary), "findings": found})
     else:
         print_summary(summary)
+        print_findings(found)

@@ -14,6 +14,7 @@ from vigil.cli.exit_codes import ExitCode
 from vigil.cli.hashset_cmd import hashset
 from vigil.cli.lookup_cmd import lookup_command
 from vigil.cli.report_cmd import report_command
+from vigil.cli.rules_cmd import rules_group
 from vigil.cli.scan_cmd import scan_command
 from vigil.cli.serve_cmd import serve_command
 from vigil.cli.user_cmd import user_group
@@ -48,6 +49,7 @@ cli.add_command(report_command)
 cli.add_command(audit_group)
 cli.add_command(serve_command)
 cli.add_command(user_group)
+cli.add_command(rules_group)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, Literal
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
+from vigil.audit import GLOBAL_SCOPE, append
 from vigil.config import current_user
 from vigil.errors import ExportError, ImportFormatError, UsageError
 from vigil.hashsets.formats import read_hashset
@@ -117,9 +118,11 @@ def import_file(
         existing = conn.execute(select(hashset).where(hashset.c.name == name)).first()
         if existing is not None and _unchanged(conn, existing, sha256, scheme, known_good):
             version = _current_version(conn, existing.current_version_id)
-            return ImportResult(
+            result = ImportResult(
                 name, "unchanged", version.format, version.entry_count, version.version, sha256
             )
+            _audit_import(conn, result, path, scheme, known_good, user)
+            return result
         set_id = _upsert_set(conn, existing, name, scheme, known_good)
         parsed = read_hashset(path, loaded, format=format, known_good=known_good)
         conn.execute(delete(hash_entry).where(hash_entry.c.hashset_id == set_id))
@@ -144,8 +147,38 @@ def import_file(
         conn.execute(
             update(hashset).where(hashset.c.id == set_id).values(current_version_id=version_id)
         )
-    status: ImportStatus = "imported" if existing is None else "replaced"
-    return ImportResult(name, status, parsed.format, count, info.get("version"), sha256)
+        status: ImportStatus = "imported" if existing is None else "replaced"
+        result = ImportResult(name, status, parsed.format, count, info.get("version"), sha256)
+        _audit_import(conn, result, path, scheme, known_good, user)
+    return result
+
+
+def _audit_import(
+    conn: Connection,
+    result: ImportResult,
+    path: Path,
+    scheme: str,
+    known_good: bool,
+    user: str | None,
+) -> None:
+    """Record an import (even an unchanged one: someone asked for it) in the library's chain."""
+    append(
+        conn,
+        GLOBAL_SCOPE,
+        user or current_user(),
+        "hashset.import",
+        target=result.name,
+        detail={
+            "status": result.status,
+            "source": str(path.resolve()),
+            "source_sha256": result.source_sha256,
+            "format": result.format,
+            "entries": result.entry_count,
+            "version": result.version,
+            "scheme": scheme,
+            "known_good": known_good,
+        },
+    )
 
 
 def _unchanged(conn: Connection, row: Row[Any], sha256: str, scheme: str, known_good: bool) -> bool:
@@ -333,13 +366,21 @@ def show_set(store: Store, name: str) -> SetDetail:
     )
 
 
-def remove_set(store: Store, name: str) -> int:
+def remove_set(store: Store, name: str, user: str | None = None) -> int:
     """Delete a set with its entries and history; returns how many entries went."""
     with store.begin() as conn:
         row = get_set_row(conn, name)
         gone = conn.execute(delete(hash_entry).where(hash_entry.c.hashset_id == row.id)).rowcount
         conn.execute(delete(hashset_version).where(hashset_version.c.hashset_id == row.id))
         conn.execute(delete(hashset).where(hashset.c.id == row.id))
+        append(
+            conn,
+            GLOBAL_SCOPE,
+            user or current_user(),
+            "hashset.remove",
+            target=name,
+            detail={"entries": int(gone), "scheme": row.scheme, "known_good": bool(row.known_good)},
+        )
     return int(gone)
 
 
@@ -355,8 +396,11 @@ def iter_entries(conn: Connection, set_id: int) -> Iterator[HashEntry]:
         yield entry_from_row(row)
 
 
-def export_set(store: Store, name: str, format: str, out: BinaryIO) -> int:
-    """Write a set as VICS 2.0 or CSV to ``out``; returns the entry count."""
+def export_set(store: Store, name: str, format: str, out: BinaryIO, user: str | None = None) -> int:
+    """Write a set as VICS 2.0 or CSV to ``out``; returns the entry count.
+
+    The export is recorded in the library's audit chain once it is written.
+    """
     if format not in ("vics", "csv"):
         raise UsageError(f"unknown export format {format!r}: use vics or csv")
     with store.connect() as conn:
@@ -370,6 +414,15 @@ def export_set(store: Store, name: str, format: str, out: BinaryIO) -> int:
                 write_csv(counter, out, scheme)
         except OSError as exc:
             raise ExportError(f"cannot write the export: {exc.strerror}") from exc
+    with store.begin() as conn:
+        append(
+            conn,
+            GLOBAL_SCOPE,
+            user or current_user(),
+            "hashset.export",
+            target=name,
+            detail={"format": format, "entries": counter.count},
+        )
     return counter.count
 
 

@@ -32,6 +32,7 @@ from vigil.reports.model import (
 from vigil.reports.timeline import timeline
 from vigil.scan.cases import get_case
 from vigil.scan.summary import CONFLICT, item_category, summarise
+from vigil.sources.locator import Locator
 from vigil.store.schema import finding, hashset, item, match, scan_run
 
 
@@ -201,11 +202,19 @@ def _findings(conn: Connection, run_ids: list[int], labels: dict[int, str]) -> l
                 severity=f.severity,
                 description=f.description,
                 exhibit=labels.get(int(f.evidence_id)) if f.evidence_id is not None else None,
-                locators=[f.display] if f.display and not locators else [str(x) for x in locators],
+                locators=[_display(x) for x in locators] or ([f.display] if f.display else []),
                 detail=f.detail,
             )
         )
     return out
+
+
+def _display(key: object) -> str:
+    """A locator key for people (``os:/… → zip:…``); anything else as it is."""
+    try:
+        return Locator.from_json(key if isinstance(key, str | list) else str(key)).display()
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return str(key)
 
 
 def _set_used(run_id: int, recorded: dict[str, Any]) -> HashSetUsed:

@@ -17,6 +17,7 @@ from typing import BinaryIO, cast
 from vigil.errors import SourceError
 from vigil.hashing.crypto import CryptoHasher, Digests, hash_bytes, hash_stream
 from vigil.hashing.pdq import LOW_QUALITY, ImageDecodeError, hash_image
+from vigil.indicators.facts import item_facts
 from vigil.scan.records import ItemRecord, Task
 from vigil.sources.archives.base import Member
 from vigil.sources.archives.nested import iter_nested
@@ -114,6 +115,10 @@ def _file_record(
         sha1=digests.sha1,
         sha256=digests.sha256,
     )
+    # Indicator facts (entropy, appended data, artefact records) need the bytes held here.
+    facts = item_facts(locator.name, ftype, stream, digests.size, settings.tmp_dir)
+    if facts:
+        record.attrs["facts"] = facts
     if ftype.family == "image":
         stream.seek(0)
         _hash_picture(record, stream, settings)

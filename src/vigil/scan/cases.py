@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
+from vigil.audit import append, case_scope
 from vigil.errors import ScanError
+from vigil.sources.disk.info import describe_image
 from vigil.sources.locator import escape_path
 from vigil.store.engine import inserted_id, row_by_name
 from vigil.store.schema import case, evidence, scan_run
@@ -41,13 +43,15 @@ def get_or_create_case(conn: Connection, name: str, scheme: str, user: str) -> i
     row = conn.execute(select(case.c.id).where(case.c.name == name)).first()
     if row is not None:
         return int(row.id)
-    return inserted_id(
+    case_id = inserted_id(
         conn.execute(
             insert(case).values(
                 name=name, scheme=scheme, created_at=datetime.now(UTC), created_by=user
             )
         )
     )
+    append(conn, case_scope(case_id), user, "case.create", target=name, detail={"scheme": scheme})
+    return case_id
 
 
 def unfinished_run(conn: Connection, case_id: int) -> Row[Any] | None:
@@ -116,6 +120,9 @@ def create_run(
                     path=escape_path(source.display),
                     path_bytes=source.path,
                     kind=source.kind,
+                    # A disk image describes itself: format, segments, E01 acquisition
+                    # metadata and stored hashes, partitions (headers only: cheap).
+                    info=describe_image(source.path) if source.kind == "file" else None,
                 )
             )
         )

@@ -22,9 +22,12 @@ from typing import Any, Protocol
 from sqlalchemy import update
 
 from vigil import __version__
+from vigil.audit import append, case_scope
 from vigil.config import current_user
 from vigil.errors import ScanError
 from vigil.hashing.pdq import decoder_versions
+from vigil.indicators.engine import evaluate_run
+from vigil.indicators.loader import load_ruleset
 from vigil.scan import cases
 from vigil.scan.analyse import (
     Settings,
@@ -76,6 +79,8 @@ class ScanOptions:
     fast_decode: bool = True
     pdq_threshold: int = 31
     scheme: str = "uk"
+    verify: bool = False
+    """Check E01 images against their stored MD5/SHA-1 (reads each image's media once more)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,7 @@ def run_scan(
     """Scan PATHs into the named case (or resume its unfinished scan)."""
     if options.workers < 1:
         raise ScanError("--workers must be at least 1")
+    ruleset = load_ruleset()  # a bad rule file stops the scan before anything is read
     examiner = options.examiner or current_user()
     with store.begin() as conn:
         matcher = Matcher(conn, options.pdq_threshold)
@@ -116,6 +122,7 @@ def run_scan(
                 .values(resumed_count=scan_run.c.resumed_count + 1)
             )
             settings = _settings_from(pending.params)
+            append(conn, case_scope(case_id), examiner, "scan.resume", detail={"run": run_id})
         else:
             if pending is not None:
                 raise ScanError(
@@ -123,26 +130,49 @@ def run_scan(
                     "finish it with `vigil scan --resume --case NAME`"
                 )
             sources = cases.resolve_sources([Path(p) for p in paths])
-            settings = Settings(limits=options.limits, fast_decode=options.fast_decode)
+            settings = Settings(
+                limits=options.limits, fast_decode=options.fast_decode, verify=options.verify
+            )
             params = _params(options, settings, sources)
             run_id, evidence_ids = cases.create_run(
                 conn, case_id, sources, examiner, params, _versions(), matcher.describe()
             )
             base_elapsed = 0.0
+            append(
+                conn,
+                case_scope(case_id),
+                examiner,
+                "scan.start",
+                detail={"run": run_id, "params": params},
+            )
     if progress is not None:
         progress.total(*_count(sources))
     runner = _Runner(store, run_id, evidence_ids, matcher, settings, options.workers, progress)
     started = time.monotonic()
     done, skipped = runner.run(_tasks(sources), base_elapsed, started)
+    with store.begin() as conn:
+        # Rewrites the run's findings: a resumed scan ends with the same rows.
+        evaluate_run(conn, run_id, ruleset, examiner)
     elapsed = base_elapsed + (time.monotonic() - started)
     with store.begin() as conn:
         cases.finish_run(conn, run_id, elapsed)
+        append(
+            conn,
+            case_scope(case_id),
+            examiner,
+            "scan.finish",
+            detail={"run": run_id, "tasks_done": done, "tasks_skipped": skipped},
+        )
     return ScanOutcome(options.case, run_id, options.resume, done, skipped, elapsed)
 
 
 def _settings_from(params: dict[str, Any]) -> Settings:
     limits = Limits(**params.get("limits", {}))
-    return Settings(limits=limits, fast_decode=bool(params.get("fast_decode", True)))
+    return Settings(
+        limits=limits,
+        fast_decode=bool(params.get("fast_decode", True)),
+        verify=bool(params.get("verify", False)),
+    )
 
 
 def _params(
@@ -153,6 +183,7 @@ def _params(
         "workers": options.workers,
         "limits": asdict(settings.limits),
         "fast_decode": settings.fast_decode,
+        "verify": settings.verify,
         "pdq_threshold": options.pdq_threshold,
         "scheme": options.scheme,
     }

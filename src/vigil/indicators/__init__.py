@@ -1,0 +1,12 @@
+"""Indicators: concealment, downloading, storage and sharing traces, from editable rules.
+
+Two halves, split where the bytes are:
+
+* the scan worker computes cheap per-item *facts* (:mod:`.facts`: entropy and
+  chi-square of unidentified files, data appended after an image, encrypted
+  volume and document markers, parsed browser and P2P artefacts) and stores them
+  in ``item.attrs["facts"]``;
+* after the scan, the *engine* (:mod:`.engine`) evaluates the YAML rule sets
+  (:mod:`.loader`, shipped in ``rules/`` and extendable from
+  ``$VIGIL_HOME/rules``) over the run's items and writes ``finding`` rows.
+"""

@@ -1,0 +1,139 @@
+"""BitTorrent artefacts: µTorrent ``resume.dat``, qBittorrent ``*.fastresume``, ``*.torrent``.
+
+Each parser turns a bencoded file into records of what the client held: the
+torrent's name, save path, info-hash, times, transfer totals and (where the
+file says) the names and sizes of its files, which the engine matches back to
+scanned items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from vigil.indicators.bencode import BencodeError, decode, decode_with_spans
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def unix_time(value: Any) -> str | None:
+    """ISO-8601 UTC of a Unix time in seconds (None for 0, absent or absurd values)."""
+    seconds = _int(value)
+    if not seconds or seconds < 0 or seconds > 32503680000:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+def _files_of(info: Any) -> list[dict[str, Any]]:
+    """Names and sizes of the files of a torrent ``info`` dictionary (v1 layout)."""
+    if not isinstance(info, dict):
+        return []
+    name = _text(info.get(b"name.utf-8")) or _text(info.get(b"name")) or ""
+    if isinstance(info.get(b"files"), list):
+        files = []
+        for entry in info[b"files"]:
+            if not isinstance(entry, dict):
+                continue
+            parts = entry.get(b"path.utf-8") or entry.get(b"path") or []
+            names = [_text(p) or "" for p in parts if isinstance(p, bytes)]
+            files.append({"path": "/".join([name, *names]), "size": _int(entry.get(b"length"))})
+        return files
+    return [{"path": name, "size": _int(info.get(b"length"))}]
+
+
+def parse_torrent(data: bytes) -> list[dict[str, Any]]:
+    """One record for a ``.torrent`` file: name, info-hash, files, creator, dates, trackers."""
+    try:
+        value, spans = decode_with_spans(data)
+    except BencodeError as exc:
+        raise ValueError(f"not a valid .torrent: {exc}") from None
+    if not isinstance(value, dict) or b"info" not in spans:
+        raise ValueError("not a .torrent: no info dictionary")
+    start, end = spans[b"info"]
+    info = value[b"info"]
+    return [
+        {
+            "name": _text(info.get(b"name.utf-8")) or _text(info.get(b"name")),
+            "info_hash": hashlib.sha1(data[start:end]).hexdigest(),  # BitTorrent's v1 id
+            "files": _files_of(info),
+            "announce": _text(value.get(b"announce")),
+            "created_by": _text(value.get(b"created by")),
+            "creation_date": unix_time(value.get(b"creation date")),
+            "comment": _text(value.get(b"comment")),
+        }
+    ]
+
+
+def parse_utorrent_resume(data: bytes) -> list[dict[str, Any]]:
+    """µTorrent/BitTorrent ``resume.dat``: one record per torrent the client held."""
+    try:
+        value = decode(data)
+    except BencodeError as exc:
+        raise ValueError(f"not a valid resume.dat: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError("not a resume.dat: the top level is not a dictionary")
+    records: list[dict[str, Any]] = []
+    for key, entry in value.items():
+        # ".fileguard" (a checksum) and "rec" (recovery data) are not torrents.
+        if not isinstance(entry, dict) or key in (b".fileguard", b"rec"):
+            continue
+        info_hash = entry.get(b"info")
+        records.append(
+            {
+                "torrent": _text(key),
+                "name": _text(entry.get(b"caption")),
+                "save_path": _text(entry.get(b"path")),
+                "info_hash": info_hash.hex() if isinstance(info_hash, bytes) else None,
+                "added_on": unix_time(entry.get(b"added_on")),
+                "completed_on": unix_time(entry.get(b"completed_on")),
+                "last_seen_complete": unix_time(entry.get(b"last seen complete")),
+                "downloaded": _int(entry.get(b"downloaded")),
+                "uploaded": _int(entry.get(b"uploaded")),
+                "url": _text(entry.get(b"url")),
+                "files": [],
+            }
+        )
+    return records
+
+
+def parse_qbittorrent_fastresume(data: bytes) -> list[dict[str, Any]]:
+    """qBittorrent (libtorrent) ``*.fastresume``: the one torrent it describes."""
+    try:
+        value = decode(data)
+    except BencodeError as exc:
+        raise ValueError(f"not a valid fastresume file: {exc}") from None
+    if not isinstance(value, dict) or value.get(b"file-format") not in (
+        b"libtorrent resume file",
+        None,
+    ):
+        raise ValueError("not a libtorrent fastresume file")
+    info = value.get(b"info")
+    raw_hash = value.get(b"info-hash")
+    name = _text(value.get(b"qBt-name")) or _text(value.get(b"name"))
+    if not name and isinstance(info, dict):
+        name = _text(info.get(b"name"))
+    save_path = _text(value.get(b"qBt-savePath")) or _text(value.get(b"save_path"))
+    mapped = [_text(m) for m in value.get(b"mapped_files", []) if isinstance(m, bytes)]
+    return [
+        {
+            "name": name,
+            "save_path": save_path,
+            "info_hash": raw_hash.hex() if isinstance(raw_hash, bytes) else None,
+            "added_on": unix_time(value.get(b"added_time")),
+            "completed_on": unix_time(value.get(b"completed_time")),
+            "downloaded": _int(value.get(b"total_downloaded")),
+            "uploaded": _int(value.get(b"total_uploaded")),
+            "category": _text(value.get(b"qBt-category")),
+            "mapped_files": [m for m in mapped if m],
+            "files": _files_of(info),
+        }
+    ]
