@@ -153,9 +153,7 @@ def evaluate(conn: Connection, run_id: int, ruleset: RuleSet) -> list[Finding]:
 def _views(conn: Connection, run_id: int, nsrl: dict[int, tuple[str, ...]]) -> Iterator[ItemView]:
     # Folders are left out: a rule on a folder's contents would otherwise count it too.
     query = (
-        select(*_COLUMNS)
-        .where(item.c.run_id == run_id, item.c.kind != "dir")
-        .order_by(item.c.id)
+        select(*_COLUMNS).where(item.c.run_id == run_id, item.c.kind != "dir").order_by(item.c.id)
     )
     for row in conn.execute(query.execution_options(yield_per=2000)):
         yield _view(row, nsrl)
