@@ -28,7 +28,17 @@ from vigil.sources.identify import (
 
 from .archives.samples import sevenzip_bytes, tar_bytes, zip_bytes
 
-FAMILIES = {"image", "video", "archive", "document", "database", "executable", "other", "unknown"}
+FAMILIES = {
+    "image",
+    "video",
+    "archive",
+    "document",
+    "database",
+    "executable",
+    "disk",
+    "other",
+    "unknown",
+}
 
 
 def _ftyp(major: bytes, *compatible: bytes) -> bytes:

@@ -69,6 +69,11 @@ pass_app = click.make_pass_decorator(AppContext)
     show_default=True,
     help="Bytes expanded from one top-level file, all levels together.",
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Check E01 images against their stored MD5/SHA-1 (reads the media once more).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
 def scan_command(
@@ -85,9 +90,10 @@ def scan_command(
     max_entries: int,
     max_ratio: float,
     max_expanded_bytes: int,
+    verify: bool,
     as_json: bool,
 ) -> int:
-    """Scan PATHs (folders, files, archives) into CASE: hash, identify, match, summarise.
+    """Scan PATHs (folders, files, archives, disk images) into CASE: hash, match, summarise.
 
     Evidence is only ever read. Interrupted? `vigil scan --resume --case CASE`
     finishes the scan with exactly the result of an uninterrupted one.
@@ -111,6 +117,7 @@ def scan_command(
         fast_decode=not full_decode,
         pdq_threshold=pdq_threshold,
         scheme=scheme,
+        verify=verify,
     )
     with ScanProgress("Scanning") as progress:
         run_scan(app.store, list(paths), options, progress)

@@ -23,6 +23,9 @@ from vigil.sources.archives.base import Member
 from vigil.sources.archives.nested import iter_nested
 from vigil.sources.archives.registry import CONTAINER_TYPES
 from vigil.sources.archives.streams import describe
+from vigil.sources.disk.info import DISK_TYPES, image_attrs
+from vigil.sources.disk.layers import in_file_system
+from vigil.sources.disk.segments import later_segment
 from vigil.sources.folder import open_readonly, os_reason
 from vigil.sources.identify import SNIFF_BYTES, extension_mismatch, sniff
 from vigil.sources.limits import Budget, LimitExceeded, Limits
@@ -41,6 +44,8 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     fast_decode: bool = True
     tmp_dir: str | None = None
+    verify: bool = False
+    """Hash the media of E01 images and compare with their stored MD5/SHA-1."""
 
 
 def analyse_task(task: Task, settings: Settings) -> list[ItemRecord]:
@@ -84,7 +89,13 @@ def _analyse_os_file(task: Task, settings: Settings) -> list[ItemRecord]:
             digests, stream = hash_stream(handle), handle
         top = _file_record(task.locator, stream, digests, task.mtime, settings)
         records = [top]
-        if top.file_type in CONTAINER_TYPES:
+        stream.seek(0)
+        segment = later_segment(task.path, top.file_type, stream.read(16))
+        if segment is not None:
+            top.attrs.update(segment)  # read as part of its image, from the first segment
+        elif top.file_type in DISK_TYPES:
+            top.attrs.update(image_attrs(task.path, top.file_type, settings.verify))
+        if segment is None and top.file_type in CONTAINER_TYPES:
             assert top.file_type is not None
             stream.seek(0)
             budget = Budget(settings.limits, size)
@@ -198,7 +209,8 @@ def _location(locator: Locator) -> str:
         return "carved"
     if locator.flag("deleted"):
         return "deleted"
-    return "archive" if locator.depth > 0 else "live"
+    # Files in a disk image's file system are live; only archives make "archive".
+    return "archive" if locator.depth > 0 and not in_file_system(locator) else "live"
 
 
 def private_tmp_dir(base: Path | None = None) -> str:

@@ -74,11 +74,12 @@ def _record_container_hash(conn: Connection, evidence_id: int, task: Task, top: 
     # A file given as evidence (an archive, later a disk image) is a container:
     # its SHA-256 goes with the exhibit. Folders have no single hash.
     assert top.sha256 is not None
-    conn.execute(
-        update(evidence)
-        .where(evidence.c.id == evidence_id)
-        .values(sha256=top.sha256.hex(), size=top.size)
-    )
+    values: dict[str, Any] = {"sha256": top.sha256.hex(), "size": top.size}
+    if "verification" in top.attrs:
+        # An E01's media checked against its stored hashes (--verify): kept with the exhibit.
+        info = conn.execute(select(evidence.c.info).where(evidence.c.id == evidence_id)).scalar()
+        values["info"] = {**(info or {}), "verification": top.attrs["verification"]}
+    conn.execute(update(evidence).where(evidence.c.id == evidence_id).values(**values))
 
 
 def _item_row(run_id: int, evidence_id: int, record: ItemRecord, hits: list[Hit]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """True-type identification from content signatures, and extension mismatch.
 
-``sniff`` looks only at the first bytes of a file (callers pass at least 4096),
+``sniff`` looks only at the first bytes of a file (callers pass ``SNIFF_BYTES``),
 never at its name, so a JPEG renamed ``holiday.txt`` is still a JPEG. Names of
 types are stable identifiers: the archive registry is keyed by them.
 """
@@ -12,8 +12,10 @@ import re
 import struct
 from dataclasses import dataclass
 
-SNIFF_BYTES = 4096
-"""How many leading bytes callers should pass to :func:`sniff`."""
+from vigil.sources.disk.signatures import disk_type
+
+SNIFF_BYTES = 36 * 1024
+"""Leading bytes callers should pass to :func:`sniff` (ISO 9660 names itself at 32 769)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,9 @@ def _t(name: str, mime: str, family: str, *extensions: str) -> FileType:
 
 
 _RAW_TIFF = ("dng", "nef", "nrw", "cr2", "arw", "srf", "sr2", "pef", "srw", "3fr", "erf", "kdc")
+# Disk images are named freely: these are the names acquisition tools and examiners use.
+_RAW_DISK = ("dd", "raw", "img", "image", "bin", "001", "dsk", "ima", "vfd", "")
+_SEGMENTS = tuple(f"e{n:02d}" for n in range(2, 100))
 _ALL = [
     _t("jpeg", "image/jpeg", "image", "jpg", "jpeg", "jpe", "jfif", "jif"),
     _t("png", "image/png", "image", "png", "apng"),
@@ -90,6 +95,9 @@ _ALL = [
     _t("pe", "application/vnd.microsoft.portable-executable", "executable",
        "exe", "dll", "sys", "scr", "com", "ocx", "cpl", "drv", "efi", "mui", "ax"),
     _t("mz", "application/x-dosexec", "executable", "exe", "com"),
+    _t("ewf", "application/x-ewf", "disk", "e01", "ex01", "s01", *_SEGMENTS),
+    _t("disk-image", "application/x-raw-disk-image", "disk", *_RAW_DISK),
+    _t("fs-image", "application/x-raw-disk-image", "disk", *_RAW_DISK, "iso"),
 ]  # fmt: skip
 
 TYPES: dict[str, FileType] = {t.name: t for t in _ALL}
@@ -145,8 +153,14 @@ def sniff(header: bytes) -> FileType:
     for magic, name in _MAGIC:
         if header.startswith(magic):
             return TYPES[name]
+    # Boot sectors and volume headers are checked before the weak, anywhere-in-
+    # the-header checks (a PDF or TS file stored early on a disk must not win).
+    disk = disk_type(header)
+    if disk is not None:
+        return TYPES[disk]
+    head = header[:4096]  # the window the checks below were designed for
     for check in (_riff, _iso_bmff, _ebml, _zip, _bzip2, _bmp, _mz, _v7_tar, _mpeg_ts, _late_pdf):
-        found = check(header)
+        found = check(head)
         if found is not None:
             return TYPES[found]
     return UNKNOWN

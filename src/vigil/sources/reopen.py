@@ -168,3 +168,6 @@ def read_all(stream: BinaryIO) -> bytes:
 register("os", _open_os)
 for _layer in ("zip", "tar", "gzip", "bzip2", "xz", "7z", "rar"):
     register(_layer, _open_member)
+
+# Disk images register their layers (ewf, partition, file systems, carved) on import.
+import vigil.sources.disk.reopen  # noqa: E402, F401

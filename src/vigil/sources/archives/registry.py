@@ -13,6 +13,7 @@ from vigil.sources.archives.rar import RarReader
 from vigil.sources.archives.sevenzip import SevenZipReader
 from vigil.sources.archives.tar import TarReader
 from vigil.sources.archives.zip import ZipReader
+from vigil.sources.disk.reader import DiskImageReader, EwfReader
 from vigil.sources.identify import FileType
 
 _ZIP = ZipReader()
@@ -27,6 +28,9 @@ CONTAINER_TYPES: dict[str, ContainerReader] = {
     "xz": XzReader(),
     "7z": SevenZipReader(),
     "rar": RarReader(),
+    "disk-image": DiskImageReader(),
+    "fs-image": DiskImageReader(),
+    "ewf": EwfReader(),
 }
 """Container readers by the ``FileType.name`` that :func:`vigil.sources.identify.sniff` gives."""
 

@@ -1,0 +1,324 @@
+"""Every entry of one file system, allocated first, then deleted ones whose metadata survives.
+
+The walk is iterative (no recursion on hostile depth) and bounded:
+
+* ``max_entries`` entries per file system (a real Windows volume holds ~0.5–1
+  million; 5 million default), then one ``limit`` note;
+* ``max_depth`` directory levels (256), deeper folders become ``limit`` entries;
+* a directory met twice (a loop in damaged metadata) is listed once and noted.
+
+A directory that cannot be read becomes an ``error`` entry and the walk goes on.
+Deleted entries are kept for a second pass so that their data runs can be
+compared with the finished allocation map: content whose blocks another file
+now uses is marked ``overwritten``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytsk3
+
+MAX_FS_ENTRIES = 5_000_000
+MAX_DIR_DEPTH = 256
+_SKIP = {b".", b".."}
+_DIR_TYPES = {pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR}
+_FILE_TYPES = {pytsk3.TSK_FS_META_TYPE_REG, pytsk3.TSK_FS_META_TYPE_VIRT}
+_DATA_ATTRS = {
+    pytsk3.TSK_FS_ATTR_TYPE_DEFAULT,
+    pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA,
+    pytsk3.TSK_FS_ATTR_TYPE_HFS_DATA,
+}
+
+
+@dataclass(slots=True)
+class FsEntry:
+    """One named entry: where it is, what it is, and how to read its data stream(s)."""
+
+    path: str
+    kind: str  # file, dir, symlink, special, note
+    inode: int | None = None
+    size: int | None = None
+    mtime: float | None = None
+    deleted: bool = False
+    ads: str | None = None  # NTFS alternate data stream name
+    attr: tuple[int, int] | None = None  # (TSK attribute type, id) to read
+    status: str = "ok"
+    reason: str = ""
+    runs: list[tuple[int, int]] = field(default_factory=list)  # (block, count)
+    overwritten: bool = False  # deleted, and live files now use some of its blocks
+
+
+@dataclass(slots=True)
+class Allocation:
+    """Blocks that allocated files use, gathered during the walk (for deleted/carving checks)."""
+
+    runs: list[tuple[int, int]] = field(default_factory=list)
+    complete: bool = True  # False when a cap stopped the walk: free space is then unknown
+
+    def merged(self) -> list[tuple[int, int]]:
+        """Sorted, non-overlapping (start, end) block ranges."""
+        out: list[tuple[int, int]] = []
+        for start, count in sorted(self.runs):
+            end = start + count
+            if out and start <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], end))
+            else:
+                out.append((start, end))
+        return out
+
+
+def walk_fs(
+    fs: pytsk3.FS_Info,
+    allocation: Allocation,
+    *,
+    max_entries: int = MAX_FS_ENTRIES,
+    max_depth: int = MAX_DIR_DEPTH,
+) -> Iterator[FsEntry]:
+    """Entries of ``fs``: allocated ones as found, then the deleted ones; records allocation."""
+    deleted: list[FsEntry] = []
+    listed = 0
+    root = int(fs.info.root_inum)
+    seen_dirs: set[int] = {root}
+    # (path, inode, depth, inside a deleted folder)
+    stack: list[tuple[str, int, int, bool]] = [("", root, 0, False)]
+    while stack:
+        parent, inode, depth, gone = stack.pop()
+        try:
+            directory = fs.open_dir(inode=inode)
+        except (OSError, RuntimeError) as exc:
+            yield FsEntry(parent or "/", "dir", inode, status="error", reason=_why(exc))
+            continue
+        children: list[tuple[str, int, int, bool]] = []
+        for item in _entries(directory, parent):
+            if item is None:
+                yield FsEntry(
+                    parent or "/",
+                    "note",
+                    inode,
+                    status="error",
+                    reason="directory listing ended early (damaged)",
+                )
+                break
+            tsk_file, path = item
+            listed += 1
+            if listed > max_entries:
+                allocation.complete = False
+                yield FsEntry(
+                    path,
+                    "note",
+                    status="limit",
+                    reason=f"more than {max_entries} entries in one file system",
+                )
+                return
+            virtual = _virtual(tsk_file)
+            surviving = _orphaned_meta(fs, tsk_file)
+            entries = _describe(tsk_file if surviving is None else surviving, path, gone)
+            for entry in entries:
+                if entry.deleted:
+                    deleted.append(entry)
+                    continue
+                allocation.runs.extend(entry.runs)
+                if not virtual:  # TSK's $MBR, $FAT1 …: metadata areas, not files
+                    yield entry
+            meta = tsk_file.info.meta
+            if meta is None or meta.type not in _DIR_TYPES:
+                continue
+            addr = int(meta.addr)
+            if addr in seen_dirs:
+                yield FsEntry(
+                    path,
+                    "note",
+                    addr,
+                    status="limit",
+                    reason="directory seen before (loop in the metadata): not entered",
+                )
+            elif depth + 1 >= max_depth:
+                yield FsEntry(
+                    path,
+                    "note",
+                    addr,
+                    status="limit",
+                    reason=f"folders nested deeper than {max_depth}: not entered",
+                )
+            else:
+                seen_dirs.add(addr)
+                children.append((path, addr, depth + 1, gone or _unalloc(tsk_file)))
+        stack.extend(reversed(children))
+    yield from _settle(deleted, allocation)
+
+
+def _entries(directory: pytsk3.Directory, parent: str) -> Iterator[tuple[pytsk3.File, str] | None]:
+    """(file, path) for each name in a directory; None once the listing breaks off."""
+    iterator = iter(directory)
+    while True:
+        try:
+            tsk_file = next(iterator)
+        except StopIteration:
+            return
+        except (OSError, RuntimeError):
+            yield None
+            return
+        name = tsk_file.info.name
+        if name is None or name.name in _SKIP:
+            continue
+        text = name.name.decode("utf-8", "surrogateescape")
+        yield tsk_file, f"{parent}/{text}"
+
+
+def _describe(tsk_file: pytsk3.File, path: str, inside_deleted: bool) -> list[FsEntry]:
+    """The entry of a name, plus one per NTFS alternate data stream."""
+    meta = tsk_file.info.meta
+    deleted = inside_deleted or _unalloc(tsk_file)
+    if meta is None:
+        # The name survives but its metadata record was reused or wiped.
+        return [
+            FsEntry(
+                path,
+                "file",
+                deleted=deleted,
+                status="error",
+                reason="deleted entry whose metadata is gone: name only, no content",
+            )
+        ]
+    inode = int(meta.addr)
+    mtime = float(meta.mtime) if meta.mtime else None
+    kind = _kind(meta)
+    if deleted and not int(meta.flags) & pytsk3.TSK_FS_META_FLAG_UNALLOC:
+        # A deleted name pointing at metadata now in use: that content is another file's.
+        return [
+            FsEntry(
+                path,
+                kind,
+                inode,
+                mtime=mtime,
+                deleted=True,
+                status="skipped",
+                reason="deleted name whose metadata now belongs to another file",
+            )
+        ]
+    main = FsEntry(path, kind, inode, int(meta.size), mtime, deleted)
+    entries = [main]
+    for attr in _attributes(tsk_file):
+        info = attr.info
+        if info.type not in _DATA_ATTRS:
+            continue
+        runs = _runs(attr)
+        stream = info.name.decode("utf-8", "surrogateescape") if info.name else ""
+        if stream and info.type == pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA:
+            entries.append(
+                FsEntry(
+                    f"{path}:{stream}",
+                    "file",
+                    inode,
+                    int(info.size),
+                    mtime,
+                    deleted,
+                    ads=stream,
+                    attr=(int(info.type), int(info.id)),
+                    runs=runs,
+                )
+            )
+        elif main.attr is None:
+            main.attr, main.runs = (int(info.type), int(info.id)), runs
+    if kind == "file" and main.attr is None and main.size:
+        main.status, main.reason = "error", "no data attribute could be read"
+    return entries
+
+
+def _attributes(tsk_file: pytsk3.File) -> list[pytsk3.Attribute]:
+    try:
+        return list(tsk_file)
+    except (OSError, RuntimeError):
+        return []
+
+
+def _runs(attr: pytsk3.Attribute) -> list[tuple[int, int]]:
+    if not int(attr.info.flags) & pytsk3.TSK_FS_ATTR_NONRES:
+        return []
+    runs = []
+    try:
+        for run in attr:
+            if int(run.flags) & (
+                pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE | pytsk3.TSK_FS_ATTR_RUN_FLAG_FILLER
+            ):
+                continue
+            if run.len:
+                runs.append((int(run.addr), int(run.len)))
+    except (OSError, RuntimeError):
+        pass
+    return runs
+
+
+def _kind(meta: pytsk3.TSK_FS_META) -> str:
+    if meta.type in _DIR_TYPES:
+        return "dir"
+    if meta.type in _FILE_TYPES:
+        return "file"
+    if meta.type == pytsk3.TSK_FS_META_TYPE_LNK:
+        return "symlink"
+    return "special"
+
+
+def _orphaned_meta(fs: pytsk3.FS_Info, tsk_file: pytsk3.File) -> pytsk3.File | None:
+    """The unallocated metadata record a name still points at, when TSK did not attach it.
+
+    (A name left in a directory index whose MFT record was freed: the record
+    and its data runs often survive and are what "deleted" recovery reads.)
+    """
+    name = tsk_file.info.name
+    if tsk_file.info.meta is not None or name is None or not name.meta_addr:
+        return None
+    try:
+        found = fs.open_meta(inode=int(name.meta_addr))
+    except (OSError, RuntimeError):
+        return None
+    meta = found.info.meta
+    if meta is None or not int(meta.flags) & pytsk3.TSK_FS_META_FLAG_UNALLOC:
+        return None
+    return found
+
+
+def _virtual(tsk_file: pytsk3.File) -> bool:
+    meta = tsk_file.info.meta
+    return meta is not None and meta.type == pytsk3.TSK_FS_META_TYPE_VIRT
+
+
+def _unalloc(tsk_file: pytsk3.File) -> bool:
+    name = tsk_file.info.name
+    if name is not None and int(name.flags) & pytsk3.TSK_FS_NAME_FLAG_UNALLOC:
+        return True
+    meta = tsk_file.info.meta
+    return meta is not None and bool(int(meta.flags) & pytsk3.TSK_FS_META_FLAG_UNALLOC)
+
+
+def _settle(deleted: list[FsEntry], allocation: Allocation) -> Iterator[FsEntry]:
+    """Deleted entries, each marked ``overwritten`` when live files now use its blocks.
+
+    Their blocks are then added to ``allocation``: what surviving metadata
+    accounts for is recovered as a deleted file, not carved a second time.
+    """
+    used = allocation.merged()
+    starts = [start for start, _ in used]
+    for entry in deleted:
+        if entry.status == "ok" and entry.kind == "file" and _overlaps(entry.runs, used, starts):
+            entry.overwritten = True
+        yield entry
+    for entry in deleted:
+        if entry.status == "ok" and not entry.overwritten:
+            allocation.runs.extend(entry.runs)
+
+
+def _overlaps(runs: list[tuple[int, int]], used: list[tuple[int, int]], starts: list[int]) -> bool:
+    for start, count in runs:
+        index = bisect_right(starts, start + count - 1) - 1
+        if index >= 0 and used[index][1] > start:
+            return True
+    return False
+
+
+def _why(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"cannot read: {text[-1] if text else type(exc).__name__}"

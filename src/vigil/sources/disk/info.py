@@ -1,0 +1,103 @@
+"""What an evidence image says about itself, for ``evidence.info``.
+
+Format, segment files, E01 acquisition metadata (case number, examiner,
+description, notes, acquiry date …) and stored hashes, and the partition
+layout. Cheap: headers and tables only, never the whole media (see
+:func:`vigil.sources.disk.ewf.verify` for that).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from typing import Any, BinaryIO
+
+from vigil.errors import SourceError
+from vigil.sources.archives.streams import as_binary, describe
+from vigil.sources.disk.ewf import EwfStream, verify
+from vigil.sources.disk.segments import ConcatStream, ewf_segments, raw_segments
+from vigil.sources.disk.signatures import HEADER_BYTES, disk_type
+from vigil.sources.disk.volumes import StreamImage, fs_type_name, open_fs, volumes
+from vigil.sources.folder import open_readonly
+
+DISK_TYPES = frozenset({"ewf", "disk-image", "fs-image"})
+"""The file types (:mod:`vigil.sources.identify` names) of disk images."""
+
+
+def image_attrs(path: bytes, file_type: str, verify_media: bool) -> dict[str, Any]:
+    """Item attributes of an image file: E01 acquisition metadata, and verification if asked.
+
+    Never raises: a failure is recorded as ``image_error``.
+    """
+    if file_type != "ewf":
+        return {}
+    attrs: dict[str, Any] = {}
+    try:
+        with EwfStream.from_paths(ewf_segments(path)) as ewf:
+            attrs["acquisition"] = ewf.metadata()["headers"]
+            if verify_media:
+                attrs["verification"] = verify(ewf).to_json()
+    except (SourceError, OSError) as exc:
+        attrs["image_error"] = describe(exc)
+    return attrs
+
+
+def image_format(path: bytes) -> str | None:
+    """``ewf``, ``disk-image`` or ``fs-image`` for an image file, None for anything else."""
+    try:
+        with open_readonly(path) as handle:
+            return disk_type(handle.read(HEADER_BYTES))
+    except SourceError:
+        return None
+
+
+def describe_image(path: bytes) -> dict[str, Any] | None:
+    """Format, segments, acquisition metadata and partitions of an image file (None: not one)."""
+    kind = image_format(path)
+    if kind is None:
+        return None
+    info: dict[str, Any] = {"format": kind}
+    paths = ewf_segments(path) if kind == "ewf" else raw_segments(path)
+    info["segments"] = [
+        {"name": os.fsdecode(os.path.basename(p)), "size": os.path.getsize(p)} for p in paths
+    ]
+    try:
+        with ExitStack() as stack:
+            media, size = _open(kind, paths, stack, info)
+            info["media_size"] = size
+            info["volumes"] = _layout(StreamImage(media, size))
+    except (SourceError, OSError) as exc:
+        info["error"] = describe(exc)
+    return info
+
+
+def _open(
+    kind: str, paths: list[bytes], stack: ExitStack, info: dict[str, Any]
+) -> tuple[BinaryIO, int]:
+    if kind == "ewf":
+        ewf = stack.enter_context(EwfStream.from_paths(paths))
+        metadata = ewf.metadata()
+        info["acquisition"] = metadata["headers"]
+        info["bytes_per_sector"] = metadata["bytes_per_sector"]
+        info["stored_hashes"] = metadata["stored_hashes"]
+        return as_binary(ewf), ewf.size
+    joined = stack.enter_context(ConcatStream(paths))
+    return as_binary(joined), joined.size
+
+
+def _layout(image: StreamImage) -> list[dict[str, Any]]:
+    found, scheme = volumes(image)
+    layout = []
+    for volume in found:
+        entry: dict[str, Any] = {
+            "slot": volume.slot,
+            "offset": volume.offset,
+            "length": volume.length,
+            "description": volume.description,
+            "scheme": scheme,
+        }
+        if volume.allocated:
+            opened = open_fs(image, volume)
+            entry["file_system"] = None if opened is None else fs_type_name(opened[0])
+        layout.append(entry)
+    return layout

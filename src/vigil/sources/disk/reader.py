@@ -1,0 +1,294 @@
+"""Disk images as container readers: every file inside becomes a member of the nested pipeline.
+
+``DiskImageReader`` opens raw images (partitioned or a bare file system) and
+``EwfReader`` E01/Ex01 sets. Given a top-level evidence file (an ``os``
+locator), they open all segments by name (``x.002`` …, ``x.E02`` …); inside
+another container they read the one stream they are given.
+
+Order of members, per volume: the file system's allocated entries, its
+deleted ones, then pictures carved from its unallocated space; then pictures
+carved from unpartitioned space. Entry caps are per file system
+(:data:`~vigil.sources.disk.fswalk.MAX_FS_ENTRIES`), not the archive limit.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack
+from typing import Any, BinaryIO, ClassVar
+
+import pytsk3
+
+from vigil.sources.archives.base import ContainerReader, Member, Scan
+from vigil.sources.archives.streams import MemberReadError, as_binary, describe
+from vigil.sources.disk import fswalk, layers
+from vigil.sources.disk.carve import Carved, carve
+from vigil.sources.disk.ewf import EwfStream
+from vigil.sources.disk.fswalk import Allocation, FsEntry, walk_fs
+from vigil.sources.disk.segments import ConcatStream, ewf_segments, raw_segments
+from vigil.sources.disk.volumes import StreamImage, Volume, open_fs, volumes
+from vigil.sources.limits import Budget, LimitExceeded, Limits
+from vigil.sources.locator import Locator
+
+MIN_IMAGE_BYTES = 64 * 1024
+"""Smaller "images" are boot sectors copied into files, not volumes to walk."""
+
+CARVE = True
+"""Carve unallocated space (module switch for tests and quick previews)."""
+
+
+class _DiskReader(ContainerReader):
+    """Shared walk of volumes, file systems and unallocated space."""
+
+    layer: ClassVar[str] = "disk"
+
+    def iter_members(
+        self, stream: BinaryIO, outer: Locator, limits: Limits, budget: Budget
+    ) -> Iterator[Member]:
+        """Members of the image in ``stream``, never raising (a failure becomes a note)."""
+        scan = Scan(self.layer, outer, limits, budget)
+        if outer.depth >= limits.max_depth:
+            yield scan.note("limit", f"nested deeper than {limits.max_depth} containers")
+            return
+        members = self._members(stream, scan)
+        try:
+            yield from members
+        except LimitExceeded as exc:
+            yield scan.note("limit", exc.reason)
+        except Exception as exc:
+            yield scan.note("error", describe(exc))
+        finally:
+            if isinstance(members, Generator):
+                members.close()
+
+    def _members(self, stream: BinaryIO, scan: Scan) -> Iterator[Member]:
+        with ExitStack() as stack:
+            media, size, base = self._media(stream, scan.outer, stack)
+            if size < MIN_IMAGE_BYTES:
+                return  # a boot sector alone (NTFS $Boot, a copied MBR): nothing to walk
+            image = StreamImage(media, size)
+            yield from image_members(image, base, scan.limits, scan.budget)
+
+    def _media(
+        self, stream: BinaryIO, outer: Locator, stack: ExitStack
+    ) -> tuple[BinaryIO, int, Locator]:
+        raise NotImplementedError
+
+
+class DiskImageReader(_DiskReader):
+    """Raw images: partitioned disks and bare file systems, split into ``.001 …`` or not."""
+
+    layer = "disk"
+
+    def _media(
+        self, stream: BinaryIO, outer: Locator, stack: ExitStack
+    ) -> tuple[BinaryIO, int, Locator]:
+        if outer.depth == 0 and outer.leaf.type == "os":
+            paths = raw_segments(os.fsencode(outer.leaf.path))
+            if len(paths) > 1:
+                joined = stack.enter_context(ConcatStream(paths))
+                return as_binary(joined), joined.size, outer
+        size = stream.seek(0, io.SEEK_END)
+        return stream, size, outer
+
+
+class EwfReader(_DiskReader):
+    """E01/Ex01 images, all segments (by name at the top level, one stream inside others)."""
+
+    layer = layers.EWF
+
+    def _media(
+        self, stream: BinaryIO, outer: Locator, stack: ExitStack
+    ) -> tuple[BinaryIO, int, Locator]:
+        if outer.depth == 0 and outer.leaf.type == "os":
+            ewf = EwfStream.from_paths(ewf_segments(os.fsencode(outer.leaf.path)))
+        else:
+            stream.seek(0)
+            ewf = EwfStream([stream], owned=False)
+        stack.enter_context(ewf)
+        return as_binary(ewf), ewf.size, outer.child(layers.EWF)
+
+
+def image_members(
+    image: StreamImage, base: Locator, limits: Limits, budget: Budget
+) -> Iterator[Member]:
+    """Members of every volume of an opened image, below the locator ``base``."""
+    found, scheme = volumes(image)
+    for volume in found:
+        where = (
+            base
+            if scheme is None
+            else base.child(
+                layers.PARTITION,
+                volume.slot,
+                offset=volume.offset,
+                length=volume.length,
+                description=volume.description,
+            )
+        )
+        if not volume.allocated:
+            yield from _carved(image, where, [(volume.offset, volume.offset + volume.length)])
+            continue
+        yield from _volume_members(image, volume, where, limits, budget)
+
+
+def _volume_members(
+    image: StreamImage, volume: Volume, where: Locator, limits: Limits, budget: Budget
+) -> Iterator[Member]:
+    opened = open_fs(image, volume)
+    span = [(volume.offset, volume.offset + volume.length)]
+    if opened is None:
+        note = Scan(layers.PARTITION, where, limits, budget)
+        yield note.note("unsupported", "no file system The Sleuth Kit can read: carved only")
+        yield from _carved(image, where, span)
+        return
+    fs, fs_layer = opened
+    scan = Scan(fs_layer, where, limits, budget)
+    allocation = Allocation()
+    caps = {"max_entries": fswalk.MAX_FS_ENTRIES, "max_depth": fswalk.MAX_DIR_DEPTH}
+    geometry = (volume.offset, int(fs.info.block_size))
+    for entry in walk_fs(fs, allocation, **caps):
+        yield _member(scan, fs, entry, image, geometry)
+    if allocation.complete:  # else unlisted files would all be "carved" from "free" space
+        block = int(fs.info.block_size)
+        yield from _carved(image, where, _free(allocation, volume, block))
+
+
+def _member(
+    scan: Scan, fs: pytsk3.FS_Info, entry: FsEntry, image: StreamImage, block: tuple[int, int]
+) -> Member:
+    offset, size = block
+    spans = [
+        (offset + start * size, offset + (start + count) * size) for start, count in entry.runs
+    ]
+    attrs: dict[str, Any] = {
+        "inode": entry.inode,
+        "deleted": entry.deleted or None,
+        "ads": entry.ads,
+        "overwritten": entry.overwritten or None,
+    }
+    if entry.kind == "note":
+        return Member(
+            scan.locator(entry.path, **attrs),
+            entry.path,
+            kind="container",
+            status="limit" if entry.status == "limit" else "error",
+            reason=entry.reason,
+        )
+    kind = entry.kind if entry.kind in ("file", "dir", "symlink") else "special"
+    status = entry.status if entry.status in ("ok", "error", "skipped") else "error"
+    if kind in ("symlink", "special") and status == "ok":
+        status = "skipped"
+    opener = None
+    if kind == "file" and status == "ok":
+        opener = _opener(fs, entry, image, spans)
+    return scan.entry(
+        entry.path,
+        opener=opener,
+        attrs=attrs,
+        size=entry.size,
+        mtime=entry.mtime,
+        kind=kind,
+        status=status,
+        reason=entry.reason,
+    )
+
+
+def _opener(
+    fs: pytsk3.FS_Info, entry: FsEntry, image: StreamImage, spans: list[tuple[int, int]]
+) -> Any:
+    def open_file() -> BinaryIO:
+        assert entry.inode is not None
+        try:
+            tsk_file = fs.open_meta(inode=entry.inode)
+        except (OSError, RuntimeError) as exc:
+            raise MemberReadError(f"{entry.path}: {describe(exc)}") from exc
+        stream = TskFileStream(tsk_file, entry.attr, entry.size or 0, entry.path)
+        stream.damaged = lambda: image.damaged(spans)
+        return as_binary(stream)
+
+    return open_file
+
+
+class TskFileStream(io.RawIOBase):
+    """One data stream of a file in a file system, read through TSK (read-only, seekable)."""
+
+    def __init__(
+        self, tsk_file: pytsk3.File, attr: tuple[int, int] | None, size: int, label: str
+    ) -> None:
+        self._file, self._attr, self.size, self._label = tsk_file, attr, size, label
+        self._pos = 0
+        self.damaged: Callable[[], tuple[int, int] | None] = lambda: None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        want = min(len(view), self.size - self._pos)
+        if want <= 0:
+            return 0
+        try:
+            if self._attr is None:
+                data = self._file.read_random(self._pos, want)
+            else:
+                data = self._file.read_random(self._pos, want, self._attr[0], self._attr[1])
+        except (OSError, RuntimeError) as exc:
+            raise MemberReadError(
+                f"{self._label}: unreadable at byte {self._pos}: {describe(exc)}"
+            ) from exc
+        bad = self.damaged()
+        if bad is not None:
+            raise MemberReadError(
+                f"{self._label}: unreadable sectors (image bytes {bad[0]}–{bad[1]}) in its data"
+            )
+        if not data:
+            raise MemberReadError(f"{self._label}: no data at byte {self._pos} (damaged?)")
+        view[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        self._pos = max(base + offset, 0)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
+def _free(allocation: Allocation, volume: Volume, block: int) -> list[tuple[int, int]]:
+    """Absolute byte ranges of the volume that no allocated file uses."""
+    free: list[tuple[int, int]] = []
+    cursor = volume.offset
+    end = volume.offset + volume.length
+    for start, stop in allocation.merged():
+        a, b = volume.offset + start * block, volume.offset + stop * block
+        if a > cursor:
+            free.append((cursor, min(a, end)))
+        cursor = max(cursor, b)
+    if cursor < end:
+        free.append((cursor, end))
+    return [(a, b) for a, b in free if b > a]
+
+
+def _carved(image: StreamImage, where: Locator, ranges: list[tuple[int, int]]) -> Iterator[Member]:
+    if not CARVE:
+        return
+    for found in carve(image.read, ranges):
+        locator = where.child(
+            layers.CARVED, found.name, carved=True, offset=found.offset, length=found.length
+        )
+        yield Member(locator, found.name, size=found.length, opener=_carved_opener(image, found))
+
+
+def _carved_opener(image: StreamImage, found: Carved) -> Any:
+    def open_carved() -> BinaryIO:
+        return io.BytesIO(image.read(found.offset, found.length))
+
+    return open_carved

@@ -1,0 +1,149 @@
+"""Images stored as several files: split raw (``x.001``, ``x.002`` …) and EWF (``x.E01`` …).
+
+Both need the file *names* of all segments, not one stream, so a top-level
+evidence path is opened here, and a folder scan recognises later segments
+(``x.002``, ``x.E02``) as parts of the image that its first segment opens.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Sequence
+from typing import Any, BinaryIO
+
+from vigil.sources.disk.signatures import ewf_segment_number
+from vigil.sources.folder import open_readonly
+
+_RAW = re.compile(rb"^(?P<stem>.+)\.(?P<num>\d{3})$")
+# E01..E99, then EAA..ZZZ (libewf's naming); Ex01 and SMART's s01 likewise.
+_EWF = re.compile(rb"^(?P<stem>.+)\.(?P<kind>[EeSsLl]x?)(?P<num>\d{2}|[A-Za-z]{2})$")
+
+MAX_SEGMENTS = 10_000
+
+
+def raw_segments(path: bytes) -> list[bytes]:
+    """All files of a split raw image whose first segment is ``path`` (``[path]`` when single)."""
+    match = _RAW.match(os.path.basename(path))
+    if match is None or int(match["num"]) != 1:
+        return [path]
+    folder, stem = os.path.dirname(path), match["stem"]
+    width = len(match["num"])
+    paths = [path]
+    for number in range(2, MAX_SEGMENTS):
+        candidate = os.path.join(folder, stem + b".%0*d" % (width, number))
+        if not os.path.isfile(candidate):
+            break
+        paths.append(candidate)
+    return paths
+
+
+def ewf_segments(path: bytes) -> list[bytes]:
+    """All segment files of the EWF set whose first segment is ``path``, in order."""
+    match = _EWF.match(os.path.basename(path))
+    if match is None:
+        return [path]
+    folder, stem, kind = os.path.dirname(path), match["stem"], match["kind"]
+    paths = [path]
+    for number in range(2, MAX_SEGMENTS):
+        candidate = os.path.join(folder, stem + b"." + _ewf_suffix(kind, number))
+        if not os.path.isfile(candidate):
+            break
+        paths.append(candidate)
+    return paths
+
+
+def _ewf_suffix(kind: bytes, number: int) -> bytes:
+    """E02 … E99, then EAA … EZZ, FAA … (libewf keeps the case of the first letter)."""
+    if number < 100:
+        return kind + b"%02d" % number
+    index = number - 100
+    alpha = ord("A") if kind[:1].isupper() else ord("a")
+    first = kind[0] + index // 676
+    return bytes([first, alpha + (index // 26) % 26, alpha + index % 26])
+
+
+def later_raw_segment(path: bytes) -> bytes | None:
+    """The first segment when ``path`` is segment 2+ of a split raw image beside it, else None."""
+    match = _RAW.match(os.path.basename(path))
+    if match is None or int(match["num"]) < 2:
+        return None
+    first = os.path.join(os.path.dirname(path), match["stem"] + b".%0*d" % (len(match["num"]), 1))
+    return first if os.path.isfile(first) else None
+
+
+class ConcatStream(io.RawIOBase):
+    """Several read-only files read as one seekable stream (a split raw image)."""
+
+    def __init__(self, paths: Sequence[bytes]) -> None:
+        self._files: list[BinaryIO] = []
+        self._starts: list[int] = []
+        total = 0
+        try:
+            for path in paths:
+                handle = open_readonly(path)
+                self._files.append(handle)
+                self._starts.append(total)
+                total += os.fstat(handle.fileno()).st_size
+        except BaseException:
+            self.close()
+            raise
+        self.size = total
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view) and self._pos < self.size:
+            index = self._segment(self._pos)
+            handle = self._files[index]
+            handle.seek(self._pos - self._starts[index])
+            chunk = handle.read(len(view) - done)
+            if not chunk:
+                break
+            view[done : done + len(chunk)] = chunk
+            done += len(chunk)
+            self._pos += len(chunk)
+        return done
+
+    def _segment(self, pos: int) -> int:
+        index = 0
+        for number, start in enumerate(self._starts):
+            if start <= pos:
+                index = number
+        return index
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        self._pos = max(base + offset, 0)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        for handle in self._files:
+            handle.close()
+        self._files = []
+        super().close()
+
+
+def later_segment(path: bytes, file_type: str | None, head: bytes) -> dict[str, object] | None:
+    """Attributes for segment 2+ of a split raw or EWF image (opened with its first), else None."""
+    if file_type == "ewf":
+        number = ewf_segment_number(head)
+        if number is not None and number > 1:
+            return {"segment": number, "segment_of": "EWF set (opened from its first segment)"}
+        return None
+    first = later_raw_segment(path)
+    if first is None:
+        return None
+    number = int(_RAW.match(os.path.basename(path))["num"])  # type: ignore[index]
+    return {"segment": number, "segment_of": os.fsdecode(os.path.basename(first))}

@@ -1,0 +1,218 @@
+"""Benign disk images built with Debian's tools (no mounting, no root needed).
+
+Pictures come from :func:`vigil.demo.imagegen.make_picture`; file systems from
+``mkfs.vfat``/``mtools``, ``mkfs.ext4 -d``/``debugfs``, ``mkntfs``/``ntfscp``,
+``genisoimage``; partition tables from ``sfdisk``; E01 from ``ewfacquire``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+from vigil.demo.imagegen import encode, make_picture
+
+MiB = 1024 * 1024
+TOOLS = ("mkfs.vfat", "mcopy", "mkfs.ext4", "debugfs", "mkntfs", "ntfscp", "sfdisk", "ewfacquire")
+
+
+def missing_tools() -> list[str]:
+    """The builders' commands that are not installed (``make test`` installs them)."""
+    return [tool for tool in (*TOOLS, "genisoimage") if shutil.which(tool) is None]
+
+
+def picture(seed: int, fmt: str = "JPEG", size: tuple[int, int] = (160, 120)) -> bytes:
+    """A generated, benign picture."""
+    return encode(make_picture(seed, size), fmt)
+
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _run(*args: str | Path, stdin: str | None = None) -> None:
+    subprocess.run([str(a) for a in args], check=True, input=stdin, text=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+
+
+def _stage(folder: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        target = folder / name.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def fat_image(path: Path, files: dict[str, bytes], deleted: tuple[str, ...] = (),
+              size_mib: int = 16, fat_bits: int = 16) -> Path:  # fmt: skip
+    """A FAT volume holding ``files`` (paths with ``/``); ``deleted`` ones then removed."""
+    with path.open("wb") as handle:
+        handle.truncate(size_mib * MiB)
+    _run("mkfs.vfat", "-F", str(fat_bits), "-n", "VIGIL", path)
+    made: set[str] = set()
+    for name, data in files.items():
+        parts = name.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder not in made:
+                _run("mmd", "-i", path, f"::/{folder}")
+                made.add(folder)
+        staged = path.parent / f".stage-{parts[-1]}"
+        staged.write_bytes(data)
+        _run("mcopy", "-i", path, staged, f"::/{name.strip('/')}")
+        staged.unlink()
+    for name in deleted:
+        _run("mdel", "-i", path, f"::/{name.strip('/')}")
+    return path
+
+
+def ext4_image(path: Path, files: dict[str, bytes], deleted: tuple[str, ...] = (),
+               size_mib: int = 16) -> Path:  # fmt: skip
+    """An ext4 volume populated with ``mkfs.ext4 -d`` (no mount); ``deleted`` removed by debugfs."""
+    stage = path.parent / f".stage-{path.name}"
+    _stage(stage, files)
+    _run("mkfs.ext4", "-q", "-F", "-L", "vigil", "-d", stage, path, f"{size_mib}M")
+    shutil.rmtree(stage)
+    for name in deleted:
+        _run("debugfs", "-w", "-R", f"rm /{name.strip('/')}", path)
+    return path
+
+
+def ntfs_image(path: Path, files: dict[str, bytes], streams: dict[tuple[str, str], bytes],
+               deleted: tuple[str, ...] = (), size_mib: int = 16) -> Path:  # fmt: skip
+    """An NTFS volume: root-level ``files``, alternate ``streams`` ((file, stream) → data).
+
+    ntfs-3g has no tool to delete without mounting, so ``deleted`` files get
+    their MFT record's in-use flag cleared, as a deletion leaves it.
+    """
+    with path.open("wb") as handle:
+        handle.truncate(size_mib * MiB)
+    _run("mkntfs", "-q", "-F", "-Q", "-s", "512", "-c", "4096", "-L", "vigil", path)
+    staged = path.parent / f".stage-{path.name}"
+    for name, data in files.items():
+        staged.write_bytes(data)
+        _run("ntfscp", "-q", "-f", path, staged, name)
+    for (name, stream), data in streams.items():
+        staged.write_bytes(data)
+        _run("ntfscp", "-q", "-f", "-N", stream, path, staged, name)
+    staged.unlink(missing_ok=True)
+    for name in deleted:
+        _clear_in_use(path, _ntfs_inode(path, name))
+    return path
+
+
+def _ntfs_inode(path: Path, name: str) -> int:
+    out = subprocess.run(["ntfsinfo", "-F", name, str(path)], check=True, capture_output=True,
+                         text=True).stdout  # fmt: skip
+    first = out.splitlines()[0]  # "Dumping Inode 65 (0x41)"
+    return int(first.split()[2])
+
+
+def _clear_in_use(path: Path, inode: int) -> None:
+    with path.open("r+b") as handle:
+        boot = handle.read(512)
+        cluster = struct.unpack_from("<H", boot, 11)[0] * boot[13]
+        mft = struct.unpack_from("<q", boot, 0x30)[0] * cluster
+        code = struct.unpack_from("<b", boot, 0x40)[0]
+        record = 2 ** (-code) if code < 0 else code * cluster
+        handle.seek(mft + inode * record + 0x16)
+        (flags,) = struct.unpack("<H", handle.read(2))
+        handle.seek(mft + inode * record + 0x16)
+        handle.write(struct.pack("<H", flags & ~1))
+
+
+def iso_image(path: Path, files: dict[str, bytes]) -> Path:
+    """An ISO 9660 image (Rock Ridge and Joliet names) of ``files``."""
+    stage = path.parent / f".stage-{path.name}"
+    _stage(stage, files)
+    _run("genisoimage", "-quiet", "-R", "-J", "-o", path, stage)
+    shutil.rmtree(stage)
+    return path
+
+
+def partitioned(path: Path, volumes: list[Path], label: str = "dos", gap_mib: int = 2) -> list[int]:
+    """A disk with one partition per volume file (1 MiB aligned, a free gap at the end).
+
+    Returns each partition's byte offset.
+    """
+    offsets, lines, start = [], [f"label: {label}"], MiB
+    for volume in volumes:
+        size = volume.stat().st_size
+        lines.append(f"start={start // 512}, size={size // 512}, type="
+                     + ("L" if label == "gpt" else "83"))  # fmt: skip
+        offsets.append(start)
+        start += -(-size // MiB) * MiB
+    total = start + gap_mib * MiB + (MiB if label == "gpt" else 0)
+    with path.open("wb") as handle:
+        handle.truncate(total)
+    _run("sfdisk", "-q", path, stdin="\n".join(lines) + "\n")
+    with path.open("r+b") as handle:
+        for offset, volume in zip(offsets, volumes, strict=True):
+            handle.seek(offset)
+            handle.write(volume.read_bytes())
+    return offsets
+
+
+def plant(path: Path, offset: int, data: bytes) -> None:
+    """Write bytes into an image at ``offset`` (space no file system entry points at)."""
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        handle.write(data)
+
+
+def ewf(raw: Path, target: Path, segment: str = "1MiB", **meta: str) -> Path:
+    """An E01 set of ``raw`` (uncompressed, MD5+SHA-1 stored); returns the ``.E01`` path."""
+    _run(
+        "ewfacquire", "-u", "-q", "-t", target, "-c", "none", "-S", segment, "-d", "sha1",
+        "-C", meta.get("case", "CASE-1"), "-D", meta.get("description", "USB stick"),
+        "-E", meta.get("evidence", "EX-1"), "-e", meta.get("examiner", "DC Example"),
+        "-N", meta.get("notes", "benign test image"), raw,
+    )  # fmt: skip
+    return target.with_name(target.name + ".E01")
+
+
+def split_raw(raw: Path, base: Path, chunk: int) -> list[Path]:
+    """``raw`` cut into ``base.001``, ``base.002`` … of ``chunk`` bytes each."""
+    data, paths = raw.read_bytes(), []
+    for number, start in enumerate(range(0, len(data), chunk), 1):
+        part = base.with_name(f"{base.name}.{number:03d}")
+        part.write_bytes(data[start : start + chunk])
+        paths.append(part)
+    return paths
+
+
+def fat_loop(path: Path) -> Path:
+    """A FAT16 volume whose folder ``/D`` holds an entry ``LOOP`` that points back at ``/D``."""
+    fat_image(path, {"/D/x.txt": b"x"})
+    with path.open("r+b") as handle:
+        boot = handle.read(512)
+        bps, spc = struct.unpack_from("<H", boot, 11)[0], boot[13]
+        reserved, fats = struct.unpack_from("<H", boot, 14)[0], boot[16]
+        roots, per_fat = (
+            struct.unpack_from("<H", boot, 17)[0],
+            struct.unpack_from("<H", boot, 22)[0],
+        )
+        root = (reserved + fats * per_fat) * bps
+        data = root + roots * 32
+        handle.seek(root)
+        table = handle.read(roots * 32)
+        index = next(i for i in range(0, len(table), 32) if table[i : i + 11] == b"D          ")
+        cluster = struct.unpack_from("<H", table, index + 26)[0]
+        start = data + (cluster - 2) * spc * bps
+        handle.seek(start)
+        entries = handle.read(spc * bps)
+        free = next(i for i in range(0, len(entries), 32) if entries[i] == 0)
+        entry = bytearray(32)
+        entry[0:11], entry[11] = b"LOOP       ", 0x10
+        struct.pack_into("<H", entry, 26, cluster)
+        handle.seek(start + free)
+        handle.write(entry)
+    return path
