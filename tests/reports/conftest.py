@@ -37,7 +37,7 @@ def add_finding_and_info(store: Store) -> None:
             finding.insert().values(
                 run_id=run_id,
                 item_id=encrypted.id,
-                rule_id="archive.encrypted",
+                rule_id="test.fixture-rule",
                 family="concealment",
                 severity="medium",
                 description="Password-protected archive <b>not opened</b>",

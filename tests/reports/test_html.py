@@ -67,7 +67,7 @@ def test_print_css_and_counts_present(html: str, rendered: tuple[Report, Any]) -
     report = rendered[0]
     assert "@media print" in html and "@page" in html
     assert f"seq {report.audit.seq} · {report.audit.head}" in html
-    assert "archive.encrypted" in html and "md5_verified" in html
+    assert "test.fixture-rule" in html and "md5_verified" in html
     # The finding's description comes from a rule file: shown as text, never as markup.
     assert "&lt;b&gt;not opened&lt;/b&gt;" in html
 

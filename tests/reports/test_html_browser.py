@@ -52,7 +52,7 @@ def test_counts_on_the_page_and_a_screenshot(rendered: tuple[Report, Any], tmp_p
             assert unknown.strip() == "8"
             assert page.locator("#hits-table tbody tr").count() == 9
             assert page.locator("#unknown-table tbody tr").count() == 8
-            assert page.locator('#findings-table tr[data-rule="archive.encrypted"]').count() == 1
+            assert page.locator('#findings-table tr[data-rule="test.fixture-rule"]').count() == 1
             assert page.locator("svg.chart").count() == 2
             assert page.locator("img").count() == 0
             page.screenshot(path=str(shot), full_page=True)

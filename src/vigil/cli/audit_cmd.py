@@ -49,7 +49,13 @@ def show_cmd(app: AppContext, case: str | None, global_: bool, as_json: bool) ->
         return
     table = Table(title=f"Audit log of {name}")
     for column in ("Seq", "When (UTC)", "Who", "Action", "Target", "Detail", "Hash"):
-        table.add_column(column, justify="right" if column == "Seq" else "left")
+        # Seq, action and hash never wrap: they are what a reader searches for.
+        table.add_column(
+            column,
+            justify="right" if column == "Seq" else "left",
+            no_wrap=column in ("Seq", "Action", "Hash"),
+            overflow="fold",
+        )
     for e in chain:
         detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items())
         table.add_row(
