@@ -1,0 +1,90 @@
+"""Helpers of the review-app tests: a scanned demo case with users, logged-in clients."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from vigil.accounts import assignments, users
+from vigil.demo.evidence import DemoLayout, build_demo
+from vigil.hashsets import library
+from vigil.scan.pipeline import ScanOptions, run_scan
+from vigil.store.engine import Store
+from vigil.web.app import create_app
+from vigil.web.settings import WebSettings
+
+PASSWORD = "correct horse battery"
+CASE = "op-demo"
+PEOPLE = {
+    "ada": "admin",
+    "eve": "examiner",
+    "rex": "reviewer",
+    "ed": "examiner",
+    "rita": "reviewer",
+    "val": "examiner",
+}
+"""eve and rex work on the case; ed and rita are not assigned to it; admins act on val."""
+
+
+@dataclass
+class Site:
+    """A store with a scanned case and accounts, and a way to get clients."""
+
+    store: Store
+    demo: DemoLayout
+    case_id: int
+    settings: WebSettings
+
+    def client(self, name: str | None = None) -> TestClient:
+        """A client of a fresh app, logged in as ``name`` (anonymous for None)."""
+        client = TestClient(create_app(self.store, self.settings), follow_redirects=False)
+        if name is not None:
+            response = login(client, name, PASSWORD)
+            assert response.status_code == 303, response.text
+        return client
+
+
+def pre_login_token(client: TestClient) -> str:
+    """The login form's CSRF token (and its cookie, now in the client)."""
+    page = client.get("/login")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def login(client: TestClient, name: str, password: str) -> object:
+    """Post the login form as a browser would."""
+    token = pre_login_token(client)
+    return client.post(
+        "/login", data={"name": name, "password": password, "csrf_token": token, "next": "/cases"}
+    )
+
+
+def csrf_of(client: TestClient) -> str:
+    """The session's CSRF token, read from a page's meta tag."""
+    page = client.get("/me")
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def make_site(store: Store, tmp_path: Path, settings: WebSettings | None = None) -> Site:
+    """Scan the demo evidence into case op-demo and add the people of :data:`PEOPLE`."""
+    demo = build_demo(tmp_path / "demo")
+    library.import_file(store, demo.vics, "demo-vics")
+    library.import_file(store, demo.known_good, "demo-known-good", known_good=True)
+    run_scan(store, [demo.evidence], ScanOptions(case=CASE, workers=1))
+    for name, role in PEOPLE.items():
+        users.add_user(store, name, role, PASSWORD, "test-setup")
+    assignments.assign(store, "eve", CASE, "test-setup")
+    assignments.assign(store, "rex", CASE, "test-setup")
+    from sqlalchemy import select
+
+    from vigil.store.schema import case
+
+    with store.connect() as conn:
+        case_id = int(conn.execute(select(case.c.id).where(case.c.name == CASE)).scalar_one())
+    return Site(store, demo, case_id, settings or WebSettings())
