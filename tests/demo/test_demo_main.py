@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +35,11 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert count("Unknown images to grade") == 8
     assert "encrypted" in out and "Category A" in out
     assert (tmp_path / "demo" / "home" / "vigil.db").exists()
+    reports = tmp_path / "demo" / "reports"
+    report = json.loads((reports / "demo-report.json").read_text())
+    assert report["summary"]["unknown_images"] == 8
+    assert "<svg" in (reports / "demo-report.html").read_text()
+    assert str(reports / "demo-report.html") in out
+    if shutil.which("chromium"):
+        assert (reports / "demo-report.pdf").read_bytes().startswith(b"%PDF-")
+    assert "Audit log of case demo intact" in out

@@ -26,6 +26,8 @@ def main() -> int:
         ["hashset", "show", "demo-vics"],
         ["scan", str(layout.evidence), "--case", "demo", "--examiner", "demo-examiner"],
         ["case", "list"],
+        *_report_steps(root / "reports"),
+        ["audit", "verify", "demo"],
     ]
     for argv in steps:
         print(f"\n$ vigil {' '.join(argv)}", flush=True)
@@ -34,7 +36,21 @@ def main() -> int:
             print(f"demo step failed with exit code {code}", file=sys.stderr)
             return code
     print(f"\nDemo state is in {root} (VIGIL_HOME={root / 'home'}).")
+    reports = sorted((root / "reports").glob("demo-report.*"))
+    print("Reports of the demo case:\n" + "".join(f"  {path}\n" for path in reports), end="")
+    if shutil.which("chromium") is None:
+        print("  (no PDF: install chromium, or run `make demo`, which installs it)")
     return 0
+
+
+def _report_steps(folder: Path) -> list[list[str]]:
+    """HTML and JSON reports of the demo case, and a PDF where Chromium is installed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    formats = ["html", "json"] + (["pdf"] if shutil.which("chromium") else [])
+    return [
+        ["report", "demo", "--format", fmt, "-o", str(folder / f"demo-report.{fmt}")]
+        for fmt in formats
+    ]
 
 
 if __name__ == "__main__":
