@@ -1,0 +1,116 @@
+"""Browser download histories, read from private read-only copies."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from vigil.demo import artefacts as A
+from vigil.indicators.browsers import (
+    chromium_downloads,
+    file_uri_path,
+    firefox_downloads,
+    prtime,
+    webkit_time,
+)
+from vigil.indicators.facts import parse_artefact
+from vigil.indicators.sqlite_copy import private_sqlite
+
+WHEN = datetime(2023, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+def test_chromium_downloads_with_url_chains_and_webkit_times(tmp_path: Path) -> None:
+    path = tmp_path / "History"
+    A.write_chromium_history(path, [("https://e.org/a.jpg", r"C:\U\a.jpg", WHEN, 42)])
+    (record,) = parse_artefact("chromium_history", path.read_bytes(), str(tmp_path))
+    assert record["url"] == "https://e.org/a.jpg"
+    assert record["url_chain"] == ["https://e.org/a.jpg?redirect", "https://e.org/a.jpg"]
+    assert record["target_path"] == r"C:\U\a.jpg"
+    assert record["start_time"] == "2023-05-06T07:08:09+00:00"
+    assert record["end_time"] == "2023-05-06T07:08:11+00:00"
+    assert (record["received_bytes"], record["total_bytes"], record["state"]) == (
+        42,
+        42,
+        "complete",
+    )
+
+
+def test_an_old_chromium_layout_with_url_and_full_path(tmp_path: Path) -> None:
+    path = tmp_path / "History"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE downloads (id INTEGER PRIMARY KEY, full_path LONGVARCHAR NOT NULL,"
+            " url LONGVARCHAR NOT NULL, start_time INTEGER NOT NULL, received_bytes INTEGER,"
+            " total_bytes INTEGER, state INTEGER)"
+        )
+        conn.execute(
+            "INSERT INTO downloads VALUES (1, '/home/u/a.png', 'http://x/a.png', 0, 5, 5, 2)"
+        )
+    conn.close()
+    (record,) = parse_artefact("chromium_history", path.read_bytes(), str(tmp_path))
+    assert record["target_path"] == "/home/u/a.png" and record["url"] == "http://x/a.png"
+    assert record["start_time"] is None and record["state"] == "cancelled"
+
+
+def test_a_sqlite_file_called_history_without_downloads_gives_no_records(tmp_path: Path) -> None:
+    path = tmp_path / "History"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE other (x)")
+    conn.close()
+    assert parse_artefact("chromium_history", path.read_bytes(), str(tmp_path)) == []
+
+
+def test_firefox_download_annotations(tmp_path: Path) -> None:
+    path = tmp_path / "places.sqlite"
+    uri = "file:///C:/Users/bob/Downloads/my%20file.jpg"
+    A.write_firefox_places(path, [("https://e.org/f.jpg", uri, WHEN, 77)])
+    (record,) = parse_artefact("firefox_places", path.read_bytes(), str(tmp_path))
+    assert record["url"] == "https://e.org/f.jpg"
+    assert record["target_path"] == r"C:\Users\bob\Downloads\my file.jpg"
+    assert record["start_time"] == "2023-05-06T07:08:09+00:00"
+    assert record["end_time"] == "2023-05-06T07:08:10.500000+00:00"
+    assert (record["total_bytes"], record["state"]) == (77, "complete")
+
+
+def test_a_wal_mode_database_is_read_from_a_copy_and_the_folder_stays_untouched(
+    tmp_path: Path,
+) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    path = evidence / "History"
+    A.write_chromium_history(path, [("https://e.org/a.jpg", "/a.jpg", WHEN, 1)], wal=True)
+    data = path.read_bytes()
+    assert data[18:20] == b"\x02\x02"  # the file says WAL mode
+    before = sorted(p.name for p in evidence.iterdir())
+    private = tmp_path / "private"
+    private.mkdir()
+    records = parse_artefact("chromium_history", data, str(private))
+    assert len(records) == 1
+    assert sorted(p.name for p in evidence.iterdir()) == before
+    assert list(private.iterdir()) == []  # the private copy is gone too
+
+
+def test_the_private_copy_is_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (a)")
+    conn.close()
+    with private_sqlite(path.read_bytes(), str(tmp_path)) as conn, pytest.raises(sqlite3.Error):
+        conn.execute("INSERT INTO t VALUES (1)")
+
+
+def test_a_corrupt_database_raises_sqlite_error(tmp_path: Path) -> None:
+    with pytest.raises(sqlite3.DatabaseError):
+        parse_artefact("chromium_history", b"SQLite format 3\x00" + b"\x01" * 200, str(tmp_path))
+
+
+def test_time_and_uri_conversions() -> None:
+    assert webkit_time(0) is None and webkit_time("x") is None
+    assert webkit_time(11644473600 * 1_000_000) == "1970-01-01T00:00:00+00:00"
+    assert prtime(0) is None and prtime(1_000_000) == "1970-01-01T00:00:01+00:00"
+    assert file_uri_path("file:///home/u/a%23b.jpg") == "/home/u/a#b.jpg"
+    assert file_uri_path("https://x/y") == "https://x/y"
+    assert chromium_downloads.__doc__ and firefox_downloads.__doc__
