@@ -19,15 +19,18 @@ def print_findings(findings: list[dict[str, Any]]) -> None:
         stdout.print("No indicator findings (concealment, downloading, storage, sharing).")
         return
     table = Table(title=f"Indicator findings ({len(findings)})")
-    for column in ("Severity", "Family", "Rule", "Where", "Detail"):
-        table.add_column(column, overflow="fold")
+    for column in ("Severity", "Family", "Rule"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Where", overflow="fold")
+    table.add_column("What", overflow="fold")
     for f in findings:
         style = _STYLE.get(f["severity"], "")
+        detail = summarise(f["detail"])
         table.add_row(
             f"[{style}]{f['severity']}[/]" if style else f["severity"],
             f["family"],
-            f"{f['rule_id']}\n[dim]{escape(f['description'])}[/]",
+            f["rule_id"],
             escape(f["item"] or "—"),
-            escape(summarise(f["detail"])),
+            escape(f["description"]) + (f"\n[dim]{escape(detail)}[/]" if detail else ""),
         )
     stdout.print(table)

@@ -75,5 +75,5 @@ def check_cmd(paths: tuple[Path, ...]) -> int:
             extra = f", {len(disabled)} disabled" if disabled else ""
             stdout.print(f"{escape(str(path))}: ok, {len(rules)} rule(s){extra}")
     for line in problems:
-        stderr.print(escape(line), highlight=False)
+        click.echo(line, err=True)  # one problem a line, never wrapped: easy to grep
     return ExitCode.USAGE if problems else ExitCode.OK
