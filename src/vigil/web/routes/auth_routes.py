@@ -46,9 +46,7 @@ def _login_page(request: Request, next_url: str, error: str | None, status: int)
 
 @route(router, "GET", "/login", PUBLIC)
 def login_form(request: Request, next: str | None = None) -> Response:
-    """The login page (a logged-in user goes straight on)."""
-    if getattr(request.state, "session", None) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
+    """The login page (also shown when logged in: logging in again switches user)."""
     return _login_page(request, _safe_next(next), None, 200)
 
 
