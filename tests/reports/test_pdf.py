@@ -32,8 +32,8 @@ def test_pdf_text_has_the_counts(rendered: tuple[Report, Any], tmp_path: Path) -
     flat = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
     solid = flat.replace(" ", "")
     assert "Case report: OP-DEMO" in flat
-    assert "Category A 1 2 0 0 0 0 1 1 0 0 2 0" in flat  # unique, total … exact, perceptual
-    assert "Total 7 9 0 0 0 0 7 2 0 0 6 3" in flat
+    assert "Category A 1 2 0 0 0 0 1 1 0 0 2 0 0" in flat  # unique, total … exact, PDQ, graded
+    assert "Total 7 9 0 0 0 0 7 2 0 0 6 3 0" in flat
     assert "test.fixture-rule" in solid
     assert f"Indicator findings ({len(report.findings)})" in flat
     assert report.audit.head in solid

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,9 +32,9 @@ from vigil.reports.model import (
 )
 from vigil.reports.timeline import timeline
 from vigil.scan.cases import get_case
-from vigil.scan.summary import CONFLICT, item_category, summarise
+from vigil.scan.summary import CONFLICT, basis, graded_set_ids, item_category, summarise
 from vigil.sources.locator import Locator
-from vigil.store.schema import finding, hashset, item, match, scan_run
+from vigil.store.schema import finding, hashset, hashset_version, item, match, scan_run
 
 
 def build_report(conn: Connection, case_name: str, user: str | None = None) -> Report:
@@ -65,7 +66,7 @@ def build_report(conn: Connection, case_name: str, user: str | None = None) -> R
         unknown=items.plain(item.c.review == "unknown"),
         errors=items.plain(item.c.status != "ok"),
         findings=_findings(conn, run_ids, labels),
-        hashsets=[_set_used(r.id, s) for r in runs for s in r.hashsets],
+        hashsets=_sets_used(conn, runs, run_ids),
         runs=[_run(r) for r in runs],
         timeline=timeline(conn, run_ids),
         audit=_audit(conn, int(row.id)),
@@ -114,6 +115,7 @@ class _Items:
             int(r.id): load_scheme(r.scheme)
             for r in conn.execute(select(hashset.c.id, hashset.c.scheme))
         }
+        self.review_sets = graded_set_ids(conn)
 
     def plain(self, condition: Any) -> list[ItemRow]:
         """Items meeting ``condition``, in locator order."""
@@ -145,8 +147,8 @@ class _Items:
             row = by_id.get(item_id)
             if row is None:
                 continue
-            label, exact = item_category(found, self.schemes)
-            row.category, row.basis = label, "exact" if exact else "perceptual"
+            row.category, _ = item_category(found, self.schemes)
+            row.basis = basis(found, self.review_sets)
             row.matches = [
                 MatchRow(
                     hashset=m.hashset_name,
@@ -217,7 +219,47 @@ def _display(key: object) -> str:
         return str(key)
 
 
-def _set_used(run_id: int, recorded: dict[str, Any]) -> HashSetUsed:
+def _sets_used(conn: Connection, runs: Sequence[Row[Any]], run_ids: list[int]) -> list[HashSetUsed]:
+    """The sets each run recorded, then any set matched since (review grades) with no run."""
+    used = [_set_used(r.id, s) for r in runs for s in r.hashsets]
+    recorded = {int(s["id"]) for r in runs for s in r.hashsets if "id" in s}
+    later = (
+        select(
+            hashset.c.id,
+            hashset.c.name,
+            hashset.c.known_good,
+            hashset.c.scheme,
+            hashset_version.c.version,
+            hashset_version.c.source_date,
+            hashset_version.c.source_sha256,
+            hashset_version.c.entry_count,
+            hashset_version.c.imported_at,
+        )
+        .join(hashset_version, hashset_version.c.id == hashset.c.current_version_id)
+        .where(
+            hashset.c.id.in_(
+                select(match.c.hashset_id)
+                .join(item, item.c.id == match.c.item_id)
+                .where(item.c.run_id.in_(run_ids))
+            ),
+            hashset.c.id.not_in(recorded),
+        )
+        .order_by(hashset.c.name)
+    )
+    for r in conn.execute(later):
+        used.append(
+            _set_used(
+                None,
+                {
+                    **dict(r._mapping),
+                    "imported_at": r.imported_at.isoformat() if r.imported_at else None,
+                },
+            )
+        )
+    return used
+
+
+def _set_used(run_id: int | None, recorded: dict[str, Any]) -> HashSetUsed:
     count = recorded.get("entry_count")
     return HashSetUsed(
         run_id=run_id,

@@ -63,6 +63,7 @@ def _totals(rows: list[tuple[str, CategoryDetail]]) -> CategoryDetail:
             out.by_location[where] = out.by_location.get(where, 0) + count
         out.exact += d.exact
         out.perceptual += d.perceptual
+        out.graded += d.graded
     return out
 
 

@@ -64,7 +64,7 @@ class ItemRow:
     pdq: str | None
     pdq_quality: int | None
     category: str | None = None  # the label it counts under (hits only)
-    basis: str | None = None  # exact or perceptual (hits only)
+    basis: str | None = None  # exact, perceptual or graded (hits only)
     matches: list[MatchRow] = field(default_factory=list)
     status: str = "ok"
     reason: str | None = None
@@ -85,9 +85,13 @@ class FindingRow:
 
 @dataclass(slots=True)
 class HashSetUsed:
-    """A hash set a scan matched against, as the run recorded it."""
+    """A hash set a scan matched against, as the run recorded it.
 
-    run_id: int
+    ``run_id`` is None for a set matched after the scans, such as the set of
+    grades made in review; its current version is shown.
+    """
+
+    run_id: int | None
     name: str
     known_good: bool
     scheme: str

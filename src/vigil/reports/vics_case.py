@@ -51,7 +51,9 @@ def case_info(report: Report, media: list[HashEntry]) -> dict[str, Any]:
 
 
 def _entry(row: ItemRow, scheme: Scheme, media_id: int) -> HashEntry:
-    extra: dict[str, Any] = {"IsPrecategorized": row.category is not None, "MediaFiles": []}
+    # Precategorised: the category came from a hash set, not from this force's review.
+    prior = row.basis in ("exact", "perceptual")
+    extra: dict[str, Any] = {"IsPrecategorized": prior, "MediaFiles": []}
     category = _category_key(row, scheme, extra)
     return HashEntry(
         md5=bytes.fromhex(row.md5 or ""),

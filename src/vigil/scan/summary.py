@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Connection, func, select
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.scan.cases import get_case
 from vigil.store.engine import Store
-from vigil.store.schema import evidence, hashset, item, match, scan_run
+from vigil.store.schema import evidence, hashset, hashset_version, item, match, scan_run
 
 CONFLICT = "conflict"
 
@@ -31,7 +31,9 @@ class CategoryDetail:
 
     ``images``/``videos``/``other`` count instances and distinct MD5s by file
     family; ``by_location`` counts instances live, inside an archive, deleted or
-    carved; ``exact``/``perceptual`` say what the counting rests on.
+    carved; ``exact``/``perceptual``/``graded`` say what the counting rests on:
+    a hash in a library set, a PDQ match only, or an officer's grade in review
+    (an exact match only to a set of review grades).
     """
 
     images: CategoryCount = field(default_factory=CategoryCount)
@@ -41,6 +43,7 @@ class CategoryDetail:
     by_location: dict[str, int] = field(default_factory=dict)
     exact: int = 0
     perceptual: int = 0
+    graded: int = 0
 
 
 @dataclass(slots=True)
@@ -275,13 +278,14 @@ def _hit_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) 
     exact: dict[str, Counter[bytes | None]] = defaultdict(Counter)
     perceptual: dict[str, Counter[bytes | None]] = defaultdict(Counter)
     detail = _DetailCounter()
+    review_sets = graded_set_ids(conn)
     for hits in by_item.values():
         label, is_exact = item_category(hits, schemes)
         if label == CONFLICT:
             s.conflicts += 1
         first = hits[0]
         (exact if is_exact else perceptual)[label][first.md5] += 1
-        detail.add(label, first.family, first.location, first.md5, is_exact)
+        detail.add(label, first.family, first.location, first.md5, basis(hits, review_sets))
     s.exact = {k: CategoryCount(sum(c.values()), len(c)) for k, c in exact.items()}
     s.perceptual = {k: CategoryCount(sum(c.values()), len(c)) for k, c in perceptual.items()}
     s.categories = detail.result()
@@ -295,9 +299,9 @@ class _DetailCounter:
         self.md5s: dict[tuple[str, str], set[bytes | None]] = defaultdict(set)
 
     def add(
-        self, label: str, family: str | None, location: str, md5: bytes | None, exact: bool
+        self, label: str, family: str | None, location: str, md5: bytes | None, basis: str
     ) -> None:
-        """Count one hit item under ``label``."""
+        """Count one hit item under ``label``, resting on ``basis`` (see :func:`basis`)."""
         row = self.rows[label]
         column = family if family in ("image", "video") else "other"
         for key in (column, "total"):
@@ -305,7 +309,9 @@ class _DetailCounter:
         {"image": row.images, "video": row.videos}.get(column, row.other).instances += 1
         row.total.instances += 1
         row.by_location[location] = row.by_location.get(location, 0) + 1
-        if exact:
+        if basis == "graded":
+            row.graded += 1
+        elif basis == "exact":
             row.exact += 1
         else:
             row.perceptual += 1
@@ -321,6 +327,25 @@ class _DetailCounter:
             ):
                 count.unique = len(self.md5s.get((label, key), ()))
         return dict(self.rows)
+
+
+def graded_set_ids(conn: Connection) -> set[int]:
+    """Sets that hold officers' grades from review (their current version's format is "graded")."""
+    query = (
+        select(hashset.c.id)
+        .join(hashset_version, hashset_version.c.id == hashset.c.current_version_id)
+        .where(hashset_version.c.format == "graded")
+    )
+    return {int(r.id) for r in conn.execute(query)}
+
+
+def basis(hits: list[Any], review_sets: set[int]) -> str:
+    """What an item's count rests on: ``exact`` (a library set's hash), ``graded`` (only an
+    officer's grade in review) or ``perceptual`` (PDQ only)."""
+    exact = [h for h in hits if h.algorithm != "pdq"]
+    if not exact:
+        return "perceptual"
+    return "graded" if all(h.hashset_id in review_sets for h in exact) else "exact"
 
 
 def _label(scheme: Scheme | None, key: str | None) -> str:
