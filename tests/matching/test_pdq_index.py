@@ -64,6 +64,34 @@ def test_duplicates_and_extremes(rng: np.random.Generator, tmp_path: Path) -> No
     assert len(index.search(queries[:1])) == 51
 
 
+def test_compact_layouts_and_their_fallbacks(rng: np.random.Generator, tmp_path: Path) -> None:
+    """Narrow ids, split postings and two-level tables where they fit; wide ones where not."""
+    bank = random_hashes(3_000, rng)
+    bank[:1_000] = bank[0]  # one hash under 1,000 ids
+    wide_ids = rng.permutation(3_000).astype(np.int64) * (1 << 30) - (1 << 40)  # span > 2**32
+    narrow_ids = rng.permutation(3_000).astype(np.int64) + 5_000_000_000
+    queries = _near_and_far(rng, bank)
+    for name, ids in (("wide", wide_ids), ("narrow", narrow_ids)):
+        index = PdqIndex.build(tmp_path / name, bank, ids)
+        segment = index._view.segments[0].segment
+        assert np.load(segment.directory / "ids.npy").dtype == (
+            np.int64 if name == "wide" else np.uint32
+        )
+        assert np.array_equal(index.search(queries), _oracle(bank, ids, queries))
+        hashes, rows = index.live_rows()
+        assert sorted(rows.tolist()) == sorted(ids.tolist()) and len(hashes) == 3_000
+    # 70k hashes sharing their first 32 bits: part 0's buckets overflow 16-bit offsets.
+    crowded = random_hashes(70_000, rng)
+    crowded[:, :4] = 0
+    index = PdqIndex.build(tmp_path / "crowded", crowded, np.arange(70_000))
+    directory = index._view.segments[0].segment.directory
+    assert not (directory / "blocks_0.npy").exists() and (directory / "blocks_2.npy").exists()
+    assert np.load(directory / "offsets_0.npy").dtype == np.uint32
+    assert (directory / "postings_high_1.npy").exists()
+    queries = _near_and_far(rng, crowded[:500])
+    assert np.array_equal(index.search(queries), _oracle(crowded, np.arange(70_000), queries))
+
+
 def test_workers_and_batches_do_not_change_the_answer(
     rng: np.random.Generator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
