@@ -41,3 +41,29 @@ def test_not_an_index(tmp_path: Path) -> None:
     with pytest.raises(MatchIndexError, match="a pdq index, not exact-md5"):
         SegmentStore.create(tmp_path / "p", "pdq", {})
         SegmentStore(tmp_path / "p", "exact-md5").manifest()
+
+
+def test_one_update_swaps_rows_settings_and_files_together(
+    rng: np.random.Generator, tmp_path: Path
+) -> None:
+    bank = random_hashes(300, rng)
+    index = PdqIndex.build(tmp_path / "idx", bank[:200], np.arange(200))
+    held = index.stage(np.arange(5))
+    assert (tmp_path / "idx" / ("tmp-" + held.removeprefix("file-"))).exists()
+    index.update(bank[200:], np.arange(200, 300), delete=[0, 1], settings={"v": 1}, files=(held,))
+    assert index.settings == {"v": 1} and index.attached(held).tolist() == [0, 1, 2, 3, 4]
+    assert index.search(bank[[0, 1, 2, 250]], 0)["id"].tolist() == [2, 250]
+    # A writer that read the settings before this change is refused, and changes nothing.
+    stale = PdqIndex.open(tmp_path / "idx")
+    index.update(bank[:0], np.arange(0), settings={"v": 2}, files=())
+    with pytest.raises(MatchIndexError, match="changed by another writer"):
+        stale.update(bank[:1], [999], settings={"v": 3})
+    assert stale.refresh() and stale.settings == {"v": 2} and len(stale.search(bank[:1], 0)) == 0
+    assert not (tmp_path / "idx" / held).exists()  # detached: collected
+
+
+def test_an_attach_of_a_file_never_staged_is_refused(tmp_path: Path) -> None:
+    store = SegmentStore.create(tmp_path / "s", "pdq", {})
+    with pytest.raises(MatchIndexError, match="no staged file"):
+        store.update(files=("file-0000.npy",))
+    assert store.manifest().generation == 0
