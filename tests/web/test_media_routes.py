@@ -13,10 +13,12 @@ import numpy as np
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from PIL import Image
-from web_helpers import Site, csrf_of
+from web_helpers import Site, csrf_of, make_video
 
+from vigil.accounts import assignments
 from vigil.audit import case_scope, entries
-from vigil.store.schema import item
+from vigil.scan.pipeline import ScanOptions, run_scan
+from vigil.store.schema import case, item
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -175,3 +177,24 @@ def test_items_nested_in_archives_are_shown(
         row = _item(sqlite_site, name=name)
         response = eve.get(f"/items/{row.id}/thumb")
         assert response.status_code == 200, response.text
+
+
+def test_video_items_show_a_contact_sheet(
+    client_for: Callable[[str | None], TestClient], sqlite_site: Site, tmp_path: Path
+) -> None:
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    make_video(folder / "VID_0001.mp4")
+    run_scan(sqlite_site.store, [folder], ScanOptions(case="op-video", workers=1))
+    assignments.assign(sqlite_site.store, "eve", "op-video", "test")
+    row = _item(sqlite_site, name="VID_0001.mp4")
+    assert row.family == "video" and row.review == "unknown"
+    eve = client_for("eve")
+    with sqlite_site.store.connect() as conn:
+        case_id = conn.execute(sa.select(case.c.id).where(case.c.name == "op-video")).scalar_one()
+    groups = eve.get(f"/api/cases/{case_id}/queue").json()["groups"]
+    assert [g["pictures"][0]["family"] for g in groups] == ["video"]
+    sheet = eve.get(f"/items/{row.id}/thumb")
+    assert sheet.status_code == 200
+    image = Image.open(io.BytesIO(sheet.content))
+    assert image.mode == "L" and image.width == 3 * sqlite_site.settings.thumb_px

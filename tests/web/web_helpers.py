@@ -6,10 +6,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
+import numpy as np
 from fastapi.testclient import TestClient
 
 from vigil.accounts import assignments, users
 from vigil.demo.evidence import DemoLayout, build_demo
+from vigil.demo.imagegen import make_picture
 from vigil.hashsets import library
 from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.store.engine import Store
@@ -89,3 +92,23 @@ def make_site(store: Store, tmp_path: Path, settings: WebSettings | None = None)
     with store.connect() as conn:
         case_id = int(conn.execute(select(case.c.id).where(case.c.name == CASE)).scalar_one())
     return Site(store, demo, case_id, settings or WebSettings())
+
+
+def make_video(path: Path, seconds: int = 3, fps: int = 10, with_audio: bool = True) -> None:
+    """A short MP4 of generated pictures (and a tone track) written with PyAV."""
+    with av.open(str(path), mode="w") as container:
+        video = container.add_stream("mpeg4", rate=fps)
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        audio = container.add_stream("aac", rate=16000) if with_audio else None
+        for index in range(seconds * fps):
+            picture = make_picture(700 + index // fps, (320, 240))
+            frame = av.VideoFrame.from_image(picture)
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+        if audio is not None:
+            samples = np.sin(np.linspace(0, 440 * 2 * np.pi * seconds, 16000 * seconds))
+            block = (samples[None, :] * 0.2).astype(np.float32)
+            tone = av.AudioFrame.from_ndarray(block, format="fltp", layout="mono")
+            tone.sample_rate = 16000
+            container.mux(audio.encode(tone))
+            container.mux(audio.encode(None))

@@ -1,0 +1,78 @@
+"""Thumbnails of pictures and contact sheets of videos: small, greyscale, blurred by default."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+from web_helpers import make_video
+
+from vigil.demo.imagegen import encode, make_picture
+from vigil.web.thumbnails import ThumbnailError, picture_thumbnail, video_contact_sheet
+
+
+def _detail(jpeg: bytes) -> float:
+    pixels = np.asarray(Image.open(io.BytesIO(jpeg)), dtype=np.float32)
+    return float(np.abs(np.diff(pixels, axis=1)).mean() + np.abs(np.diff(pixels, axis=0)).mean())
+
+
+def test_picture_thumbnail_is_greyscale_small_and_blurred() -> None:
+    data = encode(make_picture(5, (1200, 900)))
+    blurred = picture_thumbnail(io.BytesIO(data), 160, 10.0)
+    sharp = picture_thumbnail(io.BytesIO(data), 160, None)
+    for jpeg in (blurred, sharp):
+        image = Image.open(io.BytesIO(jpeg))
+        assert image.mode == "L" and image.size == (160, 120)
+    assert _detail(sharp) > 4 * _detail(blurred)
+
+
+def test_exif_orientation_is_applied() -> None:
+    picture = make_picture(6, (400, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise when shown
+    data = encode(picture, exif=exif.tobytes())
+    image = Image.open(io.BytesIO(picture_thumbnail(io.BytesIO(data), 100, None)))
+    assert image.size == (50, 100)
+
+
+def test_undecodable_picture_is_one_clear_error() -> None:
+    with pytest.raises(ThumbnailError, match="cannot be decoded"):
+        picture_thumbnail(io.BytesIO(b"\xff\xd8\xff\xe0 not really a jpeg"), 160, 10.0)
+
+
+def test_video_becomes_a_blurred_contact_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "clip.mp4"
+    make_video(path)
+    with path.open("rb") as data:
+        sheet = video_contact_sheet(data, 120, 10.0, frames=6)
+    with path.open("rb") as data:
+        sharp = video_contact_sheet(data, 120, None, frames=6)
+    image = Image.open(io.BytesIO(sheet))
+    assert image.mode == "L" and image.size == (360, 240)  # 3 × 2 tiles of 120 px
+    assert _detail(sharp) > 3 * _detail(sheet)
+    # Tiles differ: frames come from different moments of the video.
+    pixels = np.asarray(Image.open(io.BytesIO(sharp)), dtype=np.float32)
+    assert np.abs(pixels[:120, :120] - pixels[120:, 240:]).mean() > 5
+
+
+def test_video_without_video_stream_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "sound.m4a"
+    with av.open(str(path), mode="w", format="mp4") as container:
+        audio = container.add_stream("aac", rate=16000)
+        tone = av.AudioFrame.from_ndarray(
+            np.zeros((1, 16000), np.float32), format="fltp", layout="mono"
+        )
+        tone.sample_rate = 16000
+        container.mux(audio.encode(tone))
+        container.mux(audio.encode(None))
+    with path.open("rb") as data, pytest.raises(ThumbnailError, match="no video stream"):
+        video_contact_sheet(data, 120, 10.0)
+
+
+def test_corrupt_video_is_one_clear_error() -> None:
+    with pytest.raises(ThumbnailError, match="video cannot be decoded"):
+        video_contact_sheet(io.BytesIO(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200), 120, 10.0)
