@@ -43,6 +43,7 @@ def print_summary(s: CaseSummary) -> None:
         ("Items", f"{s.items:,}"),
         ("Files", f"{s.files:,} ({_size(s.bytes)})"),
         ("  inside archives", f"{s.archives_members:,}"),
+        *_recovered_rows(s),
         ("Images", f"{s.images:,}"),
         ("Videos", f"{s.videos:,}"),
         ("Known (known-good sets)", f"{s.known:,}"),
@@ -79,3 +80,9 @@ def _hits_table(title: str, counts: dict[str, CategoryCount]) -> None:
     for label, count in sorted(counts.items()):
         table.add_row(label, f"{count.instances:,}", f"{count.unique:,}")
     stdout.print(table)
+
+
+def _recovered_rows(s: CaseSummary) -> list[tuple[str, str]]:
+    """Deleted and carved items (disk images), shown only when a scan found any."""
+    labels = (("deleted", "  deleted (recovered)"), ("carved", "  carved from free space"))
+    return [(label, f"{s.locations[key]:,}") for key, label in labels if s.locations.get(key)]

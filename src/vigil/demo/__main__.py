@@ -28,6 +28,8 @@ def main() -> int:
         ["case", "list"],
         *_report_steps(root / "reports"),
         ["audit", "verify", "demo"],
+        # A seized USB stick as a disk image: live, deleted and carved pictures.
+        ["scan", str(layout.disk_image), "--case", "demo-disk", "--examiner", "demo-examiner"],
     ]
     for argv in steps:
         print(f"\n$ vigil {' '.join(argv)}", flush=True)

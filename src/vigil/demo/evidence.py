@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from vigil.demo.diskimage import write_fat12
 from vigil.demo.imagegen import encode, make_picture
 from vigil.demo.zipcrypto import write_encrypted_zip
 from vigil.hashing.pdq import hash_image
@@ -35,6 +36,9 @@ class DemoLayout:
     known_good: Path
     evidence: Path
     expected: dict[str, int] = field(default_factory=dict)
+    disk_image: Path | None = None
+    """A FAT12 USB-stick image, scanned as an exhibit of its own (live, deleted, carved)."""
+    expected_disk: dict[str, int] = field(default_factory=dict)
 
 
 def build_demo(root: Path) -> DemoLayout:
@@ -55,7 +59,20 @@ def build_demo(root: Path) -> DemoLayout:
         "known": len(system_files),
         "encrypted": 2,
     }
+    layout.disk_image = root / "usb-stick.img"
+    layout.expected_disk = _write_disk_image(layout.disk_image, listed)
     return layout
+
+
+def _write_disk_image(path: Path, listed: list[bytes]) -> dict[str, int]:
+    """A listed picture live, one deleted, one only in free space; one new picture."""
+    write_fat12(
+        path,
+        live={"HOLIDAY.JPG": listed[2], "BEACH.JPG": encode(make_picture(600, (320, 240)))},
+        deleted={"SECRET.JPG": listed[0]},
+        free=[listed[1]],
+    )
+    return {"exact": 3, "live": 1, "deleted": 1, "carved": 1, "unknown": 1}
 
 
 def _system_file(i: int) -> bytes:

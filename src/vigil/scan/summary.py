@@ -203,7 +203,8 @@ def _item_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary)
             func.count(item.c.id).filter(item.c.kind != "marker"),
             func.count(item.c.id).filter(item.c.kind == "file"),
             func.coalesce(func.sum(item.c.size).filter(item.c.kind == "file"), 0),
-            func.count(item.c.id).filter(item.c.depth > 0, item.c.kind == "file"),
+            # location, not depth: files in a disk image's file system are not archive members
+            func.count(item.c.id).filter(item.c.location == "archive", item.c.kind == "file"),
         ).where(in_runs)
     ).one()
     s.items, s.files, s.bytes, s.archives_members = int(total), int(files), int(size), int(members)
