@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, when their commands are missing.
-#   scripts/system-deps.sh test    tools the test suite calls (zip; chromium for the report tests)
+#   scripts/system-deps.sh test    tools the test suite calls (zip; chromium for the report tests; mkfs/mtools/ntfs-3g/sfdisk/ewf-tools/genisoimage for the disk-image fixtures)
 #   scripts/system-deps.sh demo    chromium, so the demo can print its report as PDF
 #   scripts/system-deps.sh bench   peers and baselines of the benchmarks
 set -euo pipefail
@@ -12,9 +12,10 @@ declare -A package_of=(
   [tsk_recover]=sleuthkit [fls]=sleuthkit [7z]=p7zip-full [genisoimage]=genisoimage
 )
 case "${1:-test}" in
-  test) commands=(zip chromium) ;;
+  test) commands=(zip chromium mkfs.vfat mcopy mkfs.ext4 debugfs mkntfs ntfscp sfdisk ewfacquire
+                  genisoimage) ;;
   demo) commands=(chromium) ;;
-  bench) commands=(zip hashdeep sqlite3) ;;
+  bench) commands=(zip hashdeep sqlite3 mkfs.vfat mcopy tsk_recover) ;;
   *) echo "usage: $0 test|demo|bench" >&2; exit 2 ;;
 esac
 need=()
