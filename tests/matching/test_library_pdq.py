@@ -190,6 +190,7 @@ def test_a_crash_mid_update_leaves_a_usable_index(
         patch.setattr(*step, crash)
         with pytest.raises(RuntimeError, match="power cut"):
             searcher(store, root)
+    assert not list((root / "pdq").glob("tmp-*"))  # the failed writer left nothing staged
     # Whoever opens the index now gets the state before the change, whole.
     assert np.array_equal(PdqIndex.open(root / "pdq").search(queries), before)
     recovered = searcher(store, root)

@@ -207,6 +207,11 @@ class SegmentStore:
         _fsync_file(self.path / f"tmp-{token}.npy")
         return f"file-{token}.npy"
 
+    def discard_staged(self, names: tuple[str, ...]) -> None:
+        """Remove files staged for an update that will not happen (attached ones stay)."""
+        for name in names:
+            (self.path / ("tmp-" + name.removeprefix("file-"))).unlink(missing_ok=True)
+
     def update(
         self,
         *,

@@ -134,7 +134,21 @@ def is_current(index: PdqIndex, states: dict[int, SetState]) -> bool:
 def sync(conn: Connection, index: PdqIndex, states: dict[int, SetState]) -> SyncReport:
     """Apply every change of the library since the index was last synced (one swap)."""
     held = held_sets(index) or {}
-    files = {set_id: name for set_id, (_, name) in held.items() if set_id in states}
+    staged: dict[int, str] = {}
+    try:
+        return _sync(conn, index, states, held, staged)
+    except BaseException:
+        index.discard(tuple(staged.values()))  # a failed update leaves no files behind
+        raise
+
+
+def _sync(
+    conn: Connection,
+    index: PdqIndex,
+    states: dict[int, SetState],
+    held: dict[int, tuple[SetState, str]],
+    staged: dict[int, str],
+) -> SyncReport:
     gone: list[Ids] = [np.empty(0, np.int64)]
     new_ids: list[Ids] = [np.empty(0, np.int64)]
     new_hashes: list[Hashes] = [np.empty((0, PDQ_BYTES), np.uint8)]
@@ -158,9 +172,10 @@ def sync(conn: Connection, index: PdqIndex, states: dict[int, SetState]) -> Sync
             current = ids  # loaded in id order
         new_ids.append(ids)
         new_hashes.append(hashes)
-        files[set_id] = index.stage(current)
+        staged[set_id] = index.stage(current)
     if not changed:
         return SyncReport(0, 0, 0)
+    files = {set_id: name for set_id, (_, name) in held.items() if set_id in states} | staged
     record = {
         str(set_id): {"state": states[set_id].to_json(), "held": files[set_id]}
         for set_id in sorted(states)

@@ -232,6 +232,10 @@ class PdqIndex:
         """Store ``array`` for a coming :meth:`update` to attach; returns its file name."""
         return self._store.stage_file(array)
 
+    def discard(self, names: tuple[str, ...]) -> None:
+        """Throw away files from :meth:`stage` that no update will attach."""
+        self._store.discard_staged(names)
+
     def update(
         self,
         hashes: npt.ArrayLike,
