@@ -75,12 +75,16 @@ def demo_case(store: Store, demo: DemoLayout) -> Store:
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Report, Any]]:
     """One scanned demo case on SQLite (with a finding and E01 info), its report and the store."""
     root = tmp_path_factory.mktemp("rendered")
-    store = open_store(f"sqlite:///{root / 'vigil.db'}")
-    try:
-        scan_demo(store, build_demo(root / "demo"))
-        add_finding_and_info(store)
-        with store.connect() as conn:
-            report = build_report(conn, CASE, "report-tester")
-        yield report, store
-    finally:
-        store.close()
+    with pytest.MonkeyPatch.context() as patch:
+        # Module scope runs before the per-test VIGIL_HOME: give this store its own.
+        patch.setenv("VIGIL_HOME", str(root / "home"))
+        patch.setenv("VIGIL_USER", "test-examiner")
+        store = open_store(f"sqlite:///{root / 'vigil.db'}")
+        try:
+            scan_demo(store, build_demo(root / "demo"))
+            add_finding_and_info(store)
+            with store.connect() as conn:
+                report = build_report(conn, CASE, "report-tester")
+            yield report, store
+        finally:
+            store.close()

@@ -129,3 +129,17 @@ def test_unfinished_scan_is_noted(demo_case: Store) -> None:
     with demo_case.connect() as conn:
         report = build_report(conn, CASE)
     assert any("unfinished" in note for note in report.notes)
+
+
+def test_a_case_without_scans_still_reports(store: Store) -> None:
+    from vigil.reports.html import render_html
+    from vigil.scan.cases import get_or_create_case
+
+    with store.begin() as conn:
+        get_or_create_case(conn, "empty", "us", "tester")
+    with store.connect() as conn:
+        report = build_report(conn, "empty")
+    assert report.exhibits == [] and report.hits == [] and report.timeline == []
+    assert report.scheme == "us" and report.audit.seq == 1  # case.create
+    html = render_html(report)
+    assert "No exhibits have been scanned." in html

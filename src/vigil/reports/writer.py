@@ -20,7 +20,7 @@ from vigil.config import current_user
 from vigil.errors import ReportError, UsageError
 from vigil.reports.csv_report import write_csv_report
 from vigil.reports.gather import build_report
-from vigil.reports.html import render_html
+from vigil.reports.html import PDF_MAX_ROWS, render_html
 from vigil.reports.json_report import write_json_report
 from vigil.reports.model import Report
 from vigil.reports.pdf import write_pdf
@@ -53,7 +53,7 @@ def render_report(report: Report, fmt: str) -> bytes:
     if fmt == "pdf":
         with tempfile.TemporaryDirectory(prefix="vigil-report-") as tmp:
             target = Path(tmp) / "report.pdf"
-            write_pdf(render_html(report), target)
+            write_pdf(render_html(report, PDF_MAX_ROWS), target)
             return target.read_bytes()
     text = io.StringIO(newline="")
     if fmt == "json":
