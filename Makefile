@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) bench/scan_memory.py
 	$(PY) bench/pdq_drift.py
 	$(PY) bench/hashset_import.py
+	$(PY) bench/report_build.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
