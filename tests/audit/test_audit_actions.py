@@ -83,3 +83,10 @@ def test_case_creation_and_scan_start_resume_finish(store: Store, tmp_path: Path
     assert first["tasks_skipped"] == resumed["tasks_done"] == 0
     with store.connect() as conn:
         assert list(entries(conn, GLOBAL_SCOPE)) == []  # scans go to the case chain only
+
+
+def test_export_without_a_user_is_left_to_the_caller(store: Store, tmp_path: Path) -> None:
+    library.import_file(store, _md5_list(tmp_path / "set.md5", 2), "s", user="custodian")
+    library.export_set(store, "s", "vics", io.BytesIO())  # the web app logs its own entry
+    with store.connect() as conn:
+        assert [e.action for e in entries(conn, GLOBAL_SCOPE)] == ["hashset.import"]

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from vigil.cli.context import AppContext
 from vigil.cli.output import print_json, stderr, stdout, when
+from vigil.config import current_user
 from vigil.errors import ExportError
 from vigil.hashsets import library
 from vigil.hashsets.formats import FORMATS
@@ -162,14 +163,14 @@ def remove_cmd(app: AppContext, name: str, yes: bool) -> None:
 def export_cmd(app: AppContext, name: str, fmt: str, output: Path | None) -> None:
     """Export a set as VICS 2.0 JSON or CSV."""
     if output is None:
-        count = library.export_set(app.store, name, fmt, sys.stdout.buffer)
+        count = library.export_set(app.store, name, fmt, sys.stdout.buffer, current_user())
         sys.stdout.flush()
     else:
         # Write beside the target and rename, so a failed export leaves no half file.
         partial = output.with_name(output.name + ".partial")
         try:
             with partial.open("wb") as out:
-                count = library.export_set(app.store, name, fmt, out)
+                count = library.export_set(app.store, name, fmt, out, current_user())
             partial.replace(output)
         except OSError as exc:
             raise ExportError(f"cannot write {output}: {exc.strerror or exc}") from exc

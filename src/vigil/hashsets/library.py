@@ -399,7 +399,9 @@ def iter_entries(conn: Connection, set_id: int) -> Iterator[HashEntry]:
 def export_set(store: Store, name: str, format: str, out: BinaryIO, user: str | None = None) -> int:
     """Write a set as VICS 2.0 or CSV to ``out``; returns the entry count.
 
-    The export is recorded in the library's audit chain once it is written.
+    With ``user``, the export is recorded as theirs in the library's audit chain
+    once it is written; without, the caller records it (the web app does, with
+    its signed-in user), so that no export is logged twice.
     """
     if format not in ("vics", "csv"):
         raise UsageError(f"unknown export format {format!r}: use vics or csv")
@@ -414,11 +416,13 @@ def export_set(store: Store, name: str, format: str, out: BinaryIO, user: str | 
                 write_csv(counter, out, scheme)
         except OSError as exc:
             raise ExportError(f"cannot write the export: {exc.strerror}") from exc
+    if user is None:
+        return counter.count
     with store.begin() as conn:
         append(
             conn,
             GLOBAL_SCOPE,
-            user or current_user(),
+            user,
             "hashset.export",
             target=name,
             detail={"format": format, "entries": counter.count},
