@@ -88,7 +88,7 @@ def test_global_chain_holds_library_actions(
 
 
 def test_edited_entry_exits_4_and_is_named(
-    chain: tuple[str, Store, str], capsys: pytest.CaptureFixture[str]
+    chain: tuple[str, Store, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db, store, scope = chain
     with store.begin() as conn:
@@ -100,6 +100,11 @@ def test_edited_entry_exits_4_and_is_named(
     code, out = _verify(db, capsys)
     assert code == ExitCode.TAMPERED == 4
     assert "FAILED" in out and "entry 2: edited" in out
+    page = tmp_path / "after.html"
+    assert run(["--db", db, "report", CASE, "-o", str(page), "--examiner", "DS Two"]) == 0
+    assert "warning: the audit log of case OP-AUDIT failed verification" in capsys.readouterr().err
+    html = page.read_text()
+    assert "The case audit log failed verification" in html and "DS Two" in html
 
 
 def test_deleted_entry_exits_4_and_is_named(

@@ -31,8 +31,11 @@ pass_app = click.make_pass_decorator(AppContext)
     type=click.Path(path_type=Path, dir_okay=False),
     help="File to write (default stdout; required for pdf).",
 )
+@click.option("--examiner", help="Who makes the report (default: the login name).")
 @pass_app
-def report_command(app: AppContext, case: str, fmt: str, output: Path | None) -> None:
+def report_command(
+    app: AppContext, case: str, fmt: str, output: Path | None, examiner: str | None
+) -> None:
     """Write the report of CASE: counts by category per exhibit, hits, provenance, audit head.
 
     No image content is ever included. The audit log records who made the report,
@@ -41,8 +44,14 @@ def report_command(app: AppContext, case: str, fmt: str, output: Path | None) ->
     if output is None and fmt == "pdf":
         raise UsageError("a PDF report needs -o FILE")
     target = output if output is not None else sys.stdout.buffer
-    outcome = make_report(app.store, case, fmt, target)
+    outcome = make_report(app.store, case, fmt, target, examiner)
     audit = outcome.report.audit
+    if not audit.intact:
+        click.echo(
+            f"vigil: warning: the audit log of case {case} failed verification "
+            f"(`vigil audit verify {case}`); the report says so",
+            err=True,
+        )
     where = outcome.output if output is not None else "stdout"
     # click.echo, not rich: hashes must stay on one line to be copied whole.
     click.echo(
