@@ -143,3 +143,39 @@ def test_a_case_without_scans_still_reports(store: Store) -> None:
     assert report.scheme == "us" and report.audit.seq == 1  # case.create
     html = render_html(report)
     assert "No exhibits have been scanned." in html
+
+
+def test_deleted_carved_and_video_hits_are_counted_apart(demo_case: Store) -> None:
+    import io
+    import json
+
+    from vigil.reports.vics_case import write_vics_case
+    from vigil.store.schema import item
+
+    with demo_case.begin() as conn:
+        # As disk-image sources will record them: a deleted file, a carved one, a video.
+        for name, values in (
+            ("IMG_1001.jpg", {"location": "deleted"}),
+            ("IMG_1002.jpg", {"location": "carved"}),
+            ("notes.txt", {"family": "video"}),
+        ):
+            conn.execute(item.update().where(item.c.name == name).values(**values))
+    with demo_case.connect() as conn:
+        report = build_report(conn, CASE)
+    b, c = report.summary.categories["Category B"], report.summary.categories["Category C"]
+    assert b.by_location == {"deleted": 1, "live": 1, "archive": 1}
+    assert c.by_location == {"carved": 1, "live": 2}
+    assert (b.images.instances, b.images.unique, b.videos.instances, b.videos.unique) == (
+        2,
+        1,
+        1,
+        1,
+    )
+    assert b.total.unique == 2
+    out = io.StringIO()
+    write_vics_case(report, out)
+    files = [f for m in json.loads(out.getvalue())["value"][0]["Media"] for f in m["MediaFiles"]]
+    flags = {f["FileName"]: (f["Deleted"], f["Unallocated"]) for f in files}
+    assert flags["IMG_1001.jpg"] == (True, False)
+    assert flags["IMG_1002.jpg"] == (False, True)
+    assert flags["IMG_1000.jpg"] == (False, False)
