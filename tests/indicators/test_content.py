@@ -11,6 +11,7 @@ import pytest
 
 from vigil.demo import artefacts as A
 from vigil.demo.imagegen import encode, make_picture
+from vigil.indicators.checks import CHECKS
 from vigil.indicators.content import (
     appended_data,
     encrypted_volume,
@@ -19,6 +20,8 @@ from vigil.indicators.content import (
     pdf_encryption,
     png_end,
 )
+from vigil.indicators.linking import RunContext
+from vigil.indicators.model import ItemView
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +142,20 @@ def test_pdf_encryption_in_the_trailer() -> None:
     assert pdf_encryption(plain) is None
     # Text that merely mentions the word is not a trailer entry.
     assert pdf_encryption(b"%PDF-1.4\n(see /Encrypt in the manual)\n%%EOF") is None
+
+
+def test_phone_trailers_are_named_and_left_out_by_the_shipped_rules(jpeg: bytes) -> None:
+    samsung = appended_data(
+        "jpeg", jpeg + b"\x00\x00\x01\n\x0e\x00\x00\x00Image_UTC_Data1510110855"
+    )
+    assert samsung is not None and samsung["camera_trailer"] == "samsung-sef"
+    xmp = _with_app1(jpeg, b"http://ns.adobe.com/xap/1.0/\x00<x GCamera:MicroVideo='1'/>")
+    video = b"\x00\x00\x00\x18ftypmp42" + bytes(2000)
+    motion = appended_data("jpeg", xmp + video)
+    assert motion is not None and motion["camera_trailer"] == "motion-photo"
+    assert motion["type"] == "mp4"
+    check = CHECKS["appended_data"]
+    view = ItemView(1, "k", "/p.jpg", "p", "p.jpg", 1, "jpeg", "image", "ok", None, False, (),
+                    {"facts": {"appended": motion}}, None)  # fmt: skip
+    assert check.fn(view, dict(check.params), RunContext()) is None
+    assert check.fn(view, {**check.params, "camera_trailers": True}, RunContext()) is not None

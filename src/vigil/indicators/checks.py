@@ -74,6 +74,8 @@ def _appended_data(item: ItemView, p: dict[str, Any], _: RunContext) -> dict[str
     kind = tail.get("family", "unknown")
     if (p["families"] and kind not in p["families"]) or kind in p["exclude_families"]:
         return None
+    if tail.get("camera_trailer") and not p["camera_trailers"]:
+        return None  # a phone's own trailer (Samsung SEF, motion photo), not concealment
     return dict(tail)
 
 
@@ -128,7 +130,7 @@ CHECKS: dict[str, Check] = {
         Check(
             "appended_data",
             "data after a JPEG's end marker or a PNG's IEND chunk",
-            {"min_bytes": 16, "families": [], "exclude_families": []},
+            {"min_bytes": 16, "families": [], "exclude_families": [], "camera_trailers": False},
             (("fact", "appended"),),
             _appended_data,
         ),

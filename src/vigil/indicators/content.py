@@ -87,15 +87,36 @@ def appended_data(file_type: str, data: bytes | memoryview) -> dict[str, Any] | 
     if len(data) - end <= 4096 and _PAD.match(tail):
         return None  # zero or 0xFF padding from cameras and editors
     kind = sniff(tail)
-    if file_type == "jpeg" and kind.name == "jpeg" and b"MPF\x00" in bytes(data[:end][:65536]):
+    head = bytes(data[: min(end, 65536)])
+    if file_type == "jpeg" and kind.name == "jpeg" and b"MPF\x00" in head:
         return None  # a Multi-Picture Format file: further frames follow by design
-    return {
+    found = {
         "image": file_type,
         "end_offset": end,
         "bytes": len(data) - end,
         "type": kind.name,
         "family": kind.family,
     }
+    trailer = camera_trailer(head, bytes(data[end:]))
+    if trailer is not None:
+        found["camera_trailer"] = trailer
+    return found
+
+
+_MOTION_MARKERS = (b"MotionPhoto", b"MicroVideo", b"Container:Directory")
+
+
+def camera_trailer(head: bytes, tail: bytes) -> str | None:
+    """Data that phones append by design: Samsung's SEF trailer, Motion/Micro-Video photos.
+
+    Such a trailer still holds data (a motion photo holds a video), so it is
+    kept in the facts; the shipped rules leave it out unless asked.
+    """
+    if tail.endswith(b"SEFT") or b"SEFH" in tail[:64] or b"Image_UTC_Data" in tail[:4096]:
+        return "samsung-sef"
+    if any(marker in head for marker in _MOTION_MARKERS):
+        return "motion-photo"
+    return None
 
 
 # --- encrypted volumes -------------------------------------------------------
