@@ -150,23 +150,28 @@ def evaluate(conn: Connection, run_id: int, ruleset: RuleSet) -> list[Finding]:
     return _findings(conn, run_id, hits)
 
 
-def _views(conn: Connection, run_id: int, nsrl: dict[int, tuple[str, ...]]) -> Iterator[ItemView]:
+def _views(
+    conn: Connection,
+    run_id: int,
+    nsrl: dict[int, tuple[str, ...]],
+    names: set[str] | None = None,
+) -> Iterator[ItemView]:
+    """The run's items; with ``names``, only those so named (lower case) and torrents."""
     # Folders are left out: a rule on a folder's contents would otherwise count it too.
     query = (
         select(*_COLUMNS).where(item.c.run_id == run_id, item.c.kind != "dir").order_by(item.c.id)
     )
     for row in conn.execute(query.execution_options(yield_per=2000)):
+        if names is not None:
+            lower = str(row.name).lower()
+            if lower not in names and not lower.endswith(".torrent"):
+                continue
         yield _view(row, nsrl)
 
 
 def _view(row: Any, nsrl: dict[int, tuple[str, ...]]) -> ItemView:
     layers = json.loads(row.locator)
     path = normalise("/".join(str(layer.get("path", "")) for layer in layers))
-    if len(layers) > 1:
-        parent = json.dumps(layers[:-1], sort_keys=True, separators=(",", ":"))
-    else:
-        folder = str(layers[0].get("path", "")).rstrip("/").rsplit("/", 1)[0] or "/"
-        parent = json.dumps([{**layers[0], "path": folder}], sort_keys=True, separators=(",", ":"))
     attrs = row.attrs if isinstance(row.attrs, dict) else {}
     digests = tuple(bytes(d).hex() for d in (row.md5, row.sha1, row.sha256) if d is not None)
     return ItemView(
@@ -183,7 +188,7 @@ def _view(row: Any, nsrl: dict[int, tuple[str, ...]]) -> ItemView:
         ext_mismatch=bool(row.ext_mismatch),
         digests=digests,
         attrs=attrs,
-        parent_key=parent,
+        parent_key=None,  # worked out only for the few items that a 'parent' rule groups
         nsrl_types=nsrl.get(int(row.id), ()),
     )
 
@@ -215,9 +220,8 @@ def _context(
     for _, view in deferred:
         names |= wanted_names(view.facts.get("artefact", {}))
     ctx = RunContext()
-    for view in _views(conn, run_id, nsrl):
-        if view.name in names or view.name.endswith(".torrent"):
-            ctx.add(view)
+    for view in _views(conn, run_id, nsrl, names):
+        ctx.add(view)
     return ctx
 
 
@@ -232,8 +236,8 @@ def _findings(
             locators = [view.key, *extra][:MAX_LOCATORS]
             out.append(_finding(rule, view.id, locators, detail))
         else:
-            group = view.parent_key if rule.scope == "parent" else ""
-            groups[(rule.id, group or "")].append((rule, view, detail))
+            group = _parent_key(view.key) if rule.scope == "parent" else ""
+            groups[(rule.id, group)].append((rule, view, detail))
     parents = _ids_of(conn, run_id, [g for (_, g) in groups if g])
     for (_, group), members in groups.items():
         rule = members[0][0]
@@ -249,6 +253,15 @@ def _findings(
     order = {"high": 0, "medium": 1, "low": 2, "info": 3}
     out.sort(key=lambda f: (order.get(f.severity, 9), f.family, f.rule_id, f.locators[:1]))
     return out
+
+
+def _parent_key(key: str) -> str:
+    """The locator key of the enclosing container, or of the folder of a plain file."""
+    layers = json.loads(key)
+    if len(layers) > 1:
+        return json.dumps(layers[:-1], sort_keys=True, separators=(",", ":"))
+    folder = str(layers[0].get("path", "")).rstrip("/").rsplit("/", 1)[0] or "/"
+    return json.dumps([{**layers[0], "path": folder}], sort_keys=True, separators=(",", ":"))
 
 
 def _finding(
