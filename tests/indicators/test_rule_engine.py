@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from vigil.errors import RuleFileError
 from vigil.indicators.engine import evaluate_run
@@ -15,7 +15,7 @@ from vigil.indicators.findings import case_findings
 from vigil.indicators.loader import load_ruleset
 from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.store.engine import Store
-from vigil.store.schema import audit_log, finding, scan_run
+from vigil.store.schema import audit_log, finding, item, scan_run, scan_task
 
 EXPECTED = {
     "conceal-appended-archive": "Pictures/cat.jpg",
@@ -180,3 +180,35 @@ def test_a_bad_user_rule_file_stops_the_scan_before_it_starts(
     with store.connect() as conn:
         assert conn.execute(select(func.count()).select_from(scan_run)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(finding)).scalar_one() == 0
+
+
+def _comparable(found: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (f["rule_id"], f["severity"], f["item"], sorted(f["locators"]), repr(f["detail"]))
+        for f in found
+    )
+
+
+def test_a_resumed_scan_ends_with_the_findings_of_an_uninterrupted_one(
+    store: Store, exhibit: Any
+) -> None:
+    _scan(store, exhibit, "whole")
+    run_id = _scan(store, exhibit, "cut")
+    # Make "cut" look killed before its Documents folder and before indicator evaluation.
+    with store.begin() as conn:
+        lost = conn.execute(
+            select(item.c.id, item.c.locator).where(
+                item.c.run_id == run_id, item.c.locator.like("%/Documents%")
+            )
+        ).all()
+        assert lost
+        conn.execute(delete(finding).where(finding.c.run_id == run_id))
+        conn.execute(delete(item).where(item.c.id.in_([r.id for r in lost])))
+        conn.execute(
+            delete(scan_task).where(
+                scan_task.c.run_id == run_id, scan_task.c.task_key.like("%/Documents%")
+            )
+        )
+        conn.execute(update(scan_run).where(scan_run.c.id == run_id).values(status="running"))
+    run_scan(store, [], ScanOptions(case="cut", workers=1, resume=True))
+    assert _comparable(case_findings(store, "cut")) == _comparable(case_findings(store, "whole"))
