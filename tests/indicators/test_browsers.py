@@ -114,3 +114,25 @@ def test_time_and_uri_conversions() -> None:
     assert file_uri_path("file:///home/u/a%23b.jpg") == "/home/u/a#b.jpg"
     assert file_uri_path("https://x/y") == "https://x/y"
     assert chromium_downloads.__doc__ and firefox_downloads.__doc__
+
+
+def test_the_downloads_database_of_firefox_3_to_25(tmp_path: Path) -> None:
+    path = tmp_path / "downloads.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE moz_downloads (id INTEGER PRIMARY KEY, name TEXT, source TEXT,"
+            " target TEXT, tempPath TEXT, startTime INTEGER, endTime INTEGER, state INTEGER,"
+            " referrer TEXT, entityID TEXT, currBytes INTEGER NOT NULL DEFAULT 0,"
+            " maxBytes INTEGER NOT NULL DEFAULT -1, mimeType TEXT, preferredApplication TEXT,"
+            " preferredAction INTEGER NOT NULL DEFAULT 0, autoResume INTEGER NOT NULL DEFAULT 0)"
+        )
+        conn.execute(
+            "INSERT INTO moz_downloads (name, source, target, startTime, endTime, state, maxBytes)"
+            " VALUES ('a.jpg', 'http://e.org/a.jpg', 'file:///home/u/a.jpg', ?, ?, 1, 9)",
+            (int(WHEN.timestamp() * 1e6), int(WHEN.timestamp() * 1e6) + 1_000_000),
+        )
+    conn.close()
+    (record,) = parse_artefact("firefox_downloads", path.read_bytes(), str(tmp_path))
+    assert record["url"] == "http://e.org/a.jpg" and record["target_path"] == "/home/u/a.jpg"
+    assert record["start_time"] == "2023-05-06T07:08:09+00:00" and record["state"] == "complete"
+    assert record["total_bytes"] == 9

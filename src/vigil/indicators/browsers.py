@@ -135,6 +135,35 @@ def firefox_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return list(by_place.values())
 
 
+def firefox_legacy_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Rows of ``moz_downloads`` in a ``downloads.sqlite`` (Firefox 3 to 25)."""
+    have = table_columns(conn, "moz_downloads")
+    if not {"source", "target"} <= have:
+        return []
+    wanted = [c for c in ("startTime", "endTime", "state", "referrer", "maxBytes", "mimeType")
+              if c in have]  # fmt: skip
+    query = (
+        f"SELECT id, source, target, {', '.join(wanted) or 'NULL'} FROM moz_downloads ORDER BY id"
+    )
+    records = []
+    for row in conn.execute(query):
+        values = dict(zip(["id", "source", "target", *wanted], row, strict=False))
+        records.append(
+            {
+                "id": values["id"],
+                "url": values["source"],
+                "target_path": file_uri_path(str(values["target"])),
+                "start_time": prtime(values.get("startTime")),
+                "end_time": prtime(values.get("endTime")),
+                "state": _FIREFOX_STATES.get(values.get("state", -1), values.get("state")),
+                "referrer": values.get("referrer"),
+                "total_bytes": values.get("maxBytes"),
+                "mime_type": values.get("mimeType"),
+            }
+        )
+    return records
+
+
 def _firefox_meta(content: Any) -> dict[str, Any]:
     try:
         meta = json.loads(str(content))

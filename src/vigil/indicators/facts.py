@@ -14,7 +14,11 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from vigil.indicators import content
-from vigil.indicators.browsers import chromium_downloads, firefox_downloads
+from vigil.indicators.browsers import (
+    chromium_downloads,
+    firefox_downloads,
+    firefox_legacy_downloads,
+)
 from vigil.indicators.emule import parse_known_met
 from vigil.indicators.entropy import histogram, stats_of, stream_stats
 from vigil.indicators.sqlite_copy import private_sqlite
@@ -48,6 +52,8 @@ def artefact_kind(name: str, file_type: str | None) -> str | None:
         return "chromium_history"
     if lower == "places.sqlite" and sqlite:
         return "firefox_places"
+    if lower == "downloads.sqlite" and sqlite:
+        return "firefox_downloads"
     if lower == "known.met":
         return "emule_known_met"
     if lower in ("resume.dat", "resume.dat.old"):
@@ -123,6 +129,9 @@ def parse_artefact(kind: str, data: bytes, tmp_dir: str | None) -> list[dict[str
     if kind == "firefox_places":
         with private_sqlite(data, tmp_dir) as conn:
             return firefox_downloads(conn)
+    if kind == "firefox_downloads":
+        with private_sqlite(data, tmp_dir) as conn:
+            return firefox_legacy_downloads(conn)
     parsers: dict[str, Callable[[bytes], list[dict[str, Any]]]] = {
         "emule_known_met": parse_known_met,
         "utorrent_resume": parse_utorrent_resume,
