@@ -7,7 +7,7 @@ report without Vigil's code; its ``format`` key names the layout version.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any, TextIO
@@ -17,7 +17,7 @@ from vigil.reports.model import REPORT_FORMAT, Report
 
 def report_json(report: Report) -> dict[str, Any]:
     """The report as a JSON-ready dict (timestamps as ISO-8601 UTC)."""
-    data = _plain(asdict(report))
+    data = _plain(report)
     assert isinstance(data, dict)
     return {"format": REPORT_FORMAT, **data}
 
@@ -36,6 +36,11 @@ def report_schema() -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    # One walk over the dataclasses: asdict() would deep-copy everything first.
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bytes):
