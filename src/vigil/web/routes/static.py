@@ -22,3 +22,9 @@ def static_file(name: str) -> Response:
     if path is None:
         raise HTTPException(404, "no such file")
     return Response(path.read_bytes(), media_type=TYPES[path.suffix])
+
+
+@route(router, "GET", "/favicon.ico", PUBLIC)
+def favicon() -> Response:
+    """No icon (browsers ask for one; an empty answer keeps their consoles clean)."""
+    return Response(status_code=204)

@@ -1,0 +1,167 @@
+"""The review app in Debian's headless Chromium (Playwright, never a downloaded browser),
+served by ``vigil serve`` in a subprocess: log in, grade a group by keyboard, reload and
+see it kept, see the audit entries, and check from screenshots that a thumbnail is blurred
+until revealed and blurred again when let go."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from web_helpers import CASE, PASSWORD, Site, make_site
+
+from vigil.store.engine import open_store
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium not installed (scripts/system-deps.sh test installs it)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path, vigil_home: Path) -> Iterator[tuple[str, Site]]:
+    """The demo site, served by `vigil serve` on a free port."""
+    url = f"sqlite:///{tmp_path / 'review.db'}"
+    store = open_store(url)
+    site = make_site(store, tmp_path)
+    port = _free_port()
+    env = {**os.environ, "VIGIL_DATABASE_URL": url, "VIGIL_HOME": str(vigil_home)}
+    argv = [sys.executable, "-m", "vigil", "serve", "--port", str(port), "--break-every", "0"]
+    server = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, server)
+        yield base, site
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        if server.stdout is not None:
+            server.stdout.close()
+        store.close()
+
+
+def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            output = server.stdout.read().decode() if server.stdout else ""
+            raise AssertionError(f"vigil serve exited: {output}")
+        try:
+            with urllib.request.urlopen(f"{base}/login", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("vigil serve did not start in 30 s")
+
+
+def _pixels(png: bytes) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """The inner part of a screenshot (the outline drawn round a revealed picture left out)."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float32)
+    height, width = pixels.shape
+    return pixels[height // 8 : height - height // 8, width // 8 : width - width // 8]
+
+
+def _detail(png: bytes) -> float:
+    """Mean absolute difference of neighbouring pixels: a blurred picture has little."""
+    pixels = _pixels(png)
+    return float(np.abs(np.diff(pixels, axis=1)).mean() + np.abs(np.diff(pixels, axis=0)).mean())
+
+
+def _variance(png: bytes) -> float:
+    return float(_pixels(png).var())
+
+
+def test_grade_by_keyboard_reveal_and_audit(served: tuple[str, Site], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, site = served
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            problems: list[str] = []
+            outside: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on(
+                "request",
+                lambda r: None if r.url.startswith((base, "blob:")) else outside.append(r.url),
+            )
+            page.goto(f"{base}/cases")
+            assert page.url.startswith(f"{base}/login")
+            page.fill("input[name=name]", "eve")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/cases")
+            page.click(f"text={CASE}")
+            page.click("text=Grade unknown media")
+            status = page.locator("#status")
+            expect(status).to_contain_text("8 groups (8 items) to grade")
+            thumb = page.locator("#thumbs img.thumb").first
+            _wait_loaded(page, thumb)
+            blurred = thumb.screenshot()
+            # Hold Space: the unblurred pixels arrive (a logged reveal) and show while held.
+            page.keyboard.down("Space")
+            expect(thumb).to_have_class("thumb revealed")
+            page.wait_for_function(
+                "() => document.querySelector('#thumbs img').src.startsWith('blob:')"
+            )
+            _wait_loaded(page, thumb)
+            revealed = thumb.screenshot()
+            page.keyboard.up("Space")
+            expect(thumb).to_have_class("thumb")
+            _wait_loaded(page, thumb)
+            blurred_again = thumb.screenshot()
+            (tmp_path / "blurred.png").write_bytes(blurred)
+            (tmp_path / "revealed.png").write_bytes(revealed)
+            assert _detail(revealed) > 3 * _detail(blurred), tmp_path
+            assert _detail(revealed) > 3 * _detail(blurred_again)
+            assert _variance(revealed) > _variance(blurred)
+            # Grade the group by keyboard, see the queue shrink, reload: still graded.
+            page.keyboard.press("b")
+            expect(status).to_contain_text("Graded 1 items as B")
+            expect(status).to_contain_text("7 groups (7 items) to grade")
+            page.reload()
+            expect(page.locator("#status")).to_contain_text("7 groups (7 items) to grade")
+            expect(page.locator("#exposure-reveals")).to_have_text("1")
+            # Undo by keyboard, then grade again.
+            _wait_loaded(page, page.locator("#thumbs img.thumb").first)
+            page.keyboard.press("z")
+            expect(page.locator("#status")).to_contain_text("8 groups (8 items) to grade")
+            page.keyboard.press("a")
+            expect(page.locator("#status")).to_contain_text("Graded 1 items as A")
+            # The audit log shows the reveal, the grade, the undo and the grade again.
+            page.goto(f"{base}/cases/{site.case_id}/audit")
+            actions = page.locator("#audit tbody tr").evaluate_all(
+                "rows => rows.map(r => r.dataset.action)"
+            )
+            assert actions[:4] == ["grade", "grade.undo", "grade", "media.reveal"]
+            expect(page.locator("#chain-state")).to_contain_text("Chain intact")
+            assert problems == []
+            assert outside == []
+        finally:
+            browser.close()
+
+
+def _wait_loaded(page: Any, img: Any) -> None:
+    img.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
