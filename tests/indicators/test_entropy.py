@@ -20,6 +20,7 @@ from vigil.indicators.facts import item_facts
 from vigil.indicators.linking import RunContext
 from vigil.indicators.model import ItemView
 from vigil.sources.identify import SNIFF_BYTES, sniff
+from vigil.sources.locator import Locator
 
 SIZE = 2 << 20
 """Every sample is cut to exactly this size (a multiple of 512, ≥ 1 MiB)."""
@@ -74,7 +75,8 @@ def _view(size: int, facts: dict[str, object]) -> ItemView:
 
 
 def _flagged(data: bytes) -> bool:
-    facts = item_facts("blob.bin", sniff(data[:SNIFF_BYTES]), io.BytesIO(data), len(data), None)
+    ftype = sniff(data[:SNIFF_BYTES])
+    facts = item_facts(Locator.for_path("/x/blob.bin"), ftype, io.BytesIO(data), len(data), None)
     check = CHECKS["encrypted_container"]
     return check.fn(_view(len(data), facts), dict(check.params), RunContext()) is not None
 

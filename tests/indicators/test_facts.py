@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -11,10 +15,12 @@ import vigil.indicators.facts as facts_module
 from vigil.demo import artefacts as A
 from vigil.indicators.facts import artefact_kind, item_facts
 from vigil.sources.identify import SNIFF_BYTES, by_name, sniff
+from vigil.sources.locator import Locator
 
 
 def _facts(name: str, data: bytes) -> dict[str, object]:
-    return item_facts(name, sniff(data[:SNIFF_BYTES]), io.BytesIO(data), len(data), None)
+    locator = Locator.for_path(f"/nowhere/{name}")
+    return item_facts(locator, sniff(data[:SNIFF_BYTES]), io.BytesIO(data), len(data), None)
 
 
 def test_artefacts_are_recognised_by_name_and_type() -> None:
@@ -47,3 +53,40 @@ def test_records_are_capped_and_the_total_kept(monkeypatch: pytest.MonkeyPatch) 
     artefact = _facts("known.met", data)["artefact"]
     assert artefact["total"] == 5 and len(artefact["records"]) == 2  # type: ignore[index]
     assert artefact["truncated"] is True  # type: ignore[index]
+
+
+def test_a_wal_beside_a_database_is_read_from_a_private_copy(tmp_path: Path) -> None:
+    evidence = tmp_path / "profile"
+    evidence.mkdir()
+    live = tmp_path / "live.sqlite"
+    when = datetime(2024, 1, 2, tzinfo=UTC)
+    A.write_firefox_places(live, [("https://e.org/old.jpg", "file:///h/old.jpg", when, 1)])
+    writer = sqlite3.connect(live)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("INSERT INTO moz_places (id, url) VALUES (9, 'https://e.org/new.jpg')")
+    writer.execute(
+        "INSERT INTO moz_annos (place_id, anno_attribute_id, content) VALUES (9, 1, 'file:///h/new.jpg')"
+    )
+    writer.commit()
+    # The seized state: the new download is only in the WAL.
+    shutil.copy(live, evidence / "places.sqlite")
+    shutil.copy(f"{live}-wal", evidence / "places.sqlite-wal")
+    writer.close()
+    before = {p.name: p.read_bytes() for p in evidence.iterdir()}
+    data = (evidence / "places.sqlite").read_bytes()
+    private = tmp_path / "private"
+    private.mkdir()
+    facts = item_facts(
+        Locator.for_path(str(evidence / "places.sqlite")),
+        by_name("sqlite"),
+        io.BytesIO(data),
+        len(data),
+        str(private),
+    )
+    artefact = facts["artefact"]
+    assert artefact["wal_bytes"] > 0  # type: ignore[index]
+    targets = {r["target_path"] for r in artefact["records"]}  # type: ignore[index]
+    assert targets == {"/h/old.jpg", "/h/new.jpg"}
+    assert {p.name: p.read_bytes() for p in evidence.iterdir()} == before  # no -shm, no change
+    assert list(private.iterdir()) == []

@@ -10,9 +10,12 @@ a malformed artefact gives ``facts["errors"]`` and never fails the item.
 from __future__ import annotations
 
 import io
+import os
+import sqlite3
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from vigil.errors import SourceError
 from vigil.indicators import content
 from vigil.indicators.browsers import (
     chromium_downloads,
@@ -27,7 +30,9 @@ from vigil.indicators.torrents import (
     parse_torrent,
     parse_utorrent_resume,
 )
+from vigil.sources.folder import open_readonly
 from vigil.sources.identify import FileType
+from vigil.sources.locator import Locator
 
 ENTROPY_MIN_BYTES = 1 << 20
 """Unidentified files from this size up get entropy and chi-square (containers are larger)."""
@@ -37,6 +42,12 @@ ARTEFACT_MAX_BYTES = 512 << 20
 
 MAX_RECORDS = 5000
 """Records kept per artefact; the total is kept too."""
+
+_SQLITE_KINDS: dict[str, Callable[[sqlite3.Connection], list[dict[str, Any]]]] = {
+    "chromium_history": chromium_downloads,
+    "firefox_places": firefox_downloads,
+    "firefox_downloads": firefox_legacy_downloads,
+}
 
 _DOCUMENT_CHECKS: dict[str, Callable[[bytes], dict[str, Any] | None]] = {
     "ole2": content.ole2_encryption,
@@ -66,9 +77,10 @@ def artefact_kind(name: str, file_type: str | None) -> str | None:
 
 
 def item_facts(
-    name: str, ftype: FileType, stream: BinaryIO, size: int, tmp_dir: str | None
+    locator: Locator, ftype: FileType, stream: BinaryIO, size: int, tmp_dir: str | None
 ) -> dict[str, Any]:
     """The facts of one identified file (an empty dict for most files)."""
+    name = locator.name
     file_type = ftype.name
     facts: dict[str, Any] = {}
     errors: list[str] = []
@@ -83,7 +95,7 @@ def item_facts(
         steps.append(("encrypted_document", lambda: _DOCUMENT_CHECKS[file_type](_bytes(stream))))
     kind = artefact_kind(name, file_type)
     if kind is not None:
-        steps.append(("artefact", lambda: _artefact(kind, stream, size, tmp_dir)))
+        steps.append(("artefact", lambda: _artefact(kind, locator, stream, size, tmp_dir)))
     for key, step in steps:
         try:
             value = step()
@@ -110,28 +122,48 @@ def _entropy(stream: BinaryIO, size: int) -> dict[str, Any]:
     return stream_stats(stream, size).to_json()
 
 
-def _artefact(kind: str, stream: BinaryIO, size: int, tmp_dir: str | None) -> dict[str, Any]:
+def _artefact(
+    kind: str, locator: Locator, stream: BinaryIO, size: int, tmp_dir: str | None
+) -> dict[str, Any]:
     if size > ARTEFACT_MAX_BYTES:
         raise ValueError(f"{size} bytes: larger than {ARTEFACT_MAX_BYTES} bytes, not parsed")
     data = _bytes(stream)
-    records = parse_artefact(kind, data, tmp_dir)
+    wal = sibling_wal(locator) if kind in _SQLITE_KINDS else None
+    records = parse_artefact(kind, data, tmp_dir, wal)
     out: dict[str, Any] = {"kind": kind, "total": len(records), "records": records[:MAX_RECORDS]}
+    if wal is not None:
+        out["wal_bytes"] = len(wal)
     if len(records) > MAX_RECORDS:
         out["truncated"] = True
     return out
 
 
-def parse_artefact(kind: str, data: bytes, tmp_dir: str | None) -> list[dict[str, Any]]:
+def sibling_wal(locator: Locator) -> bytes | None:
+    """The ``-wal`` file beside a database on the examiner's file system, read-only, if any.
+
+    Only plain files have a readable sibling; inside archives and images a WAL
+    is a member of its own, which the scan meets separately.
+    """
+    if locator.depth != 0 or locator.leaf.type != "os":
+        return None
+    path = os.fsencode(locator.leaf.path) + b"-wal"
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open_readonly(path) as handle:
+            data = handle.read(ARTEFACT_MAX_BYTES + 1)
+    except SourceError:
+        return None
+    return data if 0 < len(data) <= ARTEFACT_MAX_BYTES else None
+
+
+def parse_artefact(
+    kind: str, data: bytes, tmp_dir: str | None, wal: bytes | None = None
+) -> list[dict[str, Any]]:
     """Records of an artefact of ``kind``; ValueError (or sqlite3.Error) when malformed."""
-    if kind == "chromium_history":
-        with private_sqlite(data, tmp_dir) as conn:
-            return chromium_downloads(conn)
-    if kind == "firefox_places":
-        with private_sqlite(data, tmp_dir) as conn:
-            return firefox_downloads(conn)
-    if kind == "firefox_downloads":
-        with private_sqlite(data, tmp_dir) as conn:
-            return firefox_legacy_downloads(conn)
+    if kind in _SQLITE_KINDS:
+        with private_sqlite(data, tmp_dir, wal) as conn:
+            return _SQLITE_KINDS[kind](conn)
     parsers: dict[str, Callable[[bytes], list[dict[str, Any]]]] = {
         "emule_known_met": parse_known_met,
         "utorrent_resume": parse_utorrent_resume,

@@ -127,7 +127,7 @@ def _file_record(
         sha256=digests.sha256,
     )
     # Indicator facts (entropy, appended data, artefact records) need the bytes held here.
-    facts = item_facts(locator.name, ftype, stream, digests.size, settings.tmp_dir)
+    facts = item_facts(locator, ftype, stream, digests.size, settings.tmp_dir)
     if facts:
         record.attrs["facts"] = facts
     if ftype.family == "image":
