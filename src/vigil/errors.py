@@ -16,8 +16,13 @@ turns each into one line and an exit code (see ``vigil.cli.exit_codes``).
     ├── ScanError                   a scan cannot start or resume
     │   └── SourceError             an evidence source cannot be opened or read
     │       ├── LimitExceeded       an archive-safety limit stopped a read (sources/limits.py)
-    │       └── MemberReadError     an archive member's data is unreadable (archives/streams.py)
+    │       ├── MemberReadError     an archive member's data is unreadable (archives/streams.py)
+    │       └── ReopenError         a stored item cannot be reopened (sources/reopen.py)
+    │           └── EvidenceChangedError  its bytes no longer match the scan's SHA-256
     ├── ImageDecodeError            a picture cannot be decoded (hashing/pdq.py)
+    ├── ThumbnailError              a review thumbnail cannot be made (web/thumbnails.py)
+    ├── GradeError                  a grade cannot be made as asked (web/grading.py)
+    ├── LoginRefused                wrong name or password, or locked (accounts/login.py)
     └── MatchIndexError             an index on disk is missing or damaged (matching/_store.py)
         └── GpuUnavailableError     the GPU path was asked for without a GPU (matching/pdq_gpu.py)
 

@@ -21,6 +21,7 @@ from vigil.demo.imagegen import encode
 from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.scan.summary import case_summary
 from vigil.store.schema import grade, hash_entry, hashset, item, match
+from vigil.web import grading
 
 
 def _queue(client: TestClient, site: Site) -> dict[str, Any]:
@@ -247,3 +248,23 @@ def test_assignment_opens_the_case(site: Site) -> None:
     assert ed.get(f"/api/cases/{site.case_id}/queue").status_code == 404
     assignments.assign(site.store, "ed", CASE, "test")
     assert ed.get(f"/api/cases/{site.case_id}/queue").status_code == 200
+
+
+def test_a_race_between_two_graders_is_a_clear_conflict(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eve = site.client("eve")
+    group = _queue(eve, site)["groups"][0]
+    assert _grade(eve, site, group, "A").status_code == 200
+    # The second request's checks ran before the first committed: only the database sees it.
+    real = grading._ungraded
+
+    def stale(conn: Any, case_id: int, condition: Any) -> Any:
+        with site.store.connect() as other:
+            other_rows = other.execute(sa.select(item).where(condition)).all()
+        return other_rows or real(conn, case_id, condition)
+
+    monkeypatch.setattr(grading, "_ungraded", stale)
+    late = _grade(eve, site, group, "C")
+    assert late.status_code == 409 and "queue changed" in late.json()["detail"]
+    assert _graded_entries(site) == {group["pictures"][0]["md5"]: "A"}

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from vigil.accounts.users import User
 from vigil.audit import append, case_scope
@@ -97,27 +98,29 @@ def grade_items(
     rows = _ungraded(conn, case_row.id, item.c.id.in_(item_ids))
     if len(rows) != len(item_ids):
         raise GradeError("the queue changed (someone graded part of this group): reload")
-    copies = _ungraded(conn, case_row.id, item.c.md5.in_({r.md5 for r in rows}))
+    copies = _ungraded(conn, case_row.id, item.c.md5.in_(sorted({r.md5 for r in rows})))
     now = datetime.now(UTC)
     key = f"{group_key[:64]}/{secrets.token_hex(4)}"
-    conn.execute(
-        grade.insert(),
-        [
-            {
-                "case_id": case_row.id,
-                "item_id": r.id,
-                "group_key": key,
-                "md5": r.md5,
-                "sha1": r.sha1,
-                "sha256": r.sha256,
-                "pdq": r.pdq,
-                "category": category,
-                "graded_by": user.name,
-                "graded_at": now,
-            }
-            for r in copies
-        ],
-    )
+    rows_to_insert = [
+        {
+            "case_id": case_row.id,
+            "item_id": r.id,
+            "group_key": key,
+            "md5": r.md5,
+            "sha1": r.sha1,
+            "sha256": r.sha256,
+            "pdq": r.pdq,
+            "category": category,
+            "graded_by": user.name,
+            "graded_at": now,
+        }
+        for r in copies
+    ]
+    try:
+        with conn.begin_nested():
+            conn.execute(grade.insert(), rows_to_insert)
+    except IntegrityError as exc:  # another officer graded some of them a moment ago
+        raise GradeError("the queue changed (someone graded part of this group): reload") from exc
     set_id = graded_set.ensure_set(conn, set_name, case_row.scheme)
     graded_set.apply(conn, set_id, set_name, copies, category)
     md5s = sorted({r.md5.hex() for r in copies})
