@@ -9,32 +9,27 @@ from __future__ import annotations
 
 import socket
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
 from vigil import __version__
-from vigil.audit import GLOBAL_SCOPE, case_scope, head, verify
 from vigil.config import current_user
-from vigil.hashing.pdq import LOW_QUALITY
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.reports.model import (
-    AuditState,
     Exhibit,
     FindingRow,
-    HashSetUsed,
     ItemRow,
     MatchRow,
     Report,
-    RunProvenance,
 )
+from vigil.reports.provenance import audit_state, run_provenance, sets_used, utc
 from vigil.reports.timeline import timeline
 from vigil.scan.cases import get_case
 from vigil.scan.summary import CONFLICT, basis, graded_set_ids, item_category, summarise
 from vigil.sources.locator import Locator
-from vigil.store.schema import finding, hashset, hashset_version, item, match, scan_run
+from vigil.store.schema import finding, hashset, item, match, scan_run
 
 
 def build_report(conn: Connection, case_name: str, user: str | None = None) -> Report:
@@ -54,7 +49,7 @@ def build_report(conn: Connection, case_name: str, user: str | None = None) -> R
         scheme=row.scheme,  # what load_scheme takes: a built-in name or a YAML path
         scheme_title=scheme.title,
         category_order=[],
-        created_at=_utc(row.created_at),
+        created_at=utc(row.created_at),
         created_by=row.created_by,
         generated_at=datetime.now(UTC),
         generated_by=user or current_user(),
@@ -66,10 +61,10 @@ def build_report(conn: Connection, case_name: str, user: str | None = None) -> R
         unknown=items.plain(item.c.review == "unknown"),
         errors=items.plain(item.c.status != "ok"),
         findings=_findings(conn, run_ids, labels),
-        hashsets=_sets_used(conn, runs, run_ids),
-        runs=[_run(r) for r in runs],
+        hashsets=sets_used(conn, runs, run_ids),
+        runs=[run_provenance(r) for r in runs],
         timeline=timeline(conn, run_ids),
-        audit=_audit(conn, int(row.id)),
+        audit=audit_state(conn, int(row.id)),
     )
     report.category_order = _category_order(scheme, report)
     if any(r.status != "complete" for r in runs):
@@ -219,98 +214,6 @@ def _display(key: object) -> str:
         return str(key)
 
 
-def _sets_used(conn: Connection, runs: Sequence[Row[Any]], run_ids: list[int]) -> list[HashSetUsed]:
-    """The sets each run recorded, then any set matched since (review grades) with no run."""
-    used = [_set_used(r.id, s) for r in runs for s in r.hashsets]
-    recorded = {int(s["id"]) for r in runs for s in r.hashsets if "id" in s}
-    later = (
-        select(
-            hashset.c.id,
-            hashset.c.name,
-            hashset.c.known_good,
-            hashset.c.scheme,
-            hashset_version.c.version,
-            hashset_version.c.source_date,
-            hashset_version.c.source_sha256,
-            hashset_version.c.entry_count,
-            hashset_version.c.imported_at,
-        )
-        .join(hashset_version, hashset_version.c.id == hashset.c.current_version_id)
-        .where(
-            hashset.c.id.in_(
-                select(match.c.hashset_id)
-                .join(item, item.c.id == match.c.item_id)
-                .where(item.c.run_id.in_(run_ids))
-            ),
-            hashset.c.id.not_in(recorded),
-        )
-        .order_by(hashset.c.name)
-    )
-    for r in conn.execute(later):
-        used.append(
-            _set_used(
-                None,
-                {
-                    **dict(r._mapping),
-                    "imported_at": r.imported_at.isoformat() if r.imported_at else None,
-                },
-            )
-        )
-    return used
-
-
-def _set_used(run_id: int | None, recorded: dict[str, Any]) -> HashSetUsed:
-    count = recorded.get("entry_count")
-    return HashSetUsed(
-        run_id=run_id,
-        name=str(recorded.get("name")),
-        known_good=bool(recorded.get("known_good")),
-        scheme=str(recorded.get("scheme")),
-        version=recorded.get("version"),
-        source_date=recorded.get("source_date"),
-        source_sha256=recorded.get("source_sha256"),
-        entry_count=int(count) if count is not None else None,
-        imported_at=recorded.get("imported_at"),
-    )
-
-
-def _run(r: Row[Any]) -> RunProvenance:
-    params = dict(r.params or {})
-    thresholds = {
-        "pdq_match_distance_bits": params.get("pdq_threshold"),
-        "pdq_min_quality": LOW_QUALITY,
-        "fast_decode": params.get("fast_decode"),
-        "workers": params.get("workers"),
-        **{f"limit_{k}": v for k, v in dict(params.get("limits") or {}).items()},
-    }
-    return RunProvenance(
-        id=int(r.id),
-        status=r.status,
-        examiner=r.examiner,
-        host=r.host,
-        started_at=_utc(r.started_at),
-        finished_at=_utc(r.finished_at) if r.finished_at else None,
-        elapsed_s=float(r.elapsed_s),
-        resumed_count=int(r.resumed_count),
-        versions={str(k): str(v) for k, v in dict(r.versions or {}).items()},
-        thresholds=thresholds,
-    )
-
-
-def _audit(conn: Connection, case_id: int) -> AuditState:
-    seq, digest = head(conn, case_scope(case_id))
-    problems = verify(conn, case_scope(case_id))
-    global_seq, global_digest = head(conn, GLOBAL_SCOPE)
-    return AuditState(
-        seq=seq,
-        head=digest,
-        intact=not problems,
-        problems=[p.message for p in problems],
-        global_seq=global_seq,
-        global_head=global_digest,
-    )
-
-
 def _category_order(scheme: Scheme, report: Report) -> list[str]:
     """The SFR rows: the scheme's indecent categories always, any other label that was met."""
     seen = set(report.summary.categories)
@@ -323,7 +226,3 @@ def _category_order(scheme: Scheme, report: Report) -> list[str]:
 
 def _hex(value: bytes | None) -> str | None:
     return value.hex() if value is not None else None
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
