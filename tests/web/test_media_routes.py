@@ -7,18 +7,20 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from PIL import Image
-from web_helpers import Site, csrf_of, make_video
+from web_helpers import PASSWORD, Site, csrf_of, login, make_video
 
 from vigil.accounts import assignments
 from vigil.audit import case_scope, entries
 from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.store.schema import case, item
+from vigil.web.app import create_app
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -198,3 +200,20 @@ def test_video_items_show_a_contact_sheet(
     assert sheet.status_code == 200
     image = Image.open(io.BytesIO(sheet.content))
     assert image.mode == "L" and image.width == 3 * sqlite_site.settings.thumb_px
+
+
+def test_break_reminder_comes_every_n_pictures(sqlite_site: Site) -> None:
+    settings = replace(sqlite_site.settings, break_every=3)
+    client = TestClient(create_app(sqlite_site.store, settings), follow_redirects=False)
+    assert login(client, "rex", PASSWORD).status_code == 303
+    start = client.get("/api/me/exposure").json()["thumbnails"]
+    row = _item(sqlite_site, name="camera_104.jpg")
+    due = []
+    for _ in range(6):
+        shown = client.get(f"/items/{row.id}/thumb")
+        assert int(shown.headers["x-exposure-thumbnails"]) == start + len(due) + 1
+        due.append(client.get("/api/me/exposure").json()["break_due"])
+    expected = [(start + i + 1) % 3 == 0 for i in range(6)]
+    assert due == expected and due.count(True) == 2
+    page = client.get("/cases").text
+    assert 'data-break-every="3"' in page

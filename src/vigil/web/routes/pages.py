@@ -70,6 +70,7 @@ def case_page(request: Request, case_id: int) -> Response:
         "report": report,
         "categories": categories,
         "hits": report.hits[:MAX_ROWS],
+        "unknown": report.unknown[:MAX_ROWS],
         "findings": report.findings[:MAX_ROWS],
         "max_rows": MAX_ROWS,
         "queue_groups": len(queue),
