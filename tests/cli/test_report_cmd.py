@@ -129,3 +129,14 @@ def test_missing_chromium_is_one_line(
     err = capsys.readouterr().err
     assert err.startswith("vigil: error: PDF needs Chromium, which is not installed")
     assert len(err.strip().splitlines()) == 1 and not target.exists()
+
+
+def test_never_writes_into_the_evidence(
+    scanned: tuple[str, Path, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, evidence, before = scanned
+    inside = evidence / "Users" / "report.html"
+    assert run(["--db", db, "report", CASE, "-o", str(inside)]) == ExitCode.USAGE
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"vigil: error: refusing to write the report to {inside}")
+    assert not inside.exists() and _tree_digest(evidence) == before

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy import Connection, select
+
 from vigil.audit import append, case_scope
 from vigil.config import current_user
 from vigil.errors import ReportError, UsageError
@@ -27,6 +29,7 @@ from vigil.reports.pdf import write_pdf
 from vigil.reports.vics_case import write_vics_case
 from vigil.scan.cases import get_case
 from vigil.store.engine import Store
+from vigil.store.schema import evidence
 
 FORMATS = ("html", "pdf", "json", "csv", "vics")
 """Every format ``vigil report`` writes."""
@@ -80,6 +83,8 @@ def make_report(
     actor = user or current_user()
     with store.connect() as conn:
         report = build_report(conn, case_name, actor)
+        if isinstance(output, Path):
+            _refuse_evidence(conn, report, output)
     data = render_report(report, fmt)
     digest = hashlib.sha256(data).hexdigest()
     where = _write(data, output)
@@ -102,6 +107,19 @@ def make_report(
     return ReportOutcome(
         case_name, fmt, where, len(data), digest, entry.seq, entry.entry_hash, report
     )
+
+
+def _refuse_evidence(conn: Connection, report: Report, output: Path) -> None:
+    """UsageError if ``output`` would land on or inside an exhibit: evidence is never written."""
+    target = Path(os.path.realpath(output))
+    ids = [e.id for e in report.exhibits]
+    for raw in conn.execute(select(evidence.c.path_bytes).where(evidence.c.id.in_(ids))).scalars():
+        source = Path(os.path.realpath(os.fsdecode(bytes(raw))))
+        if target == source or source in target.parents:
+            raise UsageError(
+                f"refusing to write the report to {output}: it is inside the evidence "
+                f"{source} (evidence is only ever read)"
+            )
 
 
 def _write(data: bytes, output: Path | BinaryIO) -> str:
