@@ -68,3 +68,35 @@ def test_export_is_downloaded_and_audited_once(
         "/admin/hashsets/none/export", data={"format": "csv", "csrf_token": csrf_of(ada)}
     )
     assert missing.status_code == 404
+
+
+def test_admin_imports_and_removes_a_set(
+    client_for: Callable[[str | None], TestClient], sqlite_site: Site
+) -> None:
+    ada = client_for("ada")
+    listing = "\n".join(f"{i:032x}  file{i}.dll" for i in range(1, 6)) + "\n"
+    response = ada.post(
+        "/admin/hashsets",
+        data={
+            "name": "uploaded-good",
+            "scheme": "uk",
+            "known_good": "true",
+            "csrf_token": csrf_of(ada),
+        },
+        files={"upload": ("system files.md5", listing.encode(), "text/plain")},
+    )
+    assert response.status_code == 303, response.text
+    assert "imported uploaded-good: 5 entries" in ada.get(response.headers["location"]).text
+    log = _global(sqlite_site)
+    assert ("ada", "hashset.import", "uploaded-good") in log
+    removed = ada.post("/admin/hashsets/uploaded-good/remove", data={"csrf_token": csrf_of(ada)})
+    assert removed.status_code == 303
+    assert ("ada", "hashset.remove", "uploaded-good") in _global(sqlite_site)
+    bad = ada.post(
+        "/admin/hashsets",
+        data={"name": "broken", "scheme": "uk", "csrf_token": csrf_of(ada)},
+        files={"upload": ("x.json", b'{"value": [', "application/json")},
+    )
+    assert bad.status_code == 400 and "nothing was imported" in bad.text
+    keep = ada.post("/admin/hashsets/local-graded/remove", data={"csrf_token": csrf_of(ada)})
+    assert keep.status_code == 400 and "holds the force" in keep.text

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import shutil
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from starlette.responses import Response
@@ -15,7 +19,7 @@ from vigil.errors import VigilError
 from vigil.hashsets import library
 from vigil.store.schema import case
 from vigil.web.access import ADMIN, route
-from vigil.web.deps import render, store_of, user_of
+from vigil.web.deps import render, settings_of, store_of, user_of
 
 router = APIRouter()
 
@@ -155,3 +159,47 @@ def export_set(request: Request, name: str, format: str = Form("vics")) -> Respo
     return Response(
         out.getvalue(), media_type=media_type, headers={"Content-Disposition": disposition}
     )
+
+
+@route(router, "POST", "/admin/hashsets", ADMIN)
+def import_set(
+    request: Request,
+    upload: Annotated[UploadFile, File()],
+    name: str = Form(..., max_length=200),
+    scheme: str = Form("uk", max_length=16),
+    known_good: bool = Form(False),
+) -> Response:
+    """Import an uploaded hash-set file (VICS, CSV, hashdeep, NSRL, md5sum …) as set NAME."""
+    if scheme not in ("uk", "us"):
+        raise HTTPException(400, "scheme must be uk or us (scheme files: use vigil hashset import)")
+    actor = user_of(request).name
+    # Keep the uploaded file's own name in the path the library records as the source.
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in (upload.filename or "upload"))
+    with tempfile.TemporaryDirectory(prefix="vigil-upload-") as folder:
+        path = Path(folder) / (safe.lstrip(".") or "upload")
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, 1 << 20)
+
+        def act() -> str:
+            result = library.import_file(
+                store_of(request), path, name, scheme=scheme, known_good=known_good, user=actor
+            )
+            return f"{result.status} {name}: {result.entry_count} entries ({result.format})"
+
+        return _done(request, act)
+
+
+@route(router, "POST", "/admin/hashsets/{name}/remove", ADMIN)
+def remove_set(request: Request, name: str) -> Response:
+    """Remove a hash set from the library (not the set that receives the grades)."""
+    if name == settings_of(request).graded_set:
+        return _admin_page(
+            request, error=f"{name} holds the force's grades: remove it with the CLI if you must"
+        )
+    actor = user_of(request).name
+
+    def act() -> str:
+        gone = library.remove_set(store_of(request), name, user=actor)
+        return f"removed {name} ({gone} entries)"
+
+    return _done(request, act)
