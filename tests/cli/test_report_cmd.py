@@ -140,3 +140,14 @@ def test_never_writes_into_the_evidence(
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"vigil: error: refusing to write the report to {inside}")
     assert not inside.exists() and _tree_digest(evidence) == before
+
+
+def test_marking_can_be_changed_or_left_out(
+    scanned: tuple[str, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    db = scanned[0]
+    page = tmp_path / "r.html"
+    assert run(["--db", db, "report", CASE, "-o", str(page), "--marking", "OFFICIAL"]) == 0
+    assert '<p class="marking screen-only">OFFICIAL</p>' in page.read_text()
+    assert run(["--db", db, "report", CASE, "-o", str(page), "--marking", ""]) == 0
+    assert "marking screen-only" not in page.read_text() and "@top-center" not in page.read_text()

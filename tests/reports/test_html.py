@@ -99,3 +99,17 @@ def test_hostile_names_are_escaped(rendered: tuple[Report, Any]) -> None:
         report.unknown = original
     assert "<script>" not in out and "<img" not in out
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+
+
+def test_marking_and_page_boxes_cannot_be_broken_out_of() -> None:
+    from vigil.reports.html import css_string
+
+    hostile = 'a"; } </style><script>x</script>'
+    escaped = str(css_string(hostile))
+    assert escaped.startswith('"a\\000022') and "<" not in escaped and '";' not in escaped
+    assert str(css_string("OFFICIAL SENSITIVE")) == '"OFFICIAL SENSITIVE"'
+
+
+def test_marking_on_screen_and_in_the_page_boxes(html: str) -> None:
+    assert html.count('<p class="marking screen-only">OFFICIAL-SENSITIVE</p>') == 2
+    assert "@top-center" in html and 'counter(page) " of " counter(pages)' in html

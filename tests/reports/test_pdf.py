@@ -38,6 +38,9 @@ def test_pdf_text_has_the_counts(rendered: tuple[Report, Any], tmp_path: Path) -
     assert f"Indicator findings ({len(report.findings)})" in flat
     assert report.audit.head in solid
     assert "This report contains no image content" in flat
+    first = unicodedata.normalize("NFKC", pdf.pages[0].extract_text())
+    assert "OFFICIAL-SENSITIVE" in first and f"Page 1 of {len(pdf.pages)}" in first
+    assert "Vigil case report OP-DEMO" in first
 
 
 def test_missing_chromium_is_one_clear_error(

@@ -9,6 +9,7 @@ import click
 
 from vigil.cli.context import AppContext
 from vigil.errors import UsageError
+from vigil.reports.model import DEFAULT_MARKING
 from vigil.reports.writer import FORMATS, make_report
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -32,9 +33,20 @@ pass_app = click.make_pass_decorator(AppContext)
     help="File to write (default stdout; required for pdf).",
 )
 @click.option("--examiner", help="Who makes the report (default: the login name).")
+@click.option(
+    "--marking",
+    default=DEFAULT_MARKING,
+    show_default=True,
+    help='Protective marking on every page ("" for none).',
+)
 @pass_app
 def report_command(
-    app: AppContext, case: str, fmt: str, output: Path | None, examiner: str | None
+    app: AppContext,
+    case: str,
+    fmt: str,
+    output: Path | None,
+    examiner: str | None,
+    marking: str,
 ) -> None:
     """Write the report of CASE: counts by category per exhibit, hits, provenance, audit head.
 
@@ -44,7 +56,7 @@ def report_command(
     if output is None and fmt == "pdf":
         raise UsageError("a PDF report needs -o FILE")
     target = output if output is not None else sys.stdout.buffer
-    outcome = make_report(app.store, case, fmt, target, examiner)
+    outcome = make_report(app.store, case, fmt, target, examiner, marking)
     audit = outcome.report.audit
     if not audit.intact:
         click.echo(

@@ -18,6 +18,7 @@ from vigil import __version__
 from vigil.config import current_user
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.reports.model import (
+    DEFAULT_MARKING,
     Exhibit,
     FindingRow,
     ItemRow,
@@ -32,8 +33,14 @@ from vigil.sources.locator import Locator
 from vigil.store.schema import finding, hashset, item, match, scan_run
 
 
-def build_report(conn: Connection, case_name: str, user: str | None = None) -> Report:
-    """Everything the report of ``case_name`` says, read on ``conn`` (nothing is written)."""
+def build_report(
+    conn: Connection, case_name: str, user: str | None = None, marking: str = DEFAULT_MARKING
+) -> Report:
+    """Everything the report of ``case_name`` says, read on ``conn`` (nothing is written).
+
+    ``user`` is who makes the report (default: the login name); ``marking`` the
+    protective marking printed on every page ("" for none).
+    """
     row = get_case(conn, case_name)
     summary = summarise(conn, case_name)
     scheme = load_scheme(row.scheme)
@@ -65,6 +72,7 @@ def build_report(conn: Connection, case_name: str, user: str | None = None) -> R
         runs=[run_provenance(r) for r in runs],
         timeline=timeline(conn, run_ids),
         audit=audit_state(conn, int(row.id)),
+        marking=marking.strip(),
     )
     report.category_order = _category_order(scheme, report)
     if any(r.status != "complete" for r in runs):

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from vigil.reports.charts import category_bars, timeline_bars
 from vigil.reports.model import Report
@@ -82,7 +83,17 @@ def _environment() -> Environment:
     env.filters["when"] = _when
     env.filters["size"] = _size
     env.filters["duration"] = _duration
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a quoted CSS string, every character but letters, digits and spaces
+    escaped (a name from seized media can end neither the string nor the ``<style>``)."""
+    safe = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x}" for ch in text
+    )
+    return Markup(f'"{safe}"')
 
 
 def _num(value: Any) -> str:

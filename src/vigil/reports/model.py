@@ -16,6 +16,9 @@ from vigil.scan.summary import CaseSummary
 REPORT_FORMAT = "vigil-report/1"
 """Name and version of the JSON layout (see ``schema/report.schema.json``)."""
 
+DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
+"""Government Security Classification printed at the top of every page (``--marking``)."""
+
 
 @dataclass(slots=True)
 class Exhibit:
@@ -165,3 +168,4 @@ class Report:
     timeline: list[TimelineBin]
     audit: AuditState
     notes: list[str] = field(default_factory=list)
+    marking: str = DEFAULT_MARKING

@@ -24,7 +24,7 @@ from vigil.reports.csv_report import write_csv_report
 from vigil.reports.gather import build_report
 from vigil.reports.html import PDF_MAX_ROWS, render_html
 from vigil.reports.json_report import write_json_report
-from vigil.reports.model import Report
+from vigil.reports.model import DEFAULT_MARKING, Report
 from vigil.reports.pdf import write_pdf
 from vigil.reports.vics_case import write_vics_case
 from vigil.scan.cases import get_case
@@ -76,13 +76,14 @@ def make_report(
     fmt: str,
     output: Path | BinaryIO,
     user: str | None = None,
+    marking: str = DEFAULT_MARKING,
 ) -> ReportOutcome:
     """Build, render and write the report, then append a ``report`` entry to the case's chain."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
     actor = user or current_user()
     with store.connect() as conn:
-        report = build_report(conn, case_name, actor)
+        report = build_report(conn, case_name, actor, marking)
         if isinstance(output, Path):
             _refuse_evidence(conn, report, output)
     data = render_report(report, fmt)
