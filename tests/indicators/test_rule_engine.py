@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import py7zr
 import pytest
 from sqlalchemy import delete, func, select, update
 
@@ -212,3 +213,17 @@ def test_a_resumed_scan_ends_with_the_findings_of_an_uninterrupted_one(
         conn.execute(update(scan_run).where(scan_run.c.id == run_id).values(status="running"))
     run_scan(store, [], ScanOptions(case="cut", workers=1, resume=True))
     assert _comparable(case_findings(store, "cut")) == _comparable(case_findings(store, "whole"))
+
+
+def test_an_archive_whose_names_are_encrypted_is_flagged_too(store: Store, tmp_path: Path) -> None:
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    with py7zr.SevenZipFile(
+        evidence / "names-hidden.7z", "w", password="pw", header_encryption=True
+    ) as archive:
+        archive.writestr(b"data" * 100, "x.jpg")
+    run_scan(store, [evidence], ScanOptions(case="hdr", workers=1))
+    (found,) = case_findings(store, "hdr")
+    assert found["rule_id"] == "enc-archive-protected"
+    assert found["item"].endswith("names-hidden.7z")
+    assert "header is encrypted" in found["detail"]["matches"][0]["reason"]
