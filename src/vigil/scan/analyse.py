@@ -25,6 +25,7 @@ from vigil.sources.archives.registry import CONTAINER_TYPES
 from vigil.sources.archives.streams import describe
 from vigil.sources.disk.info import DISK_TYPES, image_attrs
 from vigil.sources.disk.layers import in_file_system
+from vigil.sources.disk.parts import disk_share
 from vigil.sources.disk.segments import later_segment
 from vigil.sources.folder import open_readonly, os_reason
 from vigil.sources.identify import SNIFF_BYTES, extension_mismatch, sniff
@@ -79,6 +80,8 @@ def _walk_record(task: Task) -> ItemRecord:
 
 
 def _analyse_os_file(task: Task, settings: Settings) -> list[ItemRecord]:
+    if task.part is not None and task.part[0] > 0:
+        return _image_part(task, settings)
     with open_readonly(task.path) as handle:
         size = os.fstat(handle.fileno()).st_size
         stream: BinaryIO
@@ -103,8 +106,25 @@ def _analyse_os_file(task: Task, settings: Settings) -> list[ItemRecord]:
             members = iter_nested(
                 stream, top.file_type, task.locator, settings.limits, budget, spool_dir=spool_dir
             )
-            records.extend(_member_record(m, settings) for m in members)
+            with disk_share(task.part):
+                records.extend(_member_record(m, settings) for m in members)
     return records
+
+
+def _image_part(task: Task, settings: Settings) -> list[ItemRecord]:
+    """The members of part 1+ of a large disk image (part 0 also records the image file)."""
+    with open_readonly(task.path) as handle:
+        type_name = sniff(handle.read(SNIFF_BYTES)).name
+        if type_name not in CONTAINER_TYPES:
+            return []  # part 0 records what the file is now
+        handle.seek(0)
+        budget = Budget(settings.limits, os.fstat(handle.fileno()).st_size)
+        spool_dir = Path(settings.tmp_dir) if settings.tmp_dir else None
+        members = iter_nested(
+            handle, type_name, task.locator, settings.limits, budget, spool_dir=spool_dir
+        )
+        with disk_share(task.part):
+            return [_member_record(m, settings) for m in members]
 
 
 def _file_record(

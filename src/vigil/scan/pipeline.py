@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,7 +24,7 @@ from sqlalchemy import update
 from vigil import __version__
 from vigil.audit import append, case_scope
 from vigil.config import current_user
-from vigil.errors import ScanError
+from vigil.errors import ScanError, SourceError
 from vigil.hashing.pdq import decoder_versions
 from vigil.indicators.engine import evaluate_run
 from vigil.indicators.loader import load_ruleset
@@ -39,6 +39,7 @@ from vigil.scan.analyse import (
 from vigil.scan.matcher import Matcher
 from vigil.scan.records import ItemRecord, Task
 from vigil.scan.writer import done_task_keys, write_tasks
+from vigil.sources.disk.parts import part_count
 from vigil.sources.folder import walk
 from vigil.sources.limits import Limits
 from vigil.store.engine import Store
@@ -202,7 +203,7 @@ def _tasks(sources: list[cases.EvidenceSource]) -> Iterator[Task]:
     for source in sources:
         # No readability probe: the worker opens every file anyway and records failures.
         for entry in walk(source.path, probe_files=False):
-            yield Task(
+            task = Task(
                 key=entry.locator.key(),
                 evidence_ordinal=source.ordinal,
                 locator=entry.locator,
@@ -215,6 +216,29 @@ def _tasks(sources: list[cases.EvidenceSource]) -> Iterator[Task]:
                 link_target=entry.link_target,
                 evidence_root=source.kind == "file",
             )
+            yield from _split(task)
+
+
+def _split(task: Task) -> Iterator[Task]:
+    """A large disk image becomes several tasks, so that it can use several cores."""
+    count = 1
+    if task.kind == "file" and task.status == "ok" and task.size:
+        try:
+            count = part_count(task.path, task.size)
+        except SourceError:
+            count = 1  # the worker reports why it cannot be read
+    if count == 1:
+        yield task
+        return
+    size = task.size or 0
+    for index in range(count):
+        yield replace(
+            task,
+            key=f"{task.key}#part{index}",
+            size=size // count + (size % count if index == 0 else 0),
+            evidence_root=task.evidence_root and index == 0,
+            part=(index, count),
+        )
 
 
 def _count(sources: list[cases.EvidenceSource]) -> tuple[int, int]:

@@ -61,3 +61,5 @@ class Task:
     link_target: str | None
     evidence_root: bool = False
     """True when this entry is itself the evidence file given to the scan (a container)."""
+    part: tuple[int, int] | None = None
+    """(index, count) when a large disk image is split over several tasks (disk/parts.py)."""

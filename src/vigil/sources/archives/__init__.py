@@ -21,3 +21,7 @@ __all__ = [
     "iter_nested",
     "reader_for",
 ]
+
+# Disk-image readers register themselves in CONTAINER_TYPES; imported last, and as
+# a plain import, because they build on this package (an import cycle otherwise).
+import vigil.sources.disk.reader  # noqa: F401

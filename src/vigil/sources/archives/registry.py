@@ -13,7 +13,6 @@ from vigil.sources.archives.rar import RarReader
 from vigil.sources.archives.sevenzip import SevenZipReader
 from vigil.sources.archives.tar import TarReader
 from vigil.sources.archives.zip import ZipReader
-from vigil.sources.disk.reader import DiskImageReader, EwfReader
 from vigil.sources.identify import FileType
 
 _ZIP = ZipReader()
@@ -28,11 +27,12 @@ CONTAINER_TYPES: dict[str, ContainerReader] = {
     "xz": XzReader(),
     "7z": SevenZipReader(),
     "rar": RarReader(),
-    "disk-image": DiskImageReader(),
-    "fs-image": DiskImageReader(),
-    "ewf": EwfReader(),
 }
-"""Container readers by the ``FileType.name`` that :func:`vigil.sources.identify.sniff` gives."""
+"""Container readers by the ``FileType.name`` that :func:`vigil.sources.identify.sniff` gives.
+
+Disk images (``disk-image``, ``fs-image``, ``ewf``) are added by
+:mod:`vigil.sources.disk.reader`, which the package ``__init__`` imports.
+"""
 
 
 def reader_for(ftype: FileType | str) -> ContainerReader | None:

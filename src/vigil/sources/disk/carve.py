@@ -54,22 +54,33 @@ def carve(read_at: ReadAt, ranges: list[tuple[int, int]]) -> Iterator[Carved]:
 def _carve_range(read_at: ReadAt, start: int, end: int) -> Iterator[Carved]:
     pos = start
     while pos < end:
-        window = read_at(pos, min(SCAN_BYTES + 8, end - pos))
+        window = read_at(pos, min(SCAN_BYTES, end - pos))
         if not window:
             return
-        next_pos = pos + min(SCAN_BYTES, len(window))
-        for match in _SIGNATURES.finditer(window):
-            offset = pos + match.start()
-            if offset >= next_pos:
-                break
-            if offset % SECTOR:
-                continue
-            found = _parse(read_at, offset, end, match.group()[:1])
+        next_pos = pos + len(window)
+        for offset in _candidates(window, pos):
+            found = _parse(read_at, offset, end, window[offset - pos : offset - pos + 1])
             if found is not None:
                 yield found
                 next_pos = _align_up(found.offset + found.length)
                 break
         pos = next_pos
+
+
+def _candidates(window: bytes, base: int) -> list[int]:
+    """Absolute offsets, in order, of sector starts in ``window`` that begin with a signature."""
+    skip = -base % SECTOR  # the first sector boundary inside the window
+    # The first byte of every sector, sliced in C: free space is scanned at memory speed.
+    firsts = window[skip::SECTOR]
+    found = []
+    for lead in (b"\xff", b"\x89", b"G"):
+        index = firsts.find(lead)
+        while index >= 0:
+            at = skip + index * SECTOR
+            if _SIGNATURES.match(window, at):
+                found.append(base + at)
+            index = firsts.find(lead, index + 1)
+    return sorted(found)
 
 
 def _parse(read_at: ReadAt, offset: int, end: int, first: bytes) -> Carved | None:

@@ -22,11 +22,13 @@ from typing import Any, BinaryIO, ClassVar
 import pytsk3
 
 from vigil.sources.archives.base import ContainerReader, Member, Scan
+from vigil.sources.archives.registry import CONTAINER_TYPES
 from vigil.sources.archives.streams import MemberReadError, as_binary, describe
 from vigil.sources.disk import fswalk, layers
 from vigil.sources.disk.carve import Carved, carve
 from vigil.sources.disk.ewf import EwfStream
 from vigil.sources.disk.fswalk import Allocation, FsEntry, walk_fs
+from vigil.sources.disk.parts import Share, current_share, slice_ranges, take
 from vigil.sources.disk.segments import ConcatStream, ewf_segments, raw_segments
 from vigil.sources.disk.volumes import StreamImage, Volume, open_fs, volumes
 from vigil.sources.limits import Budget, LimitExceeded, Limits
@@ -53,8 +55,10 @@ class _DiskReader(ContainerReader):
             yield scan.note("limit", f"nested deeper than {limits.max_depth} containers")
             return
         members = self._members(stream, scan)
+        # A large top-level image may be split over several scan tasks (parts.py).
+        share = current_share() if outer.depth == 0 else None
         try:
-            yield from members
+            yield from take(members, share)
         except LimitExceeded as exc:
             yield scan.note("limit", exc.reason)
         except Exception as exc:
@@ -69,7 +73,8 @@ class _DiskReader(ContainerReader):
             if size < MIN_IMAGE_BYTES:
                 return  # a boot sector alone (NTFS $Boot, a copied MBR): nothing to walk
             image = StreamImage(media, size)
-            yield from image_members(image, base, scan.limits, scan.budget)
+            share = current_share() if scan.outer.depth == 0 else None
+            yield from image_members(image, base, scan.limits, scan.budget, share)
 
     def _media(
         self, stream: BinaryIO, outer: Locator, stack: ExitStack
@@ -112,7 +117,7 @@ class EwfReader(_DiskReader):
 
 
 def image_members(
-    image: StreamImage, base: Locator, limits: Limits, budget: Budget
+    image: StreamImage, base: Locator, limits: Limits, budget: Budget, share: Share | None = None
 ) -> Iterator[Member]:
     """Members of every volume of an opened image, below the locator ``base``."""
     found, scheme = volumes(image)
@@ -129,20 +134,27 @@ def image_members(
             )
         )
         if not volume.allocated:
-            yield from _carved(image, where, [(volume.offset, volume.offset + volume.length)])
+            yield from _carved(
+                image, where, [(volume.offset, volume.offset + volume.length)], share
+            )
             continue
-        yield from _volume_members(image, volume, where, limits, budget)
+        yield from _volume_members(image, volume, where, limits, budget, share)
 
 
 def _volume_members(
-    image: StreamImage, volume: Volume, where: Locator, limits: Limits, budget: Budget
+    image: StreamImage,
+    volume: Volume,
+    where: Locator,
+    limits: Limits,
+    budget: Budget,
+    share: Share | None,
 ) -> Iterator[Member]:
     opened = open_fs(image, volume)
     span = [(volume.offset, volume.offset + volume.length)]
     if opened is None:
         note = Scan(layers.PARTITION, where, limits, budget)
         yield note.note("unsupported", "no file system The Sleuth Kit can read: carved only")
-        yield from _carved(image, where, span)
+        yield from _carved(image, where, span, share)
         return
     fs, fs_layer = opened
     scan = Scan(fs_layer, where, limits, budget)
@@ -153,7 +165,7 @@ def _volume_members(
         yield _member(scan, fs, entry, image, geometry)
     if allocation.complete:  # else unlisted files would all be "carved" from "free" space
         block = int(fs.info.block_size)
-        yield from _carved(image, where, _free(allocation, volume, block))
+        yield from _carved(image, where, _free(allocation, volume, block), share)
 
 
 def _member(
@@ -277,10 +289,12 @@ def _free(allocation: Allocation, volume: Volume, block: int) -> list[tuple[int,
     return [(a, b) for a, b in free if b > a]
 
 
-def _carved(image: StreamImage, where: Locator, ranges: list[tuple[int, int]]) -> Iterator[Member]:
+def _carved(
+    image: StreamImage, where: Locator, ranges: list[tuple[int, int]], share: Share | None
+) -> Iterator[Member]:
     if not CARVE:
         return
-    for found in carve(image.read, ranges):
+    for found in carve(image.read, slice_ranges(ranges, share)):
         locator = where.child(
             layers.CARVED, found.name, carved=True, offset=found.offset, length=found.length
         )
@@ -292,3 +306,7 @@ def _carved_opener(image: StreamImage, found: Carved) -> Any:
         return io.BytesIO(image.read(found.offset, found.length))
 
     return open_carved
+
+
+_RAW = DiskImageReader()
+CONTAINER_TYPES.update({"disk-image": _RAW, "fs-image": _RAW, "ewf": EwfReader()})

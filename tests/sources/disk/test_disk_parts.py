@@ -1,0 +1,58 @@
+"""A large image split over several scan tasks: same items, none twice, none lost."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from vigil.scan.pipeline import ScanOptions, run_scan
+from vigil.sources.disk import parts
+from vigil.sources.disk.parts import slice_ranges
+from vigil.store.engine import Store
+from vigil.store.schema import item, scan_run, scan_task
+
+from .conftest import DiskSet
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 7])
+def test_slices_cover_the_ranges_exactly(count: int) -> None:
+    ranges = [(0, 4096), (10_240, 10_240 + 512 * 9), (1 << 20, (1 << 20) + 512 * 100)]
+    pieces = [slice_ranges(ranges, (index, count)) for index in range(count)]
+    covered = sorted(r for piece in pieces for r in piece)
+    merged: list[tuple[int, int]] = []
+    for start, end in covered:
+        if merged and merged[-1][1] == start:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    assert merged == ranges
+    assert sum(e - s for s, e in covered) == sum(e - s for s, e in ranges)  # no overlap
+
+
+def _items(store: Store, run_id: int) -> list[tuple[object, ...]]:
+    with store.connect() as conn:
+        rows = conn.execute(
+            sa.select(item.c.locator, item.c.sha256, item.c.location, item.c.status, item.c.kind)
+            .where(item.c.run_id == run_id)
+            .order_by(item.c.locator)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_parts_give_the_items_of_one_task(
+    store: Store, disks: DiskSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = run_scan(store, [disks.e01], ScanOptions(case="whole", workers=1))
+    monkeypatch.setattr(parts, "PART_BYTES", 4 * 1024 * 1024)
+    total = sum(p.stat().st_size for p in disks.e01.parent.glob("exhibit.E*"))
+    expected_parts = -(-total // parts.PART_BYTES)
+    assert expected_parts >= 3
+    split = run_scan(store, [disks.e01], ScanOptions(case="split", workers=2))
+    assert _items(store, split.run_id) == _items(store, whole.run_id)
+    with store.connect() as conn:
+        tasks = conn.execute(
+            sa.select(sa.func.count()).where(scan_task.c.run_id == split.run_id)
+        ).scalar()
+        runs = conn.execute(sa.select(scan_run.c.id)).scalars().all()
+    assert tasks == expected_parts
+    assert len(runs) == 2
