@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ from PIL import Image, ImageOps
 from vigil.demo.imagegen import encode, make_picture
 from vigil.hashing.pdq import hash_image
 from vigil.web import grouping
-from vigil.web.grouping import Picture, group_pictures
+from vigil.web.grouping import PairCache, Picture, group_pictures
 
 
 def _picture(data: bytes, item_ids: list[int], family: str = "image") -> Picture:
@@ -78,17 +77,38 @@ def test_grouping_is_transitive() -> None:
     assert len(groups) == 1 and sorted(groups[0].item_ids) == [0, 1, 2, 3]
 
 
-def test_many_pictures_group_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(grouping, "CHUNK_ROWS", 16)  # several blocks of the distance matrix
+def test_the_index_path_finds_the_same_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
     pictures = [_picture(encode(make_picture(1000 + i, (96, 72))), [i]) for i in range(40)]
     copies = [
-        _picture(
-            encode(Image.open(io.BytesIO(encode(make_picture(1000 + i, (96, 72))))), quality=70),
-            [100 + i],
-        )
-        for i in range(40)
+        _picture(encode(make_picture(1000 + i, (96, 72)), quality=60), [100 + i]) for i in range(40)
     ]
-    groups = group_pictures(pictures + copies, 31)
+    everything = pictures + copies
+    brute = grouping.near_pairs(everything, 31)
+    monkeypatch.setattr(grouping, "INDEX_FROM", 10)  # the PDQ index, in a temporary folder
+    assert grouping.near_pairs(everything, 31) == brute
+    groups = group_pictures(everything, 31)
     by_item = {i: g.key for g in groups for i in g.item_ids}
     assert all(by_item[i] == by_item[100 + i] for i in range(40))
     assert len(groups) == 40
+
+
+def test_cached_pairs_follow_a_shrinking_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = make_picture(16)
+    chain = [base.resize((640 - 90 * i, 480 - 68 * i)).resize((640, 480)) for i in range(4)]
+    pictures = [_picture(encode(s, quality=40 + 10 * i), [i]) for i, s in enumerate(chain)]
+    calls = []
+    real = grouping.near_pairs
+    monkeypatch.setattr(grouping, "near_pairs", lambda p, t: calls.append(len(p)) or real(p, t))
+    cache = PairCache()
+    first = group_pictures(pictures, 31, cache.pairs(7, pictures, 31))
+    assert len(first) == 1
+    # Grading removes pictures; what is left regroups from the cached pairs alone.
+    rest = [pictures[0], pictures[3]]
+    again = group_pictures(rest, 31, cache.pairs(7, rest, 31))
+    assert calls == [4]
+    expected = group_pictures(rest, 31)
+    assert [g.item_ids for g in again] == [g.item_ids for g in expected]
+    # A new picture (a new scan) means computing again.
+    extra = _picture(encode(make_picture(17)), [9])
+    cache.pairs(7, [*rest, extra], 31)
+    assert calls[-1] == 3

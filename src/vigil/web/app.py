@@ -13,6 +13,7 @@ from vigil.store.engine import Store
 from vigil.web.access import NeedLogin, guard
 from vigil.web.deps import render
 from vigil.web.grading import GradeError
+from vigil.web.grouping import PairCache
 from vigil.web.routes import admin, auth_routes, grading_routes, media, pages, static
 from vigil.web.security import SecurityHeaders
 from vigil.web.settings import WebSettings
@@ -30,6 +31,7 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
     )
     app.state.store = store
     app.state.settings = settings or WebSettings()
+    app.state.pair_cache = PairCache()
     for module in (auth_routes, pages, grading_routes, media, admin, static):
         app.include_router(module.router)
     app.add_exception_handler(NeedLogin, _need_login)

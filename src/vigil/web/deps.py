@@ -15,6 +15,7 @@ from vigil.accounts.users import User
 from vigil.store.engine import Store
 from vigil.store.schema import case
 from vigil.web import exposure
+from vigil.web.grouping import PairCache
 from vigil.web.sessions import Session
 from vigil.web.settings import WebSettings
 
@@ -31,6 +32,12 @@ def settings_of(request: Request) -> WebSettings:
     """The app's settings."""
     settings: WebSettings = request.app.state.settings
     return settings
+
+
+def pair_cache_of(request: Request) -> PairCache:
+    """The app's cache of near-duplicate pairs per case (grouping.py)."""
+    cache: PairCache = request.app.state.pair_cache
+    return cache
 
 
 def session_of(request: Request) -> Session:

@@ -4,25 +4,31 @@ Items with the same MD5 are one picture (exact duplicates). Pictures whose PDQ
 hashes lie within the match threshold (31 bits by default, the distance at which a
 scan would call them the same picture) are joined into one near-duplicate group,
 transitively (single linkage). Low-quality PDQ hashes (< 50) join nothing.
-Videos are grouped by MD5 only.
+Videos are grouped by MD5 only. Hashes are compared as stored: a mirrored or
+rotated copy is a group of its own (one more look, never a wrong join).
 
 A group's key is its smallest MD5 (hex): stable while its members are.
 """
 
 from __future__ import annotations
 
+import tempfile
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Connection, select
 
 from vigil.hashing.pdq import LOW_QUALITY
+from vigil.matching.pdq_bruteforce import BruteForcePdqIndex
+from vigil.matching.pdq_index import PdqIndex
 from vigil.store.schema import grade, item, scan_run
 
 MEDIA = ("image", "video")
-CHUNK_ROWS = 512
-"""Rows of the pairwise distance matrix computed at once (memory: rows × pictures bytes)."""
+INDEX_FROM = 3000
+"""From this many pictures on, near pairs come from the PDQ index instead of all-against-all."""
 
 
 @dataclass(slots=True)
@@ -110,8 +116,43 @@ def ungraded_pictures(conn: Connection, case_id: int) -> list[Picture]:
     return list(by_md5.values())
 
 
-def group_pictures(pictures: list[Picture], threshold_bits: int = 31) -> list[Group]:
-    """Join pictures within ``threshold_bits`` of each other; groups in order of first picture."""
+def near_pairs(pictures: list[Picture], threshold_bits: int = 31) -> set[tuple[str, str]]:
+    """MD5 pairs (smaller first) of hashed pictures within ``threshold_bits`` of each other.
+
+    Few pictures are compared all against all (the brute-force oracle); many go
+    through the multi-index-hashing PDQ index in a private temporary folder, which
+    returns exactly the same pairs (matching/pdq_index.py) in near-linear time.
+    """
+    hashed = [
+        p
+        for p in pictures
+        if p.family == "image" and p.pdq is not None and (p.pdq_quality or 0) >= LOW_QUALITY
+    ]
+    if len(hashed) < 2:
+        return set()
+    bits = np.frombuffer(b"".join(p.pdq or b"" for p in hashed), np.uint8).reshape(-1, 32)
+    ids = np.arange(len(hashed), dtype=np.int64)
+    if len(hashed) < INDEX_FROM:
+        found = BruteForcePdqIndex(bits, ids).search(bits, threshold_bits)
+    else:
+        with tempfile.TemporaryDirectory(prefix="vigil-queue-") as folder:
+            index = PdqIndex.build(Path(folder) / "pdq", bits, ids)
+            found = np.array(index.search(bits, threshold_bits, workers=1), copy=True)
+    pairs = set()
+    for query, other in zip(found["query"].tolist(), found["id"].tolist(), strict=True):
+        if query != other:
+            a, b = hashed[query].md5, hashed[other].md5
+            pairs.add((a, b) if a < b else (b, a))
+    return pairs
+
+
+def group_pictures(
+    pictures: list[Picture], threshold_bits: int = 31, pairs: set[tuple[str, str]] | None = None
+) -> list[Group]:
+    """Join pictures within ``threshold_bits`` (or along ``pairs``), in order of first picture."""
+    if pairs is None:
+        pairs = near_pairs(pictures, threshold_bits)
+    position = {p.md5: i for i, p in enumerate(pictures)}
     parent = list(range(len(pictures)))
 
     def find(i: int) -> int:
@@ -120,23 +161,11 @@ def group_pictures(pictures: list[Picture], threshold_bits: int = 31) -> list[Gr
             i = parent[i]
         return i
 
-    hashed = [
-        i
-        for i, p in enumerate(pictures)
-        if p.family == "image" and p.pdq is not None and (p.pdq_quality or 0) >= LOW_QUALITY
-    ]
-    if len(hashed) > 1:
-        bits = np.frombuffer(b"".join(pictures[i].pdq or b"" for i in hashed), np.uint8)
-        bits = bits.reshape(-1, 32)
-        for start in range(0, len(hashed), CHUNK_ROWS):
-            block = bits[start : start + CHUNK_ROWS]
-            distances = np.bitwise_count(block[:, None, :] ^ bits[None, :, :]).sum(axis=2)
-            for a, b in zip(*np.nonzero(distances <= threshold_bits), strict=True):
-                i, j = hashed[start + int(a)], hashed[int(b)]
-                if i < j:
-                    ri, rj = find(i), find(j)
-                    if ri != rj:
-                        parent[max(ri, rj)] = min(ri, rj)
+    for a, b in pairs:
+        if a in position and b in position:
+            ra, rb = find(position[a]), find(position[b])
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
     members: dict[int, list[int]] = defaultdict(list)
     for i in range(len(pictures)):
         members[find(i)].append(i)
@@ -149,13 +178,45 @@ def group_pictures(pictures: list[Picture], threshold_bits: int = 31) -> list[Gr
     return groups
 
 
-def queue(conn: Connection, case_id: int, threshold_bits: int = 31) -> list[Group]:
+class PairCache:
+    """Near pairs per case, kept while the queue only shrinks (grading never adds pictures).
+
+    Grading removes pictures from the queue; the groups of what is left are the
+    connected pieces of the cached pairs among the remaining pictures, so the
+    distances are computed once per case, not once per keypress. A new scan of
+    the case adds pictures and recomputes.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cases: dict[tuple[int, int], tuple[frozenset[str], set[tuple[str, str]]]] = {}
+
+    def pairs(
+        self, case_id: int, pictures: list[Picture], threshold_bits: int
+    ) -> set[tuple[str, str]]:
+        """The near pairs among ``pictures`` of case ``case_id``."""
+        wanted = frozenset(p.md5 for p in pictures)
+        key = (case_id, threshold_bits)
+        with self._lock:
+            cached = self._cases.get(key)
+        if cached is not None and wanted <= cached[0]:
+            return cached[1]
+        pairs = near_pairs(pictures, threshold_bits)
+        with self._lock:
+            self._cases[key] = (wanted, pairs)
+        return pairs
+
+
+def queue(
+    conn: Connection, case_id: int, threshold_bits: int = 31, cache: PairCache | None = None
+) -> list[Group]:
     """The grading queue of a case."""
-    return group_pictures(ungraded_pictures(conn, case_id), threshold_bits)
+    pictures = ungraded_pictures(conn, case_id)
+    pairs = None if cache is None else cache.pairs(case_id, pictures, threshold_bits)
+    return group_pictures(pictures, threshold_bits, pairs)
 
 
 def _distance(a: Picture, b: Picture) -> int:
     if a.pdq is None or b.pdq is None:
         return 0 if a is b else -1
-    x = np.frombuffer(a.pdq, np.uint8) ^ np.frombuffer(b.pdq, np.uint8)
-    return int(np.bitwise_count(x).sum())
+    return (int.from_bytes(a.pdq, "big") ^ int.from_bytes(b.pdq, "big")).bit_count()

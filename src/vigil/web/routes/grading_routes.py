@@ -11,7 +11,14 @@ from starlette.responses import Response
 from vigil.hashsets.schemes import load_scheme
 from vigil.web import exposure, grading, grouping
 from vigil.web.access import EXAMINER, GRADERS, REVIEWER, route
-from vigil.web.deps import render, settings_of, store_of, user_of, visible_case
+from vigil.web.deps import (
+    pair_cache_of,
+    render,
+    settings_of,
+    store_of,
+    user_of,
+    visible_case,
+)
 
 router = APIRouter()
 
@@ -58,7 +65,7 @@ def queue_api(request: Request, case_id: int) -> dict[str, Any]:
     user, settings = user_of(request), settings_of(request)
     with store_of(request).connect() as conn:
         visible_case(conn, user, case_id)
-        groups = grouping.queue(conn, case_id, settings.pdq_threshold)
+        groups = grouping.queue(conn, case_id, settings.pdq_threshold, pair_cache_of(request))
         today = exposure.today(conn, user.id)
     return {
         "groups": [g.as_json() for g in groups],

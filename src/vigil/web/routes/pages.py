@@ -14,7 +14,14 @@ from vigil.scan.summary import CategoryDetail
 from vigil.store.schema import case, item, scan_run
 from vigil.web import exposure, grading, grouping
 from vigil.web.access import ANY_USER, route
-from vigil.web.deps import render, settings_of, store_of, user_of, visible_case
+from vigil.web.deps import (
+    pair_cache_of,
+    render,
+    settings_of,
+    store_of,
+    user_of,
+    visible_case,
+)
 
 router = APIRouter()
 
@@ -57,7 +64,7 @@ def case_page(request: Request, case_id: int) -> Response:
     with store_of(request).connect() as conn:
         row = visible_case(conn, user, case_id)
         report = build_report(conn, row.name, user.name)
-        queue = grouping.queue(conn, case_id, settings.pdq_threshold)
+        queue = grouping.queue(conn, case_id, settings.pdq_threshold, pair_cache_of(request))
         graded = grading.graded_counts(conn, case_id)
         disputed = sum(1 for a in grading.actions(conn, case_id) if a.state == "disputed")
     categories: list[tuple[str, CategoryDetail]] = [
