@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) bench/pdq_drift.py
 	$(PY) bench/hashset_import.py
 	$(PY) bench/report_build.py
+	$(PY) bench/disk_image.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 
 from vigil.cli.output import stdout, when
@@ -36,6 +38,8 @@ def print_summary(s: CaseSummary) -> None:
         for ev in run.evidence:
             digest = f" sha256 {ev['sha256']}" if ev["sha256"] else ""
             stdout.print(f"    exhibit {ev['ordinal']}: {ev['kind']} {ev['path']}{digest}")
+            for line in _image_lines(ev.get("info")):
+                stdout.print(f"      {line}", markup=False)
     overview = Table(title="Found", show_header=False)
     overview.add_column("What")
     overview.add_column("Count", justify="right")
@@ -86,3 +90,24 @@ def _recovered_rows(s: CaseSummary) -> list[tuple[str, str]]:
     """Deleted and carved items (disk images), shown only when a scan found any."""
     labels = (("deleted", "  deleted (recovered)"), ("carved", "  carved from free space"))
     return [(label, f"{s.locations[key]:,}") for key, label in labels if s.locations.get(key)]
+
+
+def _image_lines(info: dict[str, Any] | None) -> list[str]:
+    """A disk image's own account of itself: format, acquisition, verification."""
+    if not info or "format" not in info:
+        return []
+    segments = len(info.get("segments", []))
+    lines = [f"disk image ({info['format']}, {segments} segment file(s), "
+             f"{info.get('media_size', 0):,} bytes of media)"]  # fmt: skip
+    acquired = info.get("acquisition") or {}
+    if acquired:
+        fields = ("case_number", "evidence_number", "examiner_name", "acquiry_date")
+        told = [f"{k} {acquired[k]}" for k in fields if k in acquired]
+        lines.append("acquired: " + ", ".join(told))
+    check = info.get("verification")
+    if check:
+        reason = f" ({check['reason']})" if check.get("reason") else ""
+        lines.append(f"verification: {check['status']}{reason}")
+    if info.get("error"):
+        lines.append(f"image error: {info['error']}")
+    return lines

@@ -7,8 +7,10 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from vigil.cli.main import run
 from vigil.hashsets import library
 from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.sources.locator import Locator
@@ -128,3 +130,15 @@ def test_damaged_e01_fails_verification_but_the_scan_finishes(
         info = conn.execute(sa.select(evidence.c.info)).scalar_one()
     assert info["verification"]["status"] in ("mismatch", "unreadable")
     assert _items(store)  # the image was still read as far as it goes
+
+
+def test_cli_scan_prints_what_the_image_says(
+    db_url: str, disks: DiskSet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--db", db_url, "scan", str(disks.e01), "--case", "c", "--verify", "--workers", "1"]
+    assert run(argv) in (0, 3)
+    out = capsys.readouterr().out
+    assert "disk image (ewf," in out
+    assert "case_number CASE-1" in out and "examiner_name DC Example" in out
+    assert "verification: verified" in out
+    assert "deleted (recovered)" in out and "carved from free space" in out
