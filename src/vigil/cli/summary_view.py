@@ -108,6 +108,8 @@ def _image_lines(info: dict[str, Any] | None) -> list[str]:
     if check:
         reason = f" ({check['reason']})" if check.get("reason") else ""
         lines.append(f"verification: {check['status']}{reason}")
+    if info.get("segments_missing"):
+        lines.append(info["segments_missing"])
     if info.get("error"):
         lines.append(f"image error: {info['error']}")
     return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import shutil
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,14 @@ def test_unreadable_region_gives_an_error_item(disks: DiskSet) -> None:
     assert isinstance(damaged, str) and "b.png" in damaged and "unreadable" in damaged
     assert outcome["/DCIM/a.jpg"] == disks.files["a.jpg"]
     assert outcome["/c.gif"] == disks.files["c.gif"]
+
+
+def test_missing_ewf_segments_are_reported(disks: DiskSet, tmp_path: Path) -> None:
+    segments = sorted(disks.e01.parent.glob("exhibit.E*"))
+    assert len(segments) >= 3
+    for path in segments[:2]:
+        shutil.copyfile(path, tmp_path / path.name)
+    found = list_image(tmp_path / "exhibit.E01")
+    notes = [x for x in found if x.kind == "container" and x.status == "error"]
+    assert notes and "EWF set incomplete: segment 2" in notes[0].reason
+    assert not [x for x in list_image(disks.e01) if x.kind == "container"]

@@ -15,7 +15,12 @@ from typing import Any, BinaryIO
 from vigil.errors import SourceError
 from vigil.sources.archives.streams import as_binary, describe
 from vigil.sources.disk.ewf import EwfStream, verify
-from vigil.sources.disk.segments import ConcatStream, ewf_segments, raw_segments
+from vigil.sources.disk.segments import (
+    ConcatStream,
+    ewf_missing_segments,
+    ewf_segments,
+    raw_segments,
+)
 from vigil.sources.disk.signatures import HEADER_BYTES, disk_type
 from vigil.sources.disk.volumes import StreamImage, fs_type_name, open_fs, volumes
 from vigil.sources.folder import open_readonly
@@ -61,6 +66,9 @@ def describe_image(path: bytes) -> dict[str, Any] | None:
     info["segments"] = [
         {"name": os.fsdecode(os.path.basename(p)), "size": os.path.getsize(p)} for p in paths
     ]
+    missing = ewf_missing_segments(paths) if kind == "ewf" else None
+    if missing is not None:
+        info["segments_missing"] = missing
     try:
         with ExitStack() as stack:
             media, size = _open(kind, paths, stack, info)

@@ -29,7 +29,12 @@ from vigil.sources.disk.carve import Carved, carve
 from vigil.sources.disk.ewf import EwfStream
 from vigil.sources.disk.fswalk import Allocation, FsEntry, walk_fs
 from vigil.sources.disk.parts import Share, current_share, slice_ranges, take
-from vigil.sources.disk.segments import ConcatStream, ewf_segments, raw_segments
+from vigil.sources.disk.segments import (
+    ConcatStream,
+    ewf_missing_segments,
+    ewf_segments,
+    raw_segments,
+)
 from vigil.sources.disk.volumes import StreamImage, Volume, open_fs, volumes
 from vigil.sources.limits import Budget, LimitExceeded, Limits
 from vigil.sources.locator import Locator
@@ -103,6 +108,14 @@ class EwfReader(_DiskReader):
     """E01/Ex01 images, all segments (by name at the top level, one stream inside others)."""
 
     layer = layers.EWF
+
+    def _members(self, stream: BinaryIO, scan: Scan) -> Iterator[Member]:
+        if scan.outer.depth == 0 and scan.outer.leaf.type == "os":
+            paths = ewf_segments(os.fsencode(scan.outer.leaf.path))
+            missing = ewf_missing_segments(paths)
+            if missing is not None:  # read what there is; files in the gap become errors
+                yield Scan(layers.EWF, scan.outer, scan.limits, scan.budget).note("error", missing)
+        yield from super()._members(stream, scan)
 
     def _media(
         self, stream: BinaryIO, outer: Locator, stack: ExitStack

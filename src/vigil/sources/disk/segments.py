@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
+from vigil.errors import SourceError
 from vigil.sources.disk.signatures import ewf_segment_number
 from vigil.sources.folder import open_readonly
 
@@ -147,3 +148,24 @@ def later_segment(path: bytes, file_type: str | None, head: bytes) -> dict[str, 
         return None
     number = int(_RAW.match(os.path.basename(path))["num"])  # type: ignore[index]
     return {"segment": number, "segment_of": os.fsdecode(os.path.basename(first))}
+
+
+def ewf_missing_segments(paths: Sequence[bytes]) -> str | None:
+    """Why an EWF (v1) set is incomplete, or None: its last file must end in a ``done`` section.
+
+    Each segment ends with a 76-byte section descriptor whose type is ``next``
+    (more segments follow) or ``done`` (the last one).
+    """
+    last = paths[-1]
+    try:
+        with open_readonly(last) as handle:
+            if not handle.read(8).startswith(b"EVF\x09"):
+                return None  # Ex01 (EWF2) ends differently; libewf checks it
+            handle.seek(-76, io.SEEK_END)
+            kind = handle.read(16).rstrip(b"\x00")
+    except (OSError, SourceError):
+        return None
+    if kind == b"next":
+        name = os.fsdecode(os.path.basename(last))
+        return f"EWF set incomplete: segment {len(paths)} ({name}) says more follow, none found"
+    return None
