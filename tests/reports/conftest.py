@@ -48,7 +48,15 @@ def add_finding_and_info(store: Store) -> None:
         conn.execute(
             evidence.update()
             .where(evidence.c.run_id == run_id)
-            .values(info={"format": "E01", "acquired_by": "DC Test", "md5_verified": True})
+            .values(
+                info={
+                    "format": "ewf",
+                    "acquisition": {"examiner_name": "DC Test", "case_number": "OP-1"},
+                    "stored_hashes": {"md5": "0123456789abcdef0123456789abcdef"},
+                    "segments": [{"name": "disk.E01", "size": 1024}],
+                    "md5_verified": True,
+                }
+            )
         )
 
 

@@ -103,11 +103,9 @@ def test_findings_evidence_info_and_provenance(
     [found] = [f for f in report.findings if f.rule_id == "test.fixture-rule"]
     assert found.rule_id == "test.fixture-rule" and found.exhibit == "Exhibit 1"
     assert found.locators and found.locators[0].endswith("private.zip")
-    assert report.exhibits[0].info == {
-        "format": "E01",
-        "acquired_by": "DC Test",
-        "md5_verified": True,
-    }
+    info = report.exhibits[0].info
+    assert info and info["format"] == "ewf" and info["md5_verified"] is True
+    assert info["acquisition"] == {"examiner_name": "DC Test", "case_number": "OP-1"}
     [run] = report.runs
     assert run.examiner == "DC Test" and run.status == "complete" and run.finished_at
     assert run.versions["vigil"] and "pillow" in {k.lower() for k in run.versions}

@@ -68,6 +68,9 @@ def test_print_css_and_counts_present(html: str, rendered: tuple[Report, Any]) -
     assert "@media print" in html and "@page" in html
     assert f"seq {report.audit.seq} · {report.audit.head}" in html
     assert "test.fixture-rule" in html and "md5_verified" in html
+    # Nested E01 metadata is shown as nested lists, never as a Python repr.
+    assert "<dt>examiner_name</dt><dd>DC Test</dd>" in html
+    assert "{&#39;" not in html and "{'" not in html
     # The finding's description comes from a rule file: shown as text, never as markup.
     assert "&lt;b&gt;not opened&lt;/b&gt;" in html
 

@@ -26,7 +26,7 @@ def test_report_validates_against_the_shipped_schema(rendered: tuple[Report, Any
     a = data["summary"]["categories"]["Category A"]
     assert (a["images"]["unique"], a["images"]["instances"]) == (1, 2)
     assert a["by_location"] == {"live": 1, "archive": 1}
-    assert data["exhibits"][0]["info"]["format"] == "E01"
+    assert data["exhibits"][0]["info"]["segments"] == [{"name": "disk.E01", "size": 1024}]
     assert "test.fixture-rule" in {f["rule_id"] for f in data["findings"]}
     assert data["audit"]["head"] == report.audit.head
     assert len(data["hits"]) == 9 and len(data["unknown"]) == 8
