@@ -156,6 +156,6 @@ def test_phone_trailers_are_named_and_left_out_by_the_shipped_rules(jpeg: bytes)
     assert motion["type"] == "mp4"
     check = CHECKS["appended_data"]
     view = ItemView(1, "k", "/p.jpg", "p", "p.jpg", 1, "jpeg", "image", "ok", None, False, (),
-                    {"facts": {"appended": motion}}, None)  # fmt: skip
+                    {"facts": {"appended": motion}})  # fmt: skip
     assert check.fn(view, dict(check.params), RunContext()) is None
     assert check.fn(view, {**check.params, "camera_trailers": True}, RunContext()) is not None

@@ -71,7 +71,7 @@ def samples() -> dict[str, bytes]:
 
 def _view(size: int, facts: dict[str, object]) -> ItemView:
     return ItemView(1, "k", "/x/blob.bin", "x", "blob.bin", size, "unknown", "unknown", "ok",
-                    None, False, (), {"facts": facts}, None)  # fmt: skip
+                    None, False, (), {"facts": facts})  # fmt: skip
 
 
 def _flagged(data: bytes) -> bool:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +230,31 @@ def test_an_archive_whose_names_are_encrypted_is_flagged_too(store: Store, tmp_p
     assert found["rule_id"] == "enc-archive-protected"
     assert found["item"].endswith("names-hidden.7z")
     assert "header is encrypted" in found["detail"]["matches"][0]["reason"]
+
+
+@pytest.mark.skipif(
+    not (shutil.which("mkfs.vfat") and shutil.which("mcopy")), reason="dosfstools/mtools missing"
+)
+def test_inside_a_disk_image_rules_group_by_folder_of_the_file_system(
+    store: Store, exhibit: Any, tmp_path: Path
+) -> None:
+    image = tmp_path / "disk.img"
+    with image.open("wb") as handle:
+        handle.truncate(64 << 20)
+    subprocess.run(["mkfs.vfat", "-F", "32", str(image)], check=True, capture_output=True)
+    subprocess.run(
+        ["mcopy", "-s", "-i", str(image), str(exhibit.root / "Users"), "::/"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "MTOOLS_SKIP_CHECK": "1"},
+    )
+    run_scan(store, [image], ScanOptions(case="img", workers=1))
+    found = _by_rule(case_findings(store, "img"))
+    assert set(found) == set(EXPECTED) - {"stego-nsrl-type"}  # no NSRL set in this store
+    (telegram,) = found["msg-telegram-media"]
+    assert telegram["item"].endswith("/Users/bob/Downloads/Telegram Desktop")
+    assert telegram["item"].startswith("os:")  # the image, then its file system layer
+    (history,) = found["dl-chromium-history"]
+    assert history["detail"]["linked_records"] == 1  # linked inside the image too
+    protected = {f["item"].rsplit("/", 1)[-1] for f in found["enc-archive-protected"]}
+    assert protected == {"private.zip", "private.7z"}

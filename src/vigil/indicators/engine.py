@@ -188,7 +188,6 @@ def _view(row: Any, nsrl: dict[int, tuple[str, ...]]) -> ItemView:
         ext_mismatch=bool(row.ext_mismatch),
         digests=digests,
         attrs=attrs,
-        parent_key=None,  # worked out only for the few items that a 'parent' rule groups
         nsrl_types=nsrl.get(int(row.id), ()),
     )
 
@@ -236,9 +235,9 @@ def _findings(
             locators = [view.key, *extra][:MAX_LOCATORS]
             out.append(_finding(rule, view.id, locators, detail))
         else:
-            group = _parent_key(view.key) if rule.scope == "parent" else ""
+            group = _group_key(view.key, rule.scope) if rule.scope != "run" else ""
             groups[(rule.id, group)].append((rule, view, detail))
-    parents = _ids_of(conn, run_id, [g for (_, g) in groups if g])
+    group_ids = _ids_of(conn, run_id, [g for (_, g) in groups if g])
     for (_, group), members in groups.items():
         rule = members[0][0]
         keys = [view.key for _, view, _ in members]
@@ -249,19 +248,30 @@ def _findings(
         if details:
             summary["matches"] = details[:MAX_GROUP_DETAILS]
         locators = ([group] if group else []) + keys
-        out.append(_finding(rule, parents.get(group), locators[:MAX_LOCATORS], summary))
+        out.append(_finding(rule, group_ids.get(group), locators[:MAX_LOCATORS], summary))
     order = {"high": 0, "medium": 1, "low": 2, "info": 3}
     out.sort(key=lambda f: (order.get(f.severity, 9), f.family, f.rule_id, f.locators[:1]))
     return out
 
 
-def _parent_key(key: str) -> str:
-    """The locator key of the enclosing container, or of the folder of a plain file."""
+def _group_key(key: str, scope: str) -> str:
+    """Where a 'folder' or 'container' rule groups an item: its folder, or its container.
+
+    The folder is taken inside the innermost layer (a folder of the exhibit, of a
+    file system in a disk image, of an archive); an item at the top of an archive
+    has the archive itself. The container is the layer the item sits in.
+    """
     layers = json.loads(key)
-    if len(layers) > 1:
-        return json.dumps(layers[:-1], sort_keys=True, separators=(",", ":"))
-    folder = str(layers[0].get("path", "")).rstrip("/").rsplit("/", 1)[0] or "/"
-    return json.dumps([{**layers[0], "path": folder}], sort_keys=True, separators=(",", ":"))
+    leaf = layers[-1]
+    path = str(leaf.get("path", "")).rstrip("/")
+    if scope == "folder" and "/" in path:
+        folder = path.rsplit("/", 1)[0] or "/"
+        parent = [*layers[:-1], {"type": leaf.get("type"), "path": folder}]
+    elif len(layers) > 1:
+        parent = layers[:-1]
+    else:
+        parent = [{"type": leaf.get("type"), "path": "/"}]
+    return json.dumps(parent, sort_keys=True, separators=(",", ":"))
 
 
 def _finding(

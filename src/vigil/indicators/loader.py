@@ -7,7 +7,7 @@ A rule file::
       - id: p2p-emule-known-met
         description: eMule's list of files it has shared or downloaded
         severity: high             # info | low | medium | high
-        scope: item                # item | parent | run
+        scope: item                # item | folder | container | run
         match:
           name: [known.met]        # any of these names (globs, case-insensitive)
           check: {name: artefact, kinds: [emule_known_met]}

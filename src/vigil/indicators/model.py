@@ -9,8 +9,9 @@ from typing import Any
 SEVERITIES = ("info", "low", "medium", "high")
 """Severity of a finding, lowest first."""
 
-SCOPES = ("item", "parent", "run")
-"""How matched items become findings: one per item, one per enclosing container, one per run."""
+SCOPES = ("item", "folder", "container", "run")
+"""How matched items become findings: one per item, per folder, per container (archive,
+disk image), or one for the whole run."""
 
 Key = tuple[str, str]
 """An index key: ``("name", "known.met")``, ``("comp", "utorrent")``, ``("fact", "entropy")``…"""
@@ -68,7 +69,6 @@ class ItemView:
     ext_mismatch: bool
     digests: tuple[str, ...]
     attrs: dict[str, Any]
-    parent_key: str | None
     nsrl_types: tuple[str, ...] = ()
 
     @property
