@@ -13,7 +13,16 @@ from vigil.store.engine import HEAD_REVISION, Store, open_store
 
 def test_fresh_store_is_at_head_with_all_tables(store: Store) -> None:
     tables = set(sa.inspect(store.engine).get_table_names())
-    assert {"hashset", "hashset_version", "hash_entry", "case_", "scan_run", "item", "audit_log", "finding"} <= tables
+    assert {
+        "hashset",
+        "hashset_version",
+        "hash_entry",
+        "case_",
+        "scan_run",
+        "item",
+        "audit_log",
+        "finding",
+    } <= tables
     with store.connect() as conn:
         version = conn.execute(sa.text("select version_num from alembic_version")).scalar_one()
     assert version == HEAD_REVISION
