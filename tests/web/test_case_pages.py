@@ -53,3 +53,15 @@ def test_audit_page_lists_and_verifies_the_chain(
 def test_my_exposure_page(client_for: Callable[[str | None], TestClient]) -> None:
     html = client_for("eve").get("/me").text
     assert 'id="days"' in html and html.count("<tr>") >= 14
+
+
+def test_queue_is_sent_a_page_at_a_time(
+    client_for: Callable[[str | None], TestClient], sqlite_site: Site
+) -> None:
+    eve = client_for("eve")
+    whole = eve.get(f"/api/cases/{sqlite_site.case_id}/queue").json()
+    page = eve.get(f"/api/cases/{sqlite_site.case_id}/queue?limit=3").json()
+    assert len(page["groups"]) == 3 and page["groups"] == whole["groups"][:3]
+    assert page["total_groups"] == whole["total_groups"] == len(whole["groups"])
+    assert page["total_items"] == whole["total_items"]
+    assert eve.get(f"/api/cases/{sqlite_site.case_id}/queue?limit=0").status_code == 422

@@ -77,7 +77,11 @@ def serve_command(
         graded_set=graded_set,
         secure_cookies=secure_cookies,
     )
+    from vigil.accounts.users import list_users
+
     web = create_app(app.store, settings)
+    if not list_users(app.store):
+        stderr.print("No accounts yet: create one with `vigil user add NAME --role admin`.")
     if host not in ("127.0.0.1", "localhost", "::1") and not secure_cookies:
         stderr.print(
             f"warning: serving on {host} without --secure-cookies: use an HTTPS proxy in front"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -21,6 +21,9 @@ from vigil.web.deps import (
 )
 
 router = APIRouter()
+
+QUEUE_PAGE = 200
+"""Groups sent per queue request: the page refetches after every decision anyway."""
 
 
 class GradeRequest(BaseModel):
@@ -60,15 +63,18 @@ def second_page(request: Request, case_id: int) -> Response:
 
 
 @route(router, "GET", "/api/cases/{case_id}/queue", GRADERS)
-def queue_api(request: Request, case_id: int) -> dict[str, Any]:
-    """The ungraded groups of the case, in order, and the officer's exposure today."""
+def queue_api(
+    request: Request, case_id: int, limit: int = Query(QUEUE_PAGE, ge=1, le=10_000)
+) -> dict[str, Any]:
+    """The first ``limit`` ungraded groups of the case, the totals, and today's exposure."""
     user, settings = user_of(request), settings_of(request)
     with store_of(request).connect() as conn:
         visible_case(conn, user, case_id)
         groups = grouping.queue(conn, case_id, settings.pdq_threshold, pair_cache_of(request))
         today = exposure.today(conn, user.id)
     return {
-        "groups": [g.as_json() for g in groups],
+        "groups": [g.as_json() for g in groups[:limit]],
+        "total_groups": len(groups),
         "total_items": sum(len(g.item_ids) for g in groups),
         "exposure": _exposure_json(today, settings.break_every),
     }

@@ -174,9 +174,12 @@ function gradingPage(caseId) {
   let busy = false;
   const skipped = new Set();
 
+  let totals = { groups: 0, items: 0 };
+
   async function load(message) {
     const data = await api("GET", `/api/cases/${caseId}/queue`);
     Welfare.update(data.exposure);
+    totals = { groups: data.total_groups, items: data.total_items };
     // Skipped groups go to the end of the queue, in the order they were skipped.
     groups = data.groups.filter((g) => !skipped.has(g.key)).concat(
       data.groups.filter((g) => skipped.has(g.key)));
@@ -188,12 +191,11 @@ function gradingPage(caseId) {
     const group = groups[index];
     document.getElementById("group").hidden = !group;
     document.getElementById("done").hidden = Boolean(group);
-    const left = groups.reduce((n, g) => n + g.items, 0);
-    say((message ? message + " " : "") + `${groups.length} groups (${left} items) to grade.`);
+    say((message ? message + " " : "") + `${totals.groups} groups (${totals.items} items) to grade.`);
     if (!group) { Reveal.hideAll(); return; }
     const copies = group.items === 1 ? "1 item" : `${group.items} items`;
     const near = group.pictures.length > 1 ? `, ${group.pictures.length} near-identical pictures` : "";
-    document.getElementById("group-info").textContent = `Group ${index + 1} of ${groups.length}: ${copies}${near}.`;
+    document.getElementById("group-info").textContent = `Group ${index + 1} of ${totals.groups}: ${copies}${near}.`;
     document.getElementById("group").dataset.key = group.key;
     showPictures(group.pictures.map((p) => ({
       item: p.item,
