@@ -58,7 +58,7 @@ def test_case_show_prints_findings_in_text_and_json(
     (evidence / "Documents").mkdir(parents=True)
     (evidence / "Documents" / "vault.hc").write_bytes(os.urandom(1 << 20))
     assert run(["scan", str(evidence), "--case", "C", "--workers", "1"]) == ExitCode.OK
-    capsys.readouterr()
+    assert "Indicator findings (1)" in capsys.readouterr().out  # right after the scan too
     assert run(["case", "show", "C"]) == ExitCode.OK
     out = capsys.readouterr().out
     assert "Indicator findings (1)" in out and "enc-container-random" in out

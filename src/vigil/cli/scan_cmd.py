@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from vigil.cli.context import AppContext
+from vigil.cli.findings_view import print_findings
 from vigil.cli.output import print_json, stderr
 from vigil.cli.progress import ScanProgress
 from vigil.cli.summary_view import print_summary
 from vigil.errors import UsageError
+from vigil.indicators.findings import case_findings
 from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.scan.summary import case_summary
 from vigil.sources.limits import Limits
@@ -122,10 +125,12 @@ def scan_command(
     with ScanProgress("Scanning") as progress:
         run_scan(app.store, list(paths), options, progress)
     summary = case_summary(app.store, case_name)
+    found = case_findings(app.store, case_name)
     if as_json:
-        print_json(summary)
+        print_json({**asdict(summary), "findings": found})
     else:
         print_summary(summary)
+        print_findings(found)
         stderr.print(
             f"Case [bold]{case_name}[/] saved; `vigil case show {case_name}` reprints this."
         )
