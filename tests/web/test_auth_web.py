@@ -225,3 +225,17 @@ def test_disabled_user_loses_sessions_at_once(sqlite_site: Site) -> None:
         == 303
     )
     assert ("user.disable", "val") in _audit_actions(sqlite_site)
+
+
+def test_abandoned_sessions_are_swept_at_login(sqlite_site: Site) -> None:
+    abandoned = sqlite_site.client("eve").cookies.get(sessions.COOKIE) or ""
+    with sqlite_site.store.begin() as conn:
+        conn.execute(
+            sa.update(web_session)
+            .where(web_session.c.token_hash == sessions.token_hash(abandoned))
+            .values(last_seen_at=datetime.now(UTC) - timedelta(days=2))
+        )
+    sqlite_site.client("rex")
+    with sqlite_site.store.connect() as conn:
+        left = conn.execute(sa.select(web_session.c.token_hash)).scalars().all()
+    assert sessions.token_hash(abandoned) not in left and left

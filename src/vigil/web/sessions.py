@@ -49,6 +49,13 @@ def create(conn: Connection, user: User, settings: WebSettings, client: str | No
     """Start a session for ``user``; returns the raw token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
+    # Sessions nobody came back to would otherwise stay forever: sweep them at each login.
+    conn.execute(
+        delete(web_session).where(
+            (web_session.c.expires_at < now)
+            | (web_session.c.last_seen_at < now - settings.session_idle)
+        )
+    )
     conn.execute(
         insert(web_session).values(
             token_hash=token_hash(token),
