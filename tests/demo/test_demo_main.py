@@ -43,3 +43,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     if shutil.which("chromium"):
         assert (reports / "demo-report.pdf").read_bytes().startswith(b"%PDF-")
     assert "Audit log of case demo intact" in out
+    disk = json.loads((reports / "demo-disk-report.json").read_text())
+    locations = {w for d in disk["summary"]["categories"].values() for w in d["by_location"]}
+    assert locations == {"live", "deleted", "carved"}
+    assert disk["exhibits"][0]["info"]["volumes"]  # what the disk image says of itself

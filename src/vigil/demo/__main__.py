@@ -26,10 +26,11 @@ def main() -> int:
         ["hashset", "show", "demo-vics"],
         ["scan", str(layout.evidence), "--case", "demo", "--examiner", "demo-examiner"],
         ["case", "list"],
-        *_report_steps(root / "reports"),
+        *_report_steps(root / "reports", "demo"),
         ["audit", "verify", "demo"],
         # A seized USB stick as a disk image: live, deleted and carved pictures.
         ["scan", str(layout.disk_image), "--case", "demo-disk", "--examiner", "demo-examiner"],
+        *_report_steps(root / "reports", "demo-disk"),
     ]
     for argv in steps:
         print(f"\n$ vigil {' '.join(argv)}", flush=True)
@@ -38,19 +39,19 @@ def main() -> int:
             print(f"demo step failed with exit code {code}", file=sys.stderr)
             return code
     print(f"\nDemo state is in {root} (VIGIL_HOME={root / 'home'}).")
-    reports = sorted((root / "reports").glob("demo-report.*"))
-    print("Reports of the demo case:\n" + "".join(f"  {path}\n" for path in reports), end="")
+    reports = sorted((root / "reports").glob("*-report.*"))
+    print("Reports of the demo cases:\n" + "".join(f"  {path}\n" for path in reports), end="")
     if shutil.which("chromium") is None:
         print("  (no PDF: install chromium, or run `make demo`, which installs it)")
     return 0
 
 
-def _report_steps(folder: Path) -> list[list[str]]:
-    """HTML and JSON reports of the demo case, and a PDF where Chromium is installed."""
+def _report_steps(folder: Path, case: str) -> list[list[str]]:
+    """HTML and JSON reports of a demo case, and a PDF where Chromium is installed."""
     folder.mkdir(parents=True, exist_ok=True)
     formats = ["html", "json"] + (["pdf"] if shutil.which("chromium") else [])
     return [
-        ["report", "demo", "--format", fmt, "-o", str(folder / f"demo-report.{fmt}")]
+        ["report", case, "--format", fmt, "-o", str(folder / f"{case}-report.{fmt}")]
         for fmt in formats
     ]
 
