@@ -165,3 +165,50 @@ def test_grade_by_keyboard_reveal_and_audit(served: tuple[str, Site], tmp_path: 
 def _wait_loaded(page: Any, img: Any) -> None:
     img.wait_for()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+
+
+def test_second_grader_disagrees_and_resolves(served: tuple[str, Site]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, site = served
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            problems: list[str] = []
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            _log_in(page, base, "eve")
+            page.goto(f"{base}/cases/{site.case_id}/grade")
+            expect(page.locator("#status")).to_contain_text("8 groups")
+            _wait_loaded(page, page.locator("#thumbs img.thumb").first)
+            page.keyboard.press("a")
+            expect(page.locator("#status")).to_contain_text("Graded 1 items as A")
+            page.click("header form button")  # log out
+            page.wait_for_url(f"{base}/login")
+            _log_in(page, base, "rex")
+            page.goto(f"{base}/cases/{site.case_id}/second")
+            expect(page.locator("#status")).to_contain_text("1 decisions to second-grade")
+            assert "A" not in page.locator("#group-info").inner_text()  # graded blind
+            _wait_loaded(page, page.locator("#thumbs img.thumb").first)
+            page.keyboard.press("c")
+            expect(page.locator("#status")).to_contain_text("differs from the first grade A")
+            expect(page.locator("#agreement")).to_contain_text("disputed 1")
+            page.locator("#disputes").get_by_role("button", name="A", exact=True).click()
+            expect(page.locator("#status")).to_contain_text("Resolved as A")
+            expect(page.locator("#settled tbody tr td").last).to_have_text("resolved")
+            page.goto(f"{base}/cases/{site.case_id}/audit")
+            actions = page.locator("#audit tbody tr").evaluate_all(
+                "rows => rows.map(r => r.dataset.action)"
+            )
+            assert actions[:3] == ["grade.resolve", "grade.second", "grade"]
+            assert problems == []
+        finally:
+            browser.close()
+
+
+def _log_in(page: Any, base: str, name: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(f"{base}/cases")
