@@ -37,29 +37,12 @@ import yaml
 
 from vigil.config import vigil_home
 from vigil.errors import RuleFileError
-from vigil.indicators.checks import CHECKS
-from vigil.indicators.globs import (
-    GlobError,
-    compile_name_glob,
-    compile_path_glob,
-    literal_components,
-    name_key,
-)
-from vigil.indicators.model import SCOPES, SEVERITIES, Key, Match, Rule
+from vigil.indicators.match_spec import Problems, index_keys, parse_match
+from vigil.indicators.model import SCOPES, SEVERITIES, Rule
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,119}$")
-_HEX = re.compile(r"^[0-9a-f]+$")
 _FILE_KEYS = {"family", "rules", "version", "description"}
 _RULE_KEYS = {"id", "family", "description", "severity", "scope", "match", "enabled", "notes"}
-_MATCH_LISTS = {
-    "path": "paths",
-    "name": "names",
-    "file_type": "file_types",
-    "item_family": "item_families",
-    "hash": "hashes",
-    "nsrl_application_type": "nsrl_types",
-}
-_MATCH_KEYS = {*_MATCH_LISTS, "min_size", "max_size", "check"}
 
 
 @dataclass(slots=True)
@@ -73,16 +56,6 @@ class RuleSet:
     def describe(self) -> dict[str, Any]:
         """Rule files and their digests, recorded with a run's findings."""
         return {"rules": len(self.rules), "files": self.sources, "disabled": self.disabled}
-
-
-class _Problems:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.items: list[str] = []
-
-    def add(self, where: str, field_name: str | None, what: str) -> None:
-        at = f": {field_name}" if field_name else ""
-        self.items.append(f"{self.source}: {where}{at}: {what}")
 
 
 def builtin_rule_files() -> list[Path]:
@@ -123,7 +96,7 @@ def load_ruleset(extra: list[Path] | None = None, home: Path | None = None) -> R
 
 def parse_rule_file(path: Path) -> tuple[list[Rule], list[str], list[str]]:
     """Rules of one file, ids it disables, and every problem found (empty when valid)."""
-    problems = _Problems(str(path))
+    problems = Problems(str(path))
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -180,7 +153,7 @@ def _disables(raw: Any) -> bool:
 
 
 def _rule(
-    raw: Any, index: int, default_family: str | None, source: str, problems: _Problems
+    raw: Any, index: int, default_family: str | None, source: str, problems: Problems
 ) -> tuple[Rule | None, bool]:
     where = f"rule #{index}"
     if not isinstance(raw, dict):
@@ -209,139 +182,11 @@ def _rule(
         problems.add(where, "scope", f"{scope!r} is not one of {', '.join(SCOPES)}")
     if not isinstance(description, str) or not description.strip():
         problems.add(where, "description", "required text")
-    match = _match(raw.get("match"), where, problems)
+    match = parse_match(raw.get("match"), where, problems)
     if match is None or len(problems.items) > before:
         return None, False
     assert isinstance(family, str) and isinstance(description, str)
-    rule = Rule(rule_id, family, description.strip(), severity, scope, match, source, _keys(match))
+    rule = Rule(
+        rule_id, family, description.strip(), severity, scope, match, source, index_keys(match)
+    )
     return rule, bool(enabled)
-
-
-def _strings(value: Any, where: str, name: str, problems: _Problems) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        problems.add(where, f"match.{name}", "must be a non-empty list of text")
-        return ()
-    return tuple(value)
-
-
-def _match(raw: Any, where: str, problems: _Problems) -> Match | None:
-    if not isinstance(raw, dict) or not raw:
-        problems.add(where, "match", f"required mapping of: {', '.join(sorted(_MATCH_KEYS))}")
-        return None
-    for key in sorted(set(raw) - _MATCH_KEYS):
-        problems.add(where, f"match.{key}", f"unknown (known: {', '.join(sorted(_MATCH_KEYS))})")
-    fields: dict[str, Any] = {}
-    for key, attr in _MATCH_LISTS.items():
-        if key in raw:
-            fields[attr] = _strings(raw[key], where, key, problems)
-    for key in ("min_size", "max_size"):
-        if key in raw:
-            value = raw[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                problems.add(where, f"match.{key}", "must be a whole number of bytes ≥ 0")
-            else:
-                fields[key] = value
-    fields["path_res"] = _compiled(
-        fields.get("paths", ()), compile_path_glob, where, "path", problems
-    )
-    fields["name_res"] = _compiled(
-        fields.get("names", ()), compile_name_glob, where, "name", problems
-    )
-    nsrl = fields.get("nsrl_types", ())
-    fields["nsrl_res"] = _compiled(
-        nsrl, compile_name_glob, where, "nsrl_application_type", problems
-    )
-    if "hashes" in fields:
-        fields["hashes"] = _hashes(fields["hashes"], where, problems)
-    if "check" in raw:
-        _check(raw["check"], where, fields, problems)
-    return Match(**fields)
-
-
-def _compiled(
-    globs: tuple[str, ...], compile_fn: Any, where: str, name: str, problems: _Problems
-) -> tuple[re.Pattern[str], ...]:
-    out = []
-    for glob in globs:
-        try:
-            out.append(compile_fn(glob))
-        except GlobError as exc:
-            problems.add(where, f"match.{name}", f"{glob!r}: {exc}")
-    return tuple(out)
-
-
-def _hashes(values: tuple[str, ...], where: str, problems: _Problems) -> frozenset[str]:
-    out = set()
-    for value in values:
-        text = value.strip().lower()
-        if len(text) not in (32, 40, 64) or not _HEX.match(text):
-            problems.add(where, "match.hash", f"{value!r} is not MD5, SHA-1 or SHA-256 hex")
-        out.add(text)
-    return frozenset(out)
-
-
-def _check(raw: Any, where: str, fields: dict[str, Any], problems: _Problems) -> None:
-    if isinstance(raw, str):
-        raw = {"name": raw}
-    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-        problems.add(where, "match.check", "must be a check name or {name: …, params…}")
-        return
-    check = CHECKS.get(raw["name"])
-    if check is None:
-        problems.add(
-            where, "match.check", f"no check {raw['name']!r} (known: {', '.join(sorted(CHECKS))})"
-        )
-        return
-    params = dict(check.params)
-    for key, value in raw.items():
-        if key == "name":
-            continue
-        if key not in check.params:
-            known = ", ".join(sorted(check.params)) or "none"
-            problems.add(where, f"match.check.{key}", f"unknown parameter (known: {known})")
-            continue
-        default = check.params[key]
-        if not _same_type(value, default):
-            kind = "a list of text" if isinstance(default, list) else type(default).__name__
-            problems.add(where, f"match.check.{key}", f"must be {kind}, got {value!r}")
-            continue
-        params[key] = float(value) if isinstance(default, float) else value
-    fields["check"] = check.name
-    fields["check_params"] = params
-
-
-def _same_type(value: Any, default: Any) -> bool:
-    if isinstance(default, bool):
-        return isinstance(value, bool)
-    if isinstance(default, float):
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(default, int):
-        return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(default, list):
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    return isinstance(value, type(default))
-
-
-def _keys(match: Match) -> frozenset[Key]:
-    """The most selective index keys of a rule: an item lacking all of them cannot match."""
-    if match.hashes:
-        return frozenset(("hash", h) for h in match.hashes)
-    if match.names:
-        keys = [name_key(g) for g in match.names]
-        if all(k is not None for k in keys):
-            return frozenset(k for k in keys if k is not None)
-    if match.paths:
-        anchors = [max(literal_components(g), key=len, default=None) for g in match.paths]
-        if all(anchors):
-            return frozenset(("comp", a) for a in anchors if a)
-    if match.check is not None:
-        return frozenset(CHECKS[match.check].keys)
-    if match.nsrl_types:
-        return frozenset({("nsrl", "*")})
-    if match.file_types:
-        return frozenset(("type", t.lower()) for t in match.file_types)
-    if match.item_families:
-        return frozenset(("family", f.lower()) for f in match.item_families)
-    return frozenset({("all", "*")})
