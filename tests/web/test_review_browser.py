@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +37,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def served(tmp_path: Path, vigil_home: Path) -> Iterator[tuple[str, Site]]:
-    """The demo site, served by `vigil serve` on a free port."""
+@contextmanager
+def _serve(tmp_path: Path, vigil_home: Path, *options: str) -> Iterator[tuple[str, Site]]:
+    """The demo site, served by `vigil serve` on a free port with ``options``."""
     url = f"sqlite:///{tmp_path / 'review.db'}"
     store = open_store(url)
     site = make_site(store, tmp_path)
     port = _free_port()
     env = {**os.environ, "VIGIL_DATABASE_URL": url, "VIGIL_HOME": str(vigil_home)}
-    argv = [sys.executable, "-m", "vigil", "serve", "--port", str(port), "--break-every", "0"]
+    argv = [sys.executable, "-m", "vigil", "serve", "--port", str(port), *options]
     server = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -56,6 +57,13 @@ def served(tmp_path: Path, vigil_home: Path) -> Iterator[tuple[str, Site]]:
         if server.stdout is not None:
             server.stdout.close()
         store.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, vigil_home: Path) -> Iterator[tuple[str, Site]]:
+    """The demo site served without break reminders."""
+    with _serve(tmp_path, vigil_home, "--break-every", "0") as running:
+        yield running
 
 
 def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -212,3 +220,32 @@ def _log_in(page: Any, base: str, name: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("form.login button[type=submit]")
     page.wait_for_url(f"{base}/cases")
+
+
+def test_break_reminder_stops_grading_until_dismissed(tmp_path: Path, vigil_home: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with (
+        _serve(tmp_path, vigil_home, "--break-every", "3") as (base, site),
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            _log_in(page, base, "eve")
+            page.goto(f"{base}/cases/{site.case_id}/grade")
+            reminder = page.locator("#break-reminder")
+            for _ in range(2):  # the first picture, then two more by skipping
+                _wait_loaded(page, page.locator("#thumbs img.thumb").first)
+                expect(reminder).to_be_hidden()
+                page.keyboard.press("s")
+            expect(reminder).to_be_visible()
+            expect(page.locator("#break-text")).to_contain_text("viewed 3 pictures today")
+            page.keyboard.press("a")  # ignored while the reminder is up
+            expect(page.locator("#status")).not_to_contain_text("Graded")
+            page.click("#break-dismiss")
+            expect(reminder).to_be_hidden()
+            page.keyboard.press("a")
+            expect(page.locator("#status")).to_contain_text("Graded 1 items as A")
+        finally:
+            browser.close()

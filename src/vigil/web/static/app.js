@@ -155,7 +155,10 @@ function holdSpaceToReveal() {
 }
 
 function isTyping(e) {
-  return ["INPUT", "SELECT", "TEXTAREA"].includes(e.target.tagName) || e.ctrlKey || e.metaKey || e.altKey;
+  // Keys do nothing while a form field has focus or the break reminder is up.
+  const pause = document.getElementById("break-reminder");
+  return ["INPUT", "SELECT", "TEXTAREA"].includes(e.target.tagName) || e.ctrlKey || e.metaKey ||
+    e.altKey || Boolean(pause && !pause.hidden);
 }
 
 function say(text, error) {
