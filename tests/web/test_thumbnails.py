@@ -76,3 +76,13 @@ def test_video_without_video_stream_is_refused(tmp_path: Path) -> None:
 def test_corrupt_video_is_one_clear_error() -> None:
     with pytest.raises(ThumbnailError, match="video cannot be decoded"):
         video_contact_sheet(io.BytesIO(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200), 120, 10.0)
+
+
+def test_animated_picture_becomes_a_contact_sheet() -> None:
+    frames = [make_picture(800 + i, (200, 150)) for i in range(8)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    sheet = Image.open(io.BytesIO(picture_thumbnail(io.BytesIO(out.getvalue()), 100, None)))
+    assert sheet.mode == "L" and sheet.size == (300, 200)  # 6 of the 8 frames, 3 × 2
+    pixels = np.asarray(sheet, dtype=np.float32)
+    assert np.abs(pixels[:100, :100] - pixels[100:, 200:]).mean() > 5  # different frames

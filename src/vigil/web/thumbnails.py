@@ -29,8 +29,14 @@ class ThumbnailError(VigilError):
     """A thumbnail cannot be made (undecodable picture or video)."""
 
 
-def picture_thumbnail(data: BinaryIO, size_px: int, blur_radius_px: float | None) -> bytes:
-    """A greyscale JPEG of the picture in ``data``, blurred unless ``blur_radius_px`` is None."""
+def picture_thumbnail(
+    data: BinaryIO, size_px: int, blur_radius_px: float | None, frames: int = 6
+) -> bytes:
+    """A greyscale JPEG of the picture in ``data``, blurred unless ``blur_radius_px`` is None.
+
+    An animated picture (GIF, WebP, APNG …) becomes a contact sheet of up to
+    ``frames`` of its frames: what it shows after the first frame must be seen too.
+    """
     _heif()
     try:
         with warnings.catch_warnings():
@@ -38,13 +44,28 @@ def picture_thumbnail(data: BinaryIO, size_px: int, blur_radius_px: float | None
             opened = Image.open(data)
             if opened.width * opened.height > MAX_PIXELS:
                 raise ThumbnailError(f"picture too large to show ({opened.width}×{opened.height})")
+            count = int(getattr(opened, "n_frames", 1) or 1)
+            if count > 1:
+                tiles = [_frame(opened, i * count // frames) for i in range(min(frames, count))]
+                return _finish(_sheet(tiles, size_px), size_px * min(3, len(tiles)), blur_radius_px)
             opened.draft("L", (size_px * 2, size_px * 2))
             image = ImageOps.exif_transpose(opened).convert("L")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        EOFError,
+        Image.DecompressionBombError,
+    ) as exc:
         raise ThumbnailError(f"picture cannot be decoded: {exc}") from exc
     except Image.DecompressionBombWarning as exc:
         raise ThumbnailError(f"picture too large to show: {exc}") from exc
     return _finish(image, size_px, blur_radius_px)
+
+
+def _frame(image: Image.Image, index: int) -> Image.Image:
+    image.seek(index)
+    return image.convert("L")
 
 
 def video_contact_sheet(
@@ -67,16 +88,20 @@ def video_contact_sheet(
         raise ThumbnailError(f"video cannot be decoded: {exc}") from exc
     if not tiles:
         raise ThumbnailError("video cannot be decoded: no frames")
+    return _finish(_sheet(tiles, size_px), size_px * min(3, len(tiles)), blur_radius_px)
+
+
+def _sheet(tiles: list[Image.Image], cell: int) -> Image.Image:
+    """Tiles on a grid of up to 3 columns, each fitted into a ``cell``-pixel square."""
     columns = min(3, len(tiles))
     rows = math.ceil(len(tiles) / columns)
-    cell = size_px
     sheet = Image.new("L", (columns * cell, rows * cell), 0)
     for index, tile in enumerate(tiles):
         tile.thumbnail((cell, cell))
         x = (index % columns) * cell + (cell - tile.width) // 2
         y = (index // columns) * cell + (cell - tile.height) // 2
         sheet.paste(tile, (x, y))
-    return _finish(sheet, size_px * columns, blur_radius_px)
+    return sheet
 
 
 def _frames(container: Any, stream: Any, frames: int, size_px: int) -> list[Image.Image]:
