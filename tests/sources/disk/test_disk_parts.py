@@ -56,3 +56,40 @@ def test_parts_give_the_items_of_one_task(
         runs = conn.execute(sa.select(scan_run.c.id)).scalars().all()
     assert tasks == expected_parts
     assert len(runs) == 2
+
+
+class _Crash:
+    """A progress sink that interrupts the scan after a few top-level tasks."""
+
+    def __init__(self, after: int) -> None:
+        self.left = after
+
+    def total(self, items: int, size_bytes: int) -> None:
+        """Ignored."""
+
+    def advance(self, items: int, size_bytes: int) -> None:
+        """Raise once ``after`` tasks are done (committed one by one)."""
+        self.left -= items
+        if self.left <= 0:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_parts_resume_to_the_same_result(
+    store: Store, disks: DiskSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigil.scan import pipeline
+
+    monkeypatch.setattr(parts, "PART_BYTES", 4 * 1024 * 1024)
+    monkeypatch.setattr(pipeline, "COMMIT_TASKS", 1)
+    whole = run_scan(store, [disks.e01], ScanOptions(case="whole", workers=1))
+    with pytest.raises(KeyboardInterrupt):
+        run_scan(store, [disks.e01], ScanOptions(case="cut", workers=1), progress=_Crash(3))
+    with store.connect() as conn:
+        cut = conn.execute(sa.select(scan_run.c.id).where(scan_run.c.status == "running")).scalar()
+        done = conn.execute(
+            sa.select(sa.func.count()).where(scan_task.c.run_id == cut)
+        ).scalar_one()
+    assert done >= 2  # committed one by one before the interruption
+    resumed = run_scan(store, [], ScanOptions(case="cut", workers=1, resume=True))
+    assert (resumed.run_id, resumed.tasks_skipped) == (cut, done)
+    assert _items(store, resumed.run_id) == _items(store, whole.run_id)
