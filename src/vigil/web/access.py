@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from vigil.web import sessions
 
@@ -62,11 +63,9 @@ async def guard(request: Request) -> None:
     rule = RULES.get((request.method, str(path)))
     if rule is None:
         raise HTTPException(403, "no access rule for this route")
-    store = request.app.state.store
-    settings = request.app.state.settings
     token = request.cookies.get(sessions.COOKIE)
-    with store.begin() as conn:
-        session = sessions.lookup(conn, token, settings)
+    # In a worker thread: a scan holding SQLite's write lock must not stall the event loop.
+    session = await run_in_threadpool(_session, request, token)
     request.state.session = session
     if request.method not in SAFE_METHODS:
         _check_origin(request)
@@ -84,6 +83,12 @@ async def guard(request: Request) -> None:
         session.csrf, await _csrf_given(request)
     ):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page")
+
+
+def _session(request: Request, token: str | None) -> sessions.Session | None:
+    with request.app.state.store.begin() as conn:
+        found: sessions.Session | None = sessions.lookup(conn, token, request.app.state.settings)
+    return found
 
 
 async def _csrf_given(request: Request) -> str | None:
