@@ -10,10 +10,11 @@ declare -A package_of=(
   [mkfs.vfat]=dosfstools [mcopy]=mtools [mkfs.ext4]=e2fsprogs [debugfs]=e2fsprogs
   [mkntfs]=ntfs-3g [ntfscp]=ntfs-3g [sfdisk]=fdisk [ewfacquire]=ewf-tools
   [tsk_recover]=sleuthkit [fls]=sleuthkit [7z]=p7zip-full [genisoimage]=genisoimage
+  [mkfs.exfat]=exfatprogs
 )
 case "${1:-test}" in
   test) commands=(zip chromium mkfs.vfat mcopy mkfs.ext4 debugfs mkntfs ntfscp sfdisk ewfacquire
-                  genisoimage) ;;
+                  genisoimage mkfs.exfat) ;;
   demo) commands=(chromium) ;;
   bench) commands=(zip hashdeep sqlite3 mkfs.vfat mcopy tsk_recover) ;;
   *) echo "usage: $0 test|demo|bench" >&2; exit 2 ;;

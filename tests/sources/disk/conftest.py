@@ -28,6 +28,7 @@ class DiskSet:
     ext4: Path = Path()
     ntfs: Path = Path()
     iso: Path = Path()
+    exfat: Path = Path()
     mbr: Path = Path()
     gpt: Path = Path()
     e01: Path = Path()
@@ -77,6 +78,9 @@ def disks(tmp_path_factory: pytest.TempPathFactory) -> DiskSet:
         deleted=("i.jpg",),
     )  # fmt: skip
     disk.iso = images.iso_image(folder / "disc.iso", {"photos/j.jpg": f["j.jpg"]})
+    disk.exfat = images.exfat_image(folder / "card.img")
+    disk.offsets["exfat.png"] = 10 * images.MiB
+    images.plant(disk.exfat, 10 * images.MiB, f["b.png"])
     small_fat = images.fat_image(folder / "p1.img", {"/a.jpg": f["a.jpg"]}, size_mib=8, fat_bits=12)
     disk.mbr = folder / "disk.img"
     p1, p2 = images.partitioned(disk.mbr, [small_fat, disk.ext4])

@@ -21,7 +21,7 @@ TOOLS = ("mkfs.vfat", "mcopy", "mkfs.ext4", "debugfs", "mkntfs", "ntfscp", "sfdi
 
 def missing_tools() -> list[str]:
     """The builders' commands that are not installed (``make test`` installs them)."""
-    return [tool for tool in (*TOOLS, "genisoimage") if shutil.which(tool) is None]
+    return [tool for tool in (*TOOLS, "genisoimage", "mkfs.exfat") if shutil.which(tool) is None]
 
 
 def picture(seed: int, fmt: str = "JPEG", size: tuple[int, int] = (160, 120)) -> bytes:
@@ -127,6 +127,14 @@ def _clear_in_use(path: Path, inode: int) -> None:
         (flags,) = struct.unpack("<H", handle.read(2))
         handle.seek(mft + inode * record + 0x16)
         handle.write(struct.pack("<H", flags & ~1))
+
+
+def exfat_image(path: Path, size_mib: int = 16) -> Path:
+    """An empty exFAT volume (nothing can populate one without mounting it)."""
+    with path.open("wb") as handle:
+        handle.truncate(size_mib * MiB)
+    _run("mkfs.exfat", "-L", "VIGIL", path)
+    return path
 
 
 def iso_image(path: Path, files: dict[str, bytes]) -> Path:

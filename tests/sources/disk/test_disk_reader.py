@@ -80,6 +80,15 @@ def test_iso9660(disks: DiskSet) -> None:
     assert _layers(paths["/photos/j.jpg"]) == ["os", "iso9660"]
 
 
+def test_exfat_volume_walked_and_free_space_carved(disks: DiskSet) -> None:
+    found = list_image(disks.exfat)
+    assert {x.locator.layers[1].type for x in found} == {"exfat", "carved"}
+    assert all(x.status == "ok" for x in found)
+    carved = [x for x in found if x.locator.flag("carved")]
+    assert [c.locator.leaf.get("offset") for c in carved] == [disks.offsets["exfat.png"]]
+    _ok(carved[0], disks.files["b.png"])
+
+
 def test_mbr_partitions_and_unpartitioned_space(disks: DiskSet) -> None:
     found = list_image(disks.mbr)
     paths = by_path(found)

@@ -28,6 +28,7 @@ def test_each_fixture_is_recognised(disks: DiskSet) -> None:
     assert file_system(_head(disks.ext4)) == "ext"
     assert file_system(_head(disks.ntfs)) == "ntfs"
     assert file_system(_head(disks.iso)) == "iso9660"
+    assert file_system(_head(disks.exfat)) == "exfat"
     assert sniff(_head(disks.iso)).name == "fs-image"
     assert sniff(_head(disks.mbr)).name == "disk-image"
     assert sniff(_head(disks.gpt)).name == "disk-image"
