@@ -18,6 +18,7 @@ from vigil.demo import artefacts as A
 from vigil.demo.imagegen import encode, make_picture
 from vigil.demo.zipcrypto import write_encrypted_zip
 from vigil.hashsets import library
+from vigil.indicators.ed2k import md4
 from vigil.store.engine import Store
 
 WHEN = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -68,7 +69,14 @@ def build_exhibit(base: Path) -> Exhibit:
     uri = "file:///C:/Users/bob/Downloads/holiday.jpg"
     A.write_firefox_places(places, [("https://example.org/holiday.jpg", uri, WHEN, len(pic))])
     _write(root, "Users/bob/Downloads/eMule/Incoming/shared one.jpg", shared)
-    met = A.known_met([("shared one.jpg", len(shared), hashlib.md5(shared).digest(), 4096)])
+    renamed = encode(make_picture(5), "JPEG")
+    _write(root, "Users/bob/Pictures/2019/IMG_0001.jpg", renamed)  # shared under another name
+    met = A.known_met(
+        [
+            ("shared one.jpg", len(shared), hashlib.md5(shared).digest(), 4096),
+            ("as shared.jpg", len(renamed), md4(renamed), 0),
+        ]
+    )
     _write(root, "Users/bob/AppData/Local/eMule/config/known.met", met)
     data, info_hash = A.torrent("pack", [("holiday.jpg", len(pic))])
     _write(root, "Users/bob/AppData/Roaming/uTorrent/pack.torrent", data)

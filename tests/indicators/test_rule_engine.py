@@ -108,13 +108,17 @@ def test_shared_files_are_linked_by_name_and_size_and_info_hash(
 ) -> None:
     _scan(nsrl_store, exhibit)
     found = _by_rule(case_findings(nsrl_store, "OP-IND"))
-    (emule,) = found["p2p-emule-known-met"][0]["detail"]["records"]
+    emule, renamed = found["p2p-emule-known-met"][0]["detail"]["records"]
     assert emule["name"] == "shared one.jpg" and emule["size"] == len(exhibit.shared)
     assert emule["ed2k"] == hashlib.md5(exhibit.shared).hexdigest()
     assert emule["uploaded"] == 4096
     assert {link["by"] for link in emule["linked"]} == {"name+size"}
     # The same picture saved by Telegram under another name is not claimed: names must agree.
     assert [link["display"].rsplit("/", 2)[-2] for link in emule["linked"]] == ["Incoming"]
+    # A file renamed after sharing is found by its ed2k hash among the items of its size.
+    assert [(link["by"], link["display"].rsplit("/", 1)[-1]) for link in renamed["linked"]] == [
+        ("ed2k", "IMG_0001.jpg")
+    ]
     (resume,) = found["p2p-utorrent-resume"][0]["detail"]["records"]
     assert resume["info_hash"] == exhibit.info_hash
     assert [link["by"] for link in resume["linked"]] == ["info_hash"]

@@ -4,11 +4,14 @@ A download's target path ``C:\\Users\\bob\\Downloads\\a.jpg`` names the item
 whose path ends in ``Users/bob/Downloads/a.jpg`` (whatever the exhibit's mount
 point or image layers); a shared file's name and size name the items with that
 name and size; a resume entry's info-hash names the ``.torrent`` file with it.
+An eMule entry that matches no name is tried against the items of its size by
+ed2k hash (a renamed file), within a budget of bytes re-read.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +19,8 @@ from vigil.indicators.globs import normalise
 from vigil.indicators.model import ItemView
 
 MAX_LINKS_PER_RECORD = 20
+ED2K_MAX_CANDIDATES = 5
+"""Same-size items whose ed2k hash is worked out per unmatched eMule entry."""
 
 
 @dataclass(slots=True)
@@ -26,6 +31,7 @@ class Linked:
     display: str
     path: str
     size: int | None
+    sha256: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -33,12 +39,18 @@ class RunContext:
     """Items of a run by lower-case name and by torrent info-hash, for linking."""
 
     by_name: dict[str, list[Linked]] = field(default_factory=lambda: defaultdict(list))
+    by_size: dict[int, list[Linked]] = field(default_factory=lambda: defaultdict(list))
     torrents: dict[str, list[Linked]] = field(default_factory=lambda: defaultdict(list))
+    ed2k_of: Callable[[Linked], set[str] | None] | None = None
+    """Works out an item's ed2k hashes by re-reading it (None: not possible, or over budget)."""
 
     def add(self, item: ItemView) -> None:
-        """Index one item (call for every item whose name some record wants)."""
-        linked = Linked(item.key, item.display, item.path, item.size)
+        """Index one item (call for every item whose name or size some record wants)."""
+        sha256 = bytes.fromhex(item.digests[-1]) if len(item.digests) == 3 else None
+        linked = Linked(item.key, item.display, item.path, item.size, sha256)
         self.by_name[item.name].append(linked)
+        if item.size is not None:
+            self.by_size[item.size].append(linked)
         artefact = item.facts.get("artefact")
         if isinstance(artefact, dict) and artefact.get("kind") == "torrent":
             for record in artefact.get("records", []):
@@ -54,6 +66,15 @@ def wanted_names(artefact: dict[str, Any]) -> set[str]:
             names.add(_basename(path))
     names.discard("")
     return names
+
+
+def wanted_sizes(artefact: dict[str, Any]) -> set[int]:
+    """Sizes of the eMule entries, whose same-size items may be a renamed copy."""
+    return {
+        int(r["size"])
+        for r in artefact.get("records", [])
+        if r.get("ed2k") and isinstance(r.get("size"), int) and r["size"] > 0
+    }
 
 
 def _basename(path: str) -> str:
@@ -95,6 +116,11 @@ def _links(record: dict[str, Any], ctx: RunContext) -> list[dict[str, str]]:
                 found[item.key] = {"key": item.key, "display": item.display, "by": "path"}
             elif size is not None and item.size == size:
                 found[item.key] = {"key": item.key, "display": item.display, "by": "name+size"}
+    if record.get("ed2k") and not found and ctx.ed2k_of is not None:
+        for item in ctx.by_size.get(record.get("size") or -1, [])[:ED2K_MAX_CANDIDATES]:
+            hashes = ctx.ed2k_of(item)
+            if hashes is not None and record["ed2k"] in hashes:
+                found[item.key] = {"key": item.key, "display": item.display, "by": "ed2k"}
     info_hash = record.get("info_hash")
     if info_hash:
         for item in ctx.torrents.get(str(info_hash), []):
