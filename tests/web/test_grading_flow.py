@@ -268,3 +268,15 @@ def test_a_race_between_two_graders_is_a_clear_conflict(
     late = _grade(eve, site, group, "C")
     assert late.status_code == 409 and "queue changed" in late.json()["detail"]
     assert _graded_entries(site) == {group["pictures"][0]["md5"]: "A"}
+
+
+def test_thumbnails_reveals_and_exposure_on_each_database(site: Site) -> None:
+    eve = site.client("eve")
+    group = _queue(eve, site)["groups"][0]
+    item_id = group["pictures"][0]["item"]
+    for _ in range(2):
+        assert eve.get(f"/items/{item_id}/thumb").status_code == 200
+    assert _post(eve, f"/items/{item_id}/reveal").status_code == 200
+    today = eve.get("/api/me/exposure").json()
+    assert (today["thumbnails"], today["reveals"]) == (2, 1)
+    assert _case_log(site)[-1].action == "media.reveal"
