@@ -13,6 +13,9 @@ from __future__ import annotations
 import struct
 from typing import BinaryIO
 
+from vigil.indicators.linking import Linked
+from vigil.sources.reopen import open_item
+
 CHUNK_BYTES = 9_728_000
 _MASK = 0xFFFFFFFF
 _ROUND2 = (0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)
@@ -98,3 +101,36 @@ def ed2k_hashes(stream: BinaryIO) -> set[str]:
     if exact:
         hashes.add(md4(b"".join([*without_empty, md4(b"")])).hex())
     return hashes
+
+
+ED2K_BUDGET_BYTES = 32 << 20
+"""Bytes re-read per evaluation to find renamed eMule files by ed2k (pure-Python MD4)."""
+
+
+class StoredItemEd2k:
+    """ed2k hashes of scanned items, re-read from the evidence and checked against their SHA-256.
+
+    Re-reading stops once ``budget_bytes`` have been spent (pure-Python MD4 is slow).
+    """
+
+    def __init__(self, budget_bytes: int = ED2K_BUDGET_BYTES) -> None:
+        self.budget = budget_bytes
+        self.cache: dict[str, set[str] | None] = {}
+
+    def __call__(self, linked: Linked) -> set[str] | None:
+        """The item's ed2k hashes, or None (over budget, no digest, unreadable)."""
+        if linked.key in self.cache:
+            return self.cache[linked.key]
+        size = linked.size or 0
+        if size > self.budget or linked.sha256 is None:
+            return None
+        self.budget -= size
+        try:
+            with open_item(linked.key, linked.sha256) as stream:
+                hashes: set[str] | None = ed2k_hashes(stream)
+        except Exception:
+            # Moved, changed or unreadable evidence, or a layer that cannot be reopened:
+            # no link, and never a failed evaluation.
+            hashes = None
+        self.cache[linked.key] = hashes
+        return hashes

@@ -20,17 +20,13 @@ from sqlalchemy import Connection, delete, insert, select
 
 from vigil.audit import append, case_scope
 from vigil.indicators.checks import CHECKS
-from vigil.indicators.ed2k import ed2k_hashes
+from vigil.indicators.ed2k import StoredItemEd2k
 from vigil.indicators.globs import normalise
 from vigil.indicators.grouping import Hit, to_findings
-from vigil.indicators.linking import Linked, RunContext, wanted_names, wanted_sizes
+from vigil.indicators.linking import RunContext, wanted_names, wanted_sizes
 from vigil.indicators.loader import RuleSet
 from vigil.indicators.model import Finding, ItemView, Key, Rule
-from vigil.sources.reopen import open_item
 from vigil.store.schema import finding, hash_entry, item, match, scan_run
-
-ED2K_BUDGET_BYTES = 32 << 20
-"""Bytes re-read per evaluation to find renamed eMule files by ed2k (pure-Python MD4)."""
 
 _COLUMNS = (
     item.c.id,
@@ -223,35 +219,10 @@ def _context(
     for _, view in deferred:
         names |= wanted_names(view.facts.get("artefact", {}))
         sizes |= wanted_sizes(view.facts.get("artefact", {}))
-    ctx = RunContext(ed2k_of=_Ed2kReader())
+    ctx = RunContext(ed2k_of=StoredItemEd2k())
     for view in _views(conn, run_id, nsrl, names, sizes):
         ctx.add(view)
     return ctx
-
-
-class _Ed2kReader:
-    """ed2k hashes of items re-read from the evidence (checked against their SHA-256)."""
-
-    def __init__(self, budget_bytes: int = ED2K_BUDGET_BYTES) -> None:
-        self.budget = budget_bytes
-        self.cache: dict[str, set[str] | None] = {}
-
-    def __call__(self, linked: Linked) -> set[str] | None:
-        if linked.key in self.cache:
-            return self.cache[linked.key]
-        size = linked.size or 0
-        if size > self.budget or linked.sha256 is None:
-            return None
-        self.budget -= size
-        try:
-            with open_item(linked.key, linked.sha256) as stream:
-                hashes: set[str] | None = ed2k_hashes(stream)
-        except Exception:
-            # Moved, changed or unreadable evidence, or a layer that cannot be reopened:
-            # no link, and never a failed evaluation.
-            hashes = None
-        self.cache[linked.key] = hashes
-        return hashes
 
 
 def write_findings(conn: Connection, run_id: int, findings: list[Finding]) -> None:
