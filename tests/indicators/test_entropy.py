@@ -128,3 +128,14 @@ def test_large_streams_are_sampled_evenly(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 def test_empty_data_has_no_entropy() -> None:
     assert byte_stats(b"") == entropy.ByteStats(0.0, 0.0, 0)
+
+
+def test_a_random_looking_file_in_a_known_good_set_is_not_a_container() -> None:
+    data = os.urandom(1 << 20)
+    ftype = sniff(data[:SNIFF_BYTES])
+    facts = item_facts(Locator.for_path("/x/fw.bin"), ftype, io.BytesIO(data), len(data), None)
+    view = _view(len(data), facts)
+    check = CHECKS["encrypted_container"]
+    assert check.fn(view, dict(check.params), RunContext()) is not None
+    view.review = "known"
+    assert check.fn(view, dict(check.params), RunContext()) is None

@@ -34,6 +34,8 @@ def _encrypted_container(item: ItemView, p: dict[str, Any], _: RunContext) -> di
     size = item.size or 0
     if not isinstance(stats, dict) or item.file_type not in (None, "unknown"):
         return None
+    if item.review == "known":
+        return None  # a known-good file (firmware, a packed resource): known, not a container
     if size < p["min_size"] or size % p["block_bytes"]:
         return None
     if stats["bits_per_byte"] < p["min_entropy"] or stats["chi_square"] > p["max_chi_square"]:

@@ -43,6 +43,7 @@ _COLUMNS = (
     item.c.sha1,
     item.c.sha256,
     item.c.attrs,
+    item.c.review,
 )
 
 
@@ -188,6 +189,7 @@ def _view(row: Any, nsrl: dict[int, tuple[str, ...]]) -> ItemView:
         digests=digests,
         attrs=attrs,
         nsrl_types=nsrl.get(int(row.id), ()),
+        review=str(row.review),
     )
 
 

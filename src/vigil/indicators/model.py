@@ -70,6 +70,8 @@ class ItemView:
     digests: tuple[str, ...]
     attrs: dict[str, Any]
     nsrl_types: tuple[str, ...] = ()
+    review: str = "none"
+    """``known`` when a known-good set (NSRL …) holds the item's hash."""
 
     @property
     def facts(self) -> dict[str, Any]:
