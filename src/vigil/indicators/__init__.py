@@ -9,4 +9,11 @@ Two halves, split where the bytes are:
 * after the scan, the *engine* (:mod:`.engine`) evaluates the YAML rule sets
   (:mod:`.loader`, shipped in ``rules/`` and extendable from
   ``$VIGIL_HOME/rules``) over the run's items and writes ``finding`` rows.
+
+Where things are: rules and their validation (``model``, ``loader``,
+``match_spec``, ``globs``), named content checks (``checks``), byte-level
+checks (``entropy``, ``content``), artefact parsers (``browsers`` with
+``sqlite_copy``, ``emule``, ``bencode``, ``torrents``, ``ed2k``), linking
+records to scanned items (``linking``), hits to findings (``grouping``),
+reading findings back (``findings``).
 """
