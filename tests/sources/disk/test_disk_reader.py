@@ -69,6 +69,8 @@ def test_ntfs_alternate_stream_and_deleted(disks: DiskSet) -> None:
     assert stream.locator.leaf.get("ads") == "hidden"
     assert stream.locator.leaf.get("inode") == paths["/readme.txt"].locator.leaf.get("inode")
     _ok(paths["/readme.txt"], b"hello\n")
+    bad = paths["/$BadClus:$Bad"]  # as large as the volume, all sparse: not read
+    assert (bad.status, bad.reason) == ("skipped", "sparse: no data stored (reads as zeros)")
     deleted = paths["/i.jpg"]
     assert deleted.locator.leaf.get("deleted") is True
     _ok(deleted, disks.files["i.jpg"])

@@ -208,24 +208,27 @@ def _describe(tsk_file: pytsk3.File, path: str, inside_deleted: bool) -> list[Fs
         runs = _runs(attr)
         stream = info.name.decode("utf-8", "surrogateescape") if info.name else ""
         if stream and info.type == pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA:
-            entries.append(
-                FsEntry(
-                    f"{path}:{stream}",
-                    "file",
-                    inode,
-                    int(info.size),
-                    mtime,
-                    deleted,
-                    ads=stream,
-                    attr=(int(info.type), int(info.id)),
-                    runs=runs,
-                )
-            )
+            entry = FsEntry(f"{path}:{stream}", "file", inode, int(info.size), mtime, deleted)
+            entry.ads, entry.attr, entry.runs = stream, (int(info.type), int(info.id)), runs
+            entries.append(entry)
         elif main.attr is None:
             main.attr, main.runs = (int(info.type), int(info.id)), runs
+        else:
+            continue
+        if int(info.flags) & pytsk3.TSK_FS_ATTR_NONRES and info.size and not runs:
+            _hollow(entries[-1] if stream else main)
     if kind == "file" and main.attr is None and main.size:
         main.status, main.reason = "error", "no data attribute could be read"
     return entries
+
+
+def _hollow(entry: FsEntry) -> None:
+    """A non-resident stream with a size but no stored run (NTFS ``$BadClus:$Bad``, wiped)."""
+    if entry.deleted:
+        entry.status, entry.reason = "error", "deleted: no data runs survive, content lost"
+    else:
+        # Reading it would hash gigabytes of zeros (``$Bad`` is as large as the volume).
+        entry.status, entry.reason = "skipped", "sparse: no data stored (reads as zeros)"
 
 
 def _attributes(tsk_file: pytsk3.File) -> list[pytsk3.Attribute]:
