@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import random
 import shutil
 from pathlib import Path
 
@@ -220,3 +221,18 @@ def test_missing_ewf_segments_are_reported(disks: DiskSet, tmp_path: Path) -> No
     notes = [x for x in found if x.kind == "container" and x.status == "error"]
     assert notes and "EWF set incomplete: segment 2" in notes[0].reason
     assert not [x for x in list_image(disks.e01) if x.kind == "container"]
+
+
+@pytest.mark.parametrize("name", ["fat", "ntfs", "ext4", "mbr"])
+@pytest.mark.parametrize("seed", range(4))
+def test_damaged_metadata_never_raises(
+    disks: DiskSet, tmp_path: Path, name: str, seed: int
+) -> None:
+    rng = random.Random(seed)
+    data = bytearray(getattr(disks, name).read_bytes())
+    for _ in range(200):  # random bytes over the first 2 MiB: tables, boot sectors, folders
+        data[rng.randrange(0, 2 << 20)] = rng.randrange(256)
+    damaged = tmp_path / "damaged.img"
+    damaged.write_bytes(bytes(data))
+    found = list_image(damaged)  # every problem is an item or a note, never an exception
+    assert all(x.status in ("ok", "error", "limit", "skipped", "unsupported") for x in found)
