@@ -176,10 +176,11 @@ def plant(path: Path, offset: int, data: bytes) -> None:
         handle.write(data)
 
 
-def ewf(raw: Path, target: Path, segment: str = "1MiB", **meta: str) -> Path:
-    """An E01 set of ``raw`` (uncompressed, MD5+SHA-1 stored); returns the ``.E01`` path."""
+def ewf(raw: Path, target: Path, segment: str = "1MiB", compression: str = "none",
+        **meta: str) -> Path:  # fmt: skip
+    """An E01 set of ``raw`` (MD5+SHA-1 stored); returns the ``.E01`` path."""
     _run(
-        "ewfacquire", "-u", "-q", "-t", target, "-c", "none", "-S", segment, "-d", "sha1",
+        "ewfacquire", "-u", "-q", "-t", target, "-c", compression, "-S", segment, "-d", "sha1",
         "-C", meta.get("case", "CASE-1"), "-D", meta.get("description", "USB stick"),
         "-E", meta.get("evidence", "EX-1"), "-e", meta.get("examiner", "DC Example"),
         "-N", meta.get("notes", "benign test image"), raw,

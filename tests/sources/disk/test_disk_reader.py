@@ -6,6 +6,7 @@ import errno
 import io
 import random
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from vigil.sources.archives.nested import iter_nested
 from vigil.sources.disk import fswalk
 from vigil.sources.limits import Budget, Limits
 from vigil.sources.locator import Locator
+from vigil.sources.reopen import open_locator
 
 from .conftest import DiskSet, Found, by_path, list_image
 from .images import file_sha256, sha256
@@ -236,3 +238,18 @@ def test_damaged_metadata_never_raises(
     damaged.write_bytes(bytes(data))
     found = list_image(damaged)  # every problem is an item or a note, never an exception
     assert all(x.status in ("ok", "error", "limit", "skipped", "unsupported") for x in found)
+
+
+def test_compressed_e01_inside_a_zip(disks: DiskSet, tmp_path: Path) -> None:
+    from .images import ewf
+
+    single = ewf(disks.fat, tmp_path / "stick", segment="64MiB", compression="fast")
+    archive = tmp_path / "handover.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(single, "stick.E01")
+    found = by_path(list_image(archive))
+    a = found["/DCIM/a.jpg"]
+    _ok(a, disks.files["a.jpg"])
+    assert _layers(a) == ["os", "zip", "ewf", "fat"]
+    with open_locator(a.locator) as stream:
+        assert sha256(stream.read()) == a.sha256
