@@ -142,3 +142,15 @@ def test_cli_scan_prints_what_the_image_says(
     assert "case_number CASE-1" in out and "examiner_name DC Example" in out
     assert "verification: verified" in out
     assert "deleted (recovered)" in out and "carved from free space" in out
+
+
+def test_split_raw_verify_gives_the_media_hash(store: Store, disks: DiskSet) -> None:
+    run_scan(store, [disks.split[0]], ScanOptions(case="c", workers=1, verify=True))
+    with store.connect() as conn:
+        row = conn.execute(sa.select(evidence)).one()
+    assert [s["name"] for s in row.info["segments"]] == ["usb.001", "usb.002", "usb.003"]
+    check = row.info["verification"]
+    assert check["status"] == "no-stored-hash"
+    assert check["computed"]["md5"] == hashlib.md5(disks.fat.read_bytes()).hexdigest()
+    assert check["computed"]["sha1"] == hashlib.sha1(disks.fat.read_bytes()).hexdigest()
+    assert row.sha256 == file_sha256(disks.split[0])  # the evidence file itself: segment 1

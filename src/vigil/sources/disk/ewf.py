@@ -132,6 +132,11 @@ class Verification:
 def verify(stream: EwfStream) -> Verification:
     """Read the whole media once, hash it (MD5, SHA-1) and compare with the stored hashes."""
     stored = {k.lower(): v.lower() for k, v in stream.stored_hashes().items()}
+    return compare(stream, stored)
+
+
+def compare(stream: BinaryIO | EwfStream, stored: dict[str, str]) -> Verification:
+    """Hash all of ``stream`` (MD5, SHA-1) and compare with ``stored`` (may be empty)."""
     md5, sha1 = hashlib.md5(), hashlib.sha1()
     stream.seek(0)
     try:

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from vigil.errors import SourceError
 from vigil.sources.archives.streams import as_binary, describe
-from vigil.sources.disk.ewf import EwfStream, verify
+from vigil.sources.disk.ewf import EwfStream, compare, verify
 from vigil.sources.disk.segments import (
     ConcatStream,
     ewf_missing_segments,
@@ -35,7 +35,7 @@ def image_attrs(path: bytes, file_type: str, verify_media: bool) -> dict[str, An
     Never raises: a failure is recorded as ``image_error``.
     """
     if file_type != "ewf":
-        return {}
+        return _raw_media_hash(path) if verify_media else {}
     attrs: dict[str, Any] = {}
     try:
         with EwfStream.from_paths(ewf_segments(path)) as ewf:
@@ -45,6 +45,24 @@ def image_attrs(path: bytes, file_type: str, verify_media: bool) -> dict[str, An
     except (SourceError, OSError) as exc:
         attrs["image_error"] = describe(exc)
     return attrs
+
+
+def _raw_media_hash(path: bytes) -> dict[str, Any]:
+    """MD5/SHA-1 of a split raw image's joined segments (what an acquisition log records).
+
+    A single raw file needs nothing more: its item hashes are the media hashes.
+    """
+    paths = raw_segments(path)
+    if len(paths) < 2:
+        return {}
+    try:
+        with ConcatStream(paths) as joined:
+            result = compare(as_binary(joined), {})
+    except (SourceError, OSError) as exc:
+        return {"image_error": describe(exc)}
+    check = result.to_json()
+    check["reason"] = f"MD5/SHA-1 of the {len(paths)} joined segments; raw images store none"
+    return {"verification": check}
 
 
 def image_format(path: bytes) -> str | None:
