@@ -75,7 +75,7 @@ pass_app = click.make_pass_decorator(AppContext)
 @click.option(
     "--verify",
     is_flag=True,
-    help="Check E01 images against their stored MD5/SHA-1 (reads the media once more).",
+    help="Check E01 media against the stored MD5/SHA-1; hash split raw images' joined media.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
