@@ -12,7 +12,9 @@ from web_helpers import PASSWORD, Site, csrf_of, login, pre_login_token
 from vigil.audit import GLOBAL_SCOPE, entries
 from vigil.store.schema import user_account, web_session
 from vigil.web import sessions
+from vigil.web.app import create_app
 from vigil.web.security import CSP
+from vigil.web.throttle import LoginThrottle
 
 
 def _audit_actions(site: Site) -> list[tuple[str, str | None]]:
@@ -239,3 +241,23 @@ def test_abandoned_sessions_are_swept_at_login(sqlite_site: Site) -> None:
     with sqlite_site.store.connect() as conn:
         left = conn.execute(sa.select(web_session.c.token_hash)).scalars().all()
     assert sessions.token_hash(abandoned) not in left and left
+
+
+def test_password_spraying_from_one_address_is_braked(sqlite_site: Site) -> None:
+    app = create_app(sqlite_site.store, sqlite_site.settings)
+    app.state.login_throttle = LoginThrottle(max_failures=3, window_s=60)
+    client = TestClient(app, follow_redirects=False)
+    for name in ("ed", "rita", "val"):  # one guess at each of three accounts: no lockout
+        assert login(client, name, "Summer2026!summer").status_code == 401
+    braked = login(client, "eve", PASSWORD)
+    assert braked.status_code == 429 and "too many failed logins" in braked.text
+    assert ("login.throttled", "eve…") in _audit_actions(sqlite_site)
+
+
+def test_throttle_forgets_old_failures() -> None:
+    throttle = LoginThrottle(max_failures=2, window_s=10)
+    throttle.failed("10.0.0.1", now=100.0)
+    throttle.failed("10.0.0.1", now=105.0)
+    assert throttle.blocked("10.0.0.1", now=106.0)
+    assert not throttle.blocked("10.0.0.2", now=106.0)
+    assert not throttle.blocked("10.0.0.1", now=111.0)

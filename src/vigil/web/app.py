@@ -17,6 +17,7 @@ from vigil.web.grouping import PairCache
 from vigil.web.routes import admin, auth_routes, grading_routes, media, pages, static
 from vigil.web.security import SecurityHeaders
 from vigil.web.settings import WebSettings
+from vigil.web.throttle import LoginThrottle
 from vigil.web.thumbnails import ThumbnailError
 
 
@@ -32,6 +33,7 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
     app.state.store = store
     app.state.settings = settings or WebSettings()
     app.state.pair_cache = PairCache()
+    app.state.login_throttle = LoginThrottle()
     for module in (auth_routes, pages, grading_routes, media, admin, static):
         app.include_router(module.router)
     app.add_exception_handler(NeedLogin, _need_login)

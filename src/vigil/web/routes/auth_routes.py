@@ -13,6 +13,7 @@ from vigil.audit import GLOBAL_SCOPE, append
 from vigil.web import sessions
 from vigil.web.access import ANY_USER, PRE_LOGIN_COOKIE, PUBLIC, route
 from vigil.web.deps import render, session_of, settings_of, store_of
+from vigil.web.throttle import LoginThrottle
 
 router = APIRouter()
 
@@ -60,12 +61,19 @@ def login(
     """Check the password; on success replace any session with a new one."""
     store, settings = store_of(request), settings_of(request)
     client = _client(request)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    if throttle.blocked(client):
+        with store.begin() as conn:
+            detail = {"reason": "too many failures from this address", "client": client}
+            append(conn, GLOBAL_SCOPE, "anonymous", "login.throttled", name[:3] + "…", detail)
+        return _login_page(request, _safe_next(next), "too many failed logins: wait a while", 429)
     try:
         with store.begin() as conn:
             user = authenticate(conn, name, password, settings.lockout, client)
             sessions.destroy(conn, request.cookies.get(sessions.COOKIE))  # no fixation
             token = sessions.create(conn, user, settings, request.headers.get("user-agent"))
     except LoginRefused as refused:
+        throttle.failed(client)
         with store.begin() as conn:
             record_refusal(conn, name, refused, settings.lockout, client)
         return _login_page(request, _safe_next(next), str(refused), 401)
