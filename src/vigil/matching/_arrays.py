@@ -91,6 +91,18 @@ def make_matches(
     return out[keep]
 
 
+def not_in_sorted(values: npt.NDArray[np.int64], sorted_ids: npt.NDArray[np.int64]) -> Any:
+    """Boolean mask: which ``values`` are absent from the sorted ``sorted_ids``.
+
+    A binary search per value: ``np.isin`` would sort ``sorted_ids`` again on
+    every call, which for 100k tombstones cost a quarter of a search.
+    """
+    if not len(sorted_ids):
+        return np.ones(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
+    return sorted_ids.take(at) != values
+
+
 def load_mapped(path: Path) -> npt.NDArray[Any]:
     """Open a ``.npy`` file memory-mapped read-only, as a plain ndarray view.
 

@@ -26,7 +26,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from vigil.matching._arrays import Hashes, Ids, check_digests, check_ids, load_mapped
+from vigil.matching._arrays import (
+    Hashes,
+    Ids,
+    check_digests,
+    check_ids,
+    load_mapped,
+    not_in_sorted,
+)
 from vigil.matching._store import (
     Manifest,
     SegmentInfo,
@@ -167,7 +174,7 @@ class ExactIndex:
         for _, segment, dead in self._segments:
             q, ids = segment.lookup(keys, tails)
             if len(dead):
-                keep = ~np.isin(ids, dead)
+                keep = not_in_sorted(ids, dead)
                 q, ids = q[keep], ids[keep]
             found_q.append(order[q])
             found_id.append(ids)

@@ -40,6 +40,7 @@ from vigil.matching._arrays import (
     check_threshold,
     empty_matches,
     make_matches,
+    not_in_sorted,
 )
 from vigil.matching._store import (
     Manifest,
@@ -167,7 +168,7 @@ class PdqIndex:
             for live in view.segments:
                 seg_q, seg_ids, seg_dist = live.segment.search(batch, limit)
                 if len(live.dead):
-                    keep = ~np.isin(seg_ids, live.dead)
+                    keep = not_in_sorted(seg_ids, live.dead)
                     seg_q, seg_ids, seg_dist = seg_q[keep], seg_ids[keep], seg_dist[keep]
                 q.append(seg_q + first)
                 ids.append(seg_ids)
@@ -191,7 +192,7 @@ class PdqIndex:
         for live in self._view.segments:
             h, i = live.segment.rows()
             if len(live.dead):
-                keep = ~np.isin(i, live.dead)
+                keep = not_in_sorted(i, live.dead)
                 h, i = h[keep], i[keep]
             hashes.append(np.asarray(h))
             ids.append(np.asarray(i))
