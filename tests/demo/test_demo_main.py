@@ -47,3 +47,6 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     locations = {w for d in disk["summary"]["categories"].values() for w in d["by_location"]}
     assert locations == {"live", "deleted", "carved"}
     assert disk["exhibits"][0]["info"]["volumes"]  # what the disk image says of itself
+    traces = json.loads((reports / "demo-traces-report.json").read_text())
+    families = {finding["family"] for finding in traces["findings"]}
+    assert {"tor", "p2p", "download", "encryption", "steganography", "concealment"} <= families

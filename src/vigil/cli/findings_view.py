@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.markup import escape
-from rich.table import Table
 
 from vigil.cli.output import stdout
 from vigil.indicators.findings import summarise
@@ -18,19 +17,18 @@ def print_findings(findings: list[dict[str, Any]]) -> None:
     if not findings:
         stdout.print("No indicator findings (concealment, downloading, storage, sharing).")
         return
-    table = Table(title=f"Indicator findings ({len(findings)})")
-    for column in ("Severity", "Family", "Rule"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("Where", overflow="fold")
-    table.add_column("What", overflow="fold")
+    # A list, not a table: locators and descriptions are long, and a table
+    # squeezed into 80 columns folds them into unreadable slivers. Lines are
+    # printed whole (soft wrap) so that grep and copy-paste see full paths.
+    stdout.print(f"Indicator findings ({len(findings)})", style="bold")
     for f in findings:
         style = _STYLE.get(f["severity"], "")
+        severity = f"{f['severity']:<6}"
+        label = f"[{style}]{severity}[/]" if style else severity
+        stdout.print(f"  {label} {escape(f['family'])} · {escape(f['rule_id'])}", highlight=False)
+        lines = [escape(f["description"]), f"at {escape(f['item'] or '—')}"]
         detail = summarise(f["detail"])
-        table.add_row(
-            f"[{style}]{f['severity']}[/]" if style else f["severity"],
-            f["family"],
-            f["rule_id"],
-            escape(f["item"] or "—"),
-            escape(f["description"]) + (f"\n[dim]{escape(detail)}[/]" if detail else ""),
-        )
-    stdout.print(table)
+        if detail:
+            lines.append(f"[dim]{escape(detail)}[/]")
+        for line in lines:
+            stdout.print(f"         {line}", highlight=False)

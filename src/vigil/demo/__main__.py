@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vigil.cli.main import run
 from vigil.demo.evidence import build_demo
+from vigil.demo.traces import STEGO_TOOL, build_exhibit, write_nsrl
 
 
 def main() -> int:
@@ -19,6 +20,8 @@ def main() -> int:
     os.environ["VIGIL_HOME"] = str(root / "home")
     os.environ.pop("VIGIL_DATABASE_URL", None)
     layout = build_demo(root)
+    traces = build_exhibit(root / "traces")
+    nsrl = write_nsrl(root / "traces" / "nsrl-rds.db", STEGO_TOOL, "Steganography")
     steps = [
         ["hashset", "import", str(layout.vics), "--name", "demo-vics", "--scheme", "uk"],
         ["hashset", "import", str(layout.known_good), "--name", "demo-known-good", "--known-good"],
@@ -31,6 +34,11 @@ def main() -> int:
         # A seized USB stick as a disk image: live, deleted and carved pictures.
         ["scan", str(layout.disk_image), "--case", "demo-disk", "--examiner", "demo-examiner"],
         *_report_steps(root / "reports", "demo-disk"),
+        # A user profile with Tor, P2P, browser downloads, cloud and encryption traces:
+        # the indicator rules at work (an NSRL-style set names the "steganography tool").
+        ["hashset", "import", str(nsrl), "--name", "demo-nsrl", "--known-good"],
+        ["scan", str(traces.root), "--case", "demo-traces", "--examiner", "demo-examiner"],
+        *_report_steps(root / "reports", "demo-traces"),
     ]
     for argv in steps:
         print(f"\n$ vigil {' '.join(argv)}", flush=True)
