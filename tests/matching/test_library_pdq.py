@@ -59,9 +59,10 @@ def oracle(store: Store, queries: np.ndarray) -> np.ndarray:
     return BruteForcePdqIndex(bits, ids).search(queries, 31)
 
 
-def searcher(store: Store, root: Path, **options: object) -> PdqIndex:
+def searcher(store: Store, root: Path, compaction: str = "off") -> PdqIndex:
+    """The library's index (no compaction unless asked: tests leave no process behind)."""
     with store.connect() as conn:
-        found = pdq_searcher(conn, root, min_entries=MIN, **options)  # type: ignore[arg-type]
+        found = pdq_searcher(conn, root, min_entries=MIN, compaction=compaction)  # type: ignore[arg-type]
     assert isinstance(found, PdqIndex)
     return found
 
@@ -222,7 +223,7 @@ def test_compaction_runs_in_a_process_of_its_own(
     library.remove_set(store, "b")  # a third of the rows deleted: worth merging
     from vigil.matching import compactor
 
-    index = searcher(store, root)
+    index = searcher(store, root, compaction="background")
     assert compactor.needs_compaction(index) and compactor._launched
     assert compactor._launched[-1].wait(timeout=120) == 0
     assert index.refresh() and len(index.segments) == 1 and index.tombstone_count == 0

@@ -19,8 +19,9 @@ from pathlib import Path
 from vigil.matching._store import MatchIndexError
 from vigil.matching.pdq_index import PdqIndex
 
-MAX_SEGMENTS = 8
-"""More segments than this and each query batch pays too many per-segment lookups."""
+MAX_SEGMENTS = 4
+"""More segments than this and searches slow down: at 10M hashes, two extra 100k
+segments (and their tombstones) cost a third of the search rate until merged."""
 
 MAX_DELETED_SHARE = 0.1
 """More tombstones than this share of stored rows and they are worth merging away."""
