@@ -5,6 +5,9 @@
   hashing over memory-mapped segments; add, delete, compact in the background).
 * :class:`BruteForcePdqIndex` — the plain scan that the fast index must equal.
 * ``pdq_gpu.GpuPdqIndex`` — optional, with the ``gpu`` extra (imported on use).
+* ``library_pdq.pdq_searcher`` — the hash library's PDQ entries, searchable; the
+  on-disk index follows library changes incrementally (``library_sync``) and is
+  compacted in a process of its own (``compactor``).
 
 Errors derive from :class:`MatchIndexError` (a :class:`vigil.errors.VigilError`).
 """
