@@ -48,6 +48,21 @@ def vigil_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def no_compactor_left_behind() -> Iterator[None]:
+    """A test that set off a background index compaction waits for it to end.
+
+    Otherwise the compactor outlives the test's temporary folder, and Python
+    warns at exit about the still-running subprocess.
+    """
+    yield
+    from vigil.matching import compactor
+
+    for process in compactor._launched:
+        process.wait(timeout=300)
+    compactor._launched.clear()
+
+
 def pg_url_for_new_schema() -> tuple[str, str]:
     """A URL whose search_path is a fresh, empty schema; returns (url, schema)."""
     schema = f"vigil_test_{uuid.uuid4().hex[:12]}"

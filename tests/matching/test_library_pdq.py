@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, event, insert, select
 
 from vigil.hashsets import library
 from vigil.matching import _store, library_sync
@@ -152,12 +152,40 @@ def test_entries_graded_into_a_set_are_diffed_by_id(
             insert(hash_entry),
             [{"hashset_id": set_id, "pdq": row.tobytes(), "category": "A"} for row in graded],
         )
+        library.bump_revision(conn, set_id)  # every writer of entries does (graded_set too)
     index = searcher(store, root, compaction="off")
     assert index.segments[-1].rows == 40  # only the new entries were read and added
     assert index.tombstone_count == 25
     queries = queries_near(a, b, graded)
     assert np.array_equal(index.search(queries), oracle(store, queries))
     assert len(index.search(b[:25], 0)) == 0 and len(index.search(graded, 0)) == 40
+
+
+def test_an_unchanged_library_is_not_re_aggregated(
+    two_sets: tuple[Store, np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    store, a, b = two_sets
+    root = tmp_path / "index"
+    searcher(store, root)
+    searcher(store, root)  # writes the states cache beside the index
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.lower())
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        index = searcher(store, root)
+        assert not [s for s in statements if "group by" in s]  # heads only: one small query
+        library.import_file(store, write_set(tmp_path / "c.csv", random_bank(50, 6), 6), "c")
+        statements.clear()
+        index = searcher(store, root)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    aggregates = [s for s in statements if "group by" in s]
+    assert len(aggregates) == 1 and " in (" in aggregates[0]  # only the changed set is read
+    queries = queries_near(a, b)
+    assert np.array_equal(index.search(queries), oracle(store, queries))
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
-from vigil.store.engine import MIGRATIONS, Store, open_store
+from vigil.store.engine import HEAD_REVISION, MIGRATIONS, Store, open_store
 from vigil.store.schema import metadata
 
 REVIEW_TABLES = {"user_account", "web_session", "case_assignment", "grade", "exposure"}
@@ -53,7 +53,7 @@ def test_0002_database_upgrades_to_0003_keeping_its_rows(db_url: str) -> None:
         store.close()
     assert tables >= REVIEW_TABLES
     assert names == ["op-kestrel"]
-    assert version == "0003"
+    assert version == HEAD_REVISION
 
 
 def test_0003_tables_match_schema_py(store: Store) -> None:

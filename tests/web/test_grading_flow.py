@@ -113,6 +113,25 @@ def test_undo_takes_back_the_last_decision(site: Site) -> None:
     assert _graded_entries(site) == {}
 
 
+def test_every_change_of_the_graded_set_bumps_its_revision(site: Site) -> None:
+    # The PDQ index re-reads a set only when its revision moves (library_sync).
+    eve = site.client("eve")
+
+    def revision() -> int:
+        with site.store.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(hashset.c.revision).where(hashset.c.name == "local-graded")
+                ).scalar_one()
+            )
+
+    group = _queue(eve, site)["groups"][0]
+    assert _grade(eve, site, group, "A").status_code == 200
+    graded = revision()
+    assert _post(eve, f"/api/cases/{site.case_id}/undo").json()["category"] == "A"
+    assert revision() > graded
+
+
 def test_stale_or_wrong_grades_are_refused(site: Site) -> None:
     eve = site.client("eve")
     group = _queue(eve, site)["groups"][0]

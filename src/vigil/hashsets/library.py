@@ -94,6 +94,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def bump_revision(conn: Connection, set_id: int) -> None:
+    """Record that a set's entries changed outside an import (derived indexes re-read it)."""
+    conn.execute(
+        update(hashset).where(hashset.c.id == set_id).values(revision=hashset.c.revision + 1)
+    )
+
+
 def import_file(
     store: Store,
     path: Path,
@@ -145,7 +152,9 @@ def import_file(
             )
         )
         conn.execute(
-            update(hashset).where(hashset.c.id == set_id).values(current_version_id=version_id)
+            update(hashset)
+            .where(hashset.c.id == set_id)
+            .values(current_version_id=version_id, revision=hashset.c.revision + 1)
         )
         status: ImportStatus = "imported" if existing is None else "replaced"
         result = ImportResult(name, status, parsed.format, count, info.get("version"), sha256)

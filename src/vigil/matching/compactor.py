@@ -40,6 +40,9 @@ def needs_compaction(index: PdqIndex) -> bool:
 
 def start_compaction(path: Path) -> subprocess.Popen[bytes]:
     """Start ``python -m vigil.matching.compactor path`` in the background and return it."""
+    # Reap compactors that have finished, so that a long-lived process (the web
+    # app) does not collect zombies.
+    _launched[:] = [p for p in _launched if p.poll() is None]
     process = subprocess.Popen(
         [sys.executable, "-m", "vigil.matching.compactor", str(path)],
         stdin=subprocess.DEVNULL,

@@ -43,6 +43,9 @@ INDEX_MIN_ENTRIES = 50_000
 
 Compaction = Literal["background", "inline", "off"]
 
+STATES_CACHE = "set-states.json"
+"""Per set, its head and PDQ state when last read (see :func:`library_sets`)."""
+
 
 class PdqSearcher(Protocol):
     """What matching needs: ``(query, id, distance)`` rows within a threshold."""
@@ -72,7 +75,9 @@ def pdq_searcher(
     """
     index_root = index_root or default_index_root(conn)
     min_entries = INDEX_MIN_ENTRIES if min_entries is None else min_entries
-    states = library_sets(conn)
+    # The states cache lives beside an index once one exists; before that a
+    # small library leaves nothing on disk.
+    states = library_sets(conn, index_root / STATES_CACHE if index_root.is_dir() else None)
     if sum(s.count for s in states.values()) < min_entries:
         ids, bits = load_pdq_bank(conn)
         return BruteForcePdqIndex(bits, ids)

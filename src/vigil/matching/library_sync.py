@@ -27,7 +27,10 @@ graded set only grows or loses entries.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import ColumnElement, Connection, func, select
@@ -85,33 +88,99 @@ class SyncReport:
     deleted: int
 
 
-def library_sets(conn: Connection) -> dict[int, SetState]:
-    """The state of every set holding PDQ entries (one aggregate query over them)."""
-    versions = {
-        int(row.id): (row.current_version_id, row.source_sha256)
-        for row in conn.execute(
-            select(
-                hashset.c.id, hashset.c.current_version_id, hashset_version.c.source_sha256
-            ).select_from(
-                hashset.outerjoin(
-                    hashset_version, hashset_version.c.id == hashset.c.current_version_id
-                )
-            )
-        )
-    }
-    e = hash_entry.c
+def library_sets(conn: Connection, cache: Path | None = None) -> dict[int, SetState]:
+    """The state of every set holding PDQ entries.
+
+    The state needs an aggregate over a set's entries, seconds for tens of
+    millions of rows. With ``cache`` (a JSON file beside the index), a set whose
+    head — current version, its source hash and ``hashset.revision``, which every
+    writer of entries bumps — is unchanged since the last call keeps its cached
+    state, so a library that did not change costs one small query.
+    """
+    heads = _set_heads(conn)
+    cached = _read_cache(cache) if cache is not None else {}
+    states: dict[int, SetState] = {}
+    stale: list[int] = []
+    for set_id, head in heads.items():
+        hit = cached.get(set_id)
+        if hit is not None and hit[0] == head:
+            if hit[1] is not None:
+                states[set_id] = hit[1]
+        else:
+            stale.append(set_id)
+    if not stale:
+        return states
+    fresh = _aggregate(conn, heads, stale if cache is not None else None)
+    states.update(fresh)
+    if cache is not None:
+        _write_cache(cache, {k: (heads[k], states.get(k)) for k in heads})
+    return states
+
+
+Head = tuple[int | None, str | None, int]
+"""A set's current version id, that version's source SHA-256, and its revision."""
+
+
+def _set_heads(conn: Connection) -> dict[int, Head]:
     rows = conn.execute(
+        select(
+            hashset.c.id,
+            hashset.c.current_version_id,
+            hashset_version.c.source_sha256,
+            hashset.c.revision,
+        ).select_from(
+            hashset.outerjoin(hashset_version, hashset_version.c.id == hashset.c.current_version_id)
+        )
+    )
+    return {
+        int(set_id): (None if version is None else int(version), sha, int(revision))
+        for set_id, version, sha, revision in rows
+    }
+
+
+def _aggregate(
+    conn: Connection, heads: dict[int, Head], only: list[int] | None
+) -> dict[int, SetState]:
+    e = hash_entry.c
+    query = (
         select(e.hashset_id, func.count(), func.min(e.id), func.max(e.id), func.sum(e.id))
         .where(e.pdq.is_not(None))
         .group_by(e.hashset_id)
     )
+    if only is not None:
+        query = query.where(e.hashset_id.in_(only))
     states: dict[int, SetState] = {}
-    for set_id, count, lo, hi, total in rows:
-        version, sha = versions.get(int(set_id), (None, None))
-        states[int(set_id)] = SetState(
-            None if version is None else int(version), sha, int(count), int(lo), int(hi), int(total)
-        )
+    for set_id, count, lo, hi, total in conn.execute(query):
+        version, sha, _ = heads.get(int(set_id), (None, None, 0))
+        states[int(set_id)] = SetState(version, sha, int(count), int(lo), int(hi), int(total))
     return states
+
+
+def _read_cache(path: Path) -> dict[int, tuple[Head, SetState | None]]:
+    try:
+        raw = json.loads(path.read_text())
+        return {
+            int(set_id): (
+                (entry["head"][0], entry["head"][1], int(entry["head"][2])),
+                None if entry["state"] is None else SetState.from_json(entry["state"]),
+            )
+            for set_id, entry in raw.items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return {}  # no cache, or one we cannot read: recompute everything
+
+
+def _write_cache(path: Path, entries: dict[int, tuple[Head, SetState | None]]) -> None:
+    data = {
+        str(set_id): {"head": list(head), "state": None if state is None else state.to_json()}
+        for set_id, (head, state) in entries.items()
+    }
+    temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_text(json.dumps(data))
+        os.replace(temp, path)  # readers see the old cache or the new, never half
+    except OSError:
+        temp.unlink(missing_ok=True)  # a cache that cannot be written only costs time
 
 
 def held_sets(index: PdqIndex) -> dict[int, tuple[SetState, str]] | None:

@@ -35,6 +35,9 @@ hashset = Table(
     Column("known_good", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("current_version_id", Integer, nullable=True),
+    # Bumped by every change to the set's entries (an import, a grade): derived
+    # indexes compare it to skip re-reading sets that did not change (rev 0004).
+    Column("revision", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 hashset_version = Table(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from vigil.errors import ConfigError
+from vigil.hashsets.library import bump_revision
 from vigil.store.engine import inserted_id
 from vigil.store.schema import grade, hash_entry, hashset, hashset_version, item, match
 
@@ -157,3 +158,4 @@ def _recount(conn: Connection, set_id: int) -> None:
         .where(hashset_version.c.id == version_id)
         .values(entry_count=int(count), imported_at=datetime.now(UTC))
     )
+    bump_revision(conn, set_id)
