@@ -38,6 +38,7 @@ from vigil.sources.disk.segments import (
 from vigil.sources.disk.volumes import StreamImage, Volume, open_fs, volumes
 from vigil.sources.limits import Budget, LimitExceeded, Limits
 from vigil.sources.locator import Locator
+from vigil.sources.positional import PositionalStream
 
 MIN_IMAGE_BYTES = 64 * 1024
 """Smaller "images" are boot sectors copied into files, not volumes to walk."""
@@ -237,54 +238,32 @@ def _opener(
     return open_file
 
 
-class TskFileStream(io.RawIOBase):
+class TskFileStream(PositionalStream):
     """One data stream of a file in a file system, read through TSK (read-only, seekable)."""
 
     def __init__(
         self, tsk_file: pytsk3.File, attr: tuple[int, int] | None, size: int, label: str
     ) -> None:
         self._file, self._attr, self.size, self._label = tsk_file, attr, size, label
-        self._pos = 0
         self.damaged: Callable[[], tuple[int, int] | None] = lambda: None
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        want = min(len(view), self.size - self._pos)
-        if want <= 0:
-            return 0
+    def _read_at(self, pos: int, n_bytes: int) -> bytes:
         try:
             if self._attr is None:
-                data = self._file.read_random(self._pos, want)
+                data = self._file.read_random(pos, n_bytes)
             else:
-                data = self._file.read_random(self._pos, want, self._attr[0], self._attr[1])
+                data = self._file.read_random(pos, n_bytes, self._attr[0], self._attr[1])
         except (OSError, RuntimeError) as exc:
-            raise MemberReadError(
-                f"{self._label}: unreadable at byte {self._pos}: {describe(exc)}"
-            ) from exc
+            reason = f"{self._label}: unreadable at byte {pos}: {describe(exc)}"
+            raise MemberReadError(reason) from exc
         bad = self.damaged()
         if bad is not None:
             raise MemberReadError(
                 f"{self._label}: unreadable sectors (image bytes {bad[0]}–{bad[1]}) in its data"
             )
         if not data:
-            raise MemberReadError(f"{self._label}: no data at byte {self._pos} (damaged?)")
-        view[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
-        self._pos = max(base + offset, 0)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
+            raise MemberReadError(f"{self._label}: no data at byte {pos} (damaged?)")
+        return bytes(data)
 
 
 def _free(allocation: Allocation, volume: Volume, block: int) -> list[tuple[int, int]]:

@@ -20,7 +20,7 @@ import io
 import os
 import shutil
 import tempfile
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 
 import pytsk3
 
@@ -31,6 +31,7 @@ from vigil.sources.disk.reader import TskFileStream
 from vigil.sources.disk.segments import ConcatStream, ewf_segments, raw_segments
 from vigil.sources.disk.volumes import StreamImage
 from vigil.sources.locator import Locator
+from vigil.sources.positional import PositionalStream
 from vigil.sources.reopen import ReopenError, register
 
 SPOOL_MEMORY_BYTES = 16 * 1024 * 1024
@@ -141,37 +142,15 @@ def _spool(source: BinaryIO) -> BinaryIO:
     return cast(BinaryIO, spool)
 
 
-class _Window(io.RawIOBase):
+class _Window(PositionalStream):
     """``length`` bytes of ``parent`` from ``offset``, read-only and seekable."""
 
     def __init__(self, parent: BinaryIO, offset: int, length: int) -> None:
-        self._parent, self._offset, self._length = parent, offset, length
-        self._pos = 0
+        self._parent, self._offset, self.size = parent, offset, length
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        want = min(len(view), self._length - self._pos)
-        if want <= 0:
-            return 0
-        self._parent.seek(self._offset + self._pos)
-        data = self._parent.read(want)
-        view[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._length}[whence]
-        self._pos = max(base + offset, 0)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
+    def _read_at(self, pos: int, n_bytes: int) -> bytes:
+        self._parent.seek(self._offset + pos)
+        return self._parent.read(n_bytes)
 
 
 register(layers.EWF, open_ewf)

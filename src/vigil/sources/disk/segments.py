@@ -7,15 +7,17 @@ evidence path is opened here, and a folder scan recognises later segments
 
 from __future__ import annotations
 
+import bisect
 import io
 import os
 import re
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from vigil.errors import SourceError
 from vigil.sources.disk.signatures import ewf_segment_number
 from vigil.sources.folder import open_readonly
+from vigil.sources.positional import PositionalStream
 
 _RAW = re.compile(rb"^(?P<stem>.+)\.(?P<num>\d{3})$")
 # E01..E99, then EAA..ZZZ (libewf's naming); Ex01 and SMART's s01 likewise.
@@ -74,7 +76,7 @@ def later_raw_segment(path: bytes) -> bytes | None:
     return first if os.path.isfile(first) else None
 
 
-class ConcatStream(io.RawIOBase):
+class ConcatStream(PositionalStream):
     """Several read-only files read as one seekable stream (a split raw image)."""
 
     def __init__(self, paths: Sequence[bytes]) -> None:
@@ -91,43 +93,20 @@ class ConcatStream(io.RawIOBase):
             self.close()
             raise
         self.size = total
-        self._pos = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        done = 0
-        while done < len(view) and self._pos < self.size:
-            index = self._segment(self._pos)
+    def _read_at(self, pos: int, n_bytes: int) -> bytes:
+        parts: list[bytes] = []
+        while n_bytes > 0 and pos < self.size:
+            index = bisect.bisect_right(self._starts, pos) - 1
             handle = self._files[index]
-            handle.seek(self._pos - self._starts[index])
-            chunk = handle.read(len(view) - done)
+            handle.seek(pos - self._starts[index])
+            chunk = handle.read(n_bytes)
             if not chunk:
-                break
-            view[done : done + len(chunk)] = chunk
-            done += len(chunk)
-            self._pos += len(chunk)
-        return done
-
-    def _segment(self, pos: int) -> int:
-        index = 0
-        for number, start in enumerate(self._starts):
-            if start <= pos:
-                index = number
-        return index
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
-        self._pos = max(base + offset, 0)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
+                break  # a segment shorter than when it was measured
+            parts.append(chunk)
+            pos += len(chunk)
+            n_bytes -= len(chunk)
+        return b"".join(parts)
 
     def close(self) -> None:
         for handle in self._files:
