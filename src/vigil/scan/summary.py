@@ -127,6 +127,20 @@ def summarise(conn: Connection, name: str, evidence_id: int | None = None) -> Ca
     return summary
 
 
+def case_item_counts(conn: Connection, case_id: int) -> tuple[int, int, int]:
+    """A case's items, items with hits, and unknown media awaiting grading (all runs)."""
+    counts = conn.execute(
+        select(
+            func.count(item.c.id),
+            func.count(item.c.id).filter(item.c.review == "hit"),
+            func.count(item.c.id).filter(item.c.review == "unknown"),
+        )
+        .select_from(item.join(scan_run, scan_run.c.id == item.c.run_id))
+        .where(scan_run.c.case_id == case_id)
+    ).one()
+    return int(counts[0]), int(counts[1]), int(counts[2])
+
+
 def list_cases(store: Store) -> list[dict[str, Any]]:
     """One line per case: name, runs, items, hits, unknown media, last activity."""
     from vigil.store.schema import case
@@ -135,15 +149,7 @@ def list_cases(store: Store) -> list[dict[str, Any]]:
         rows = conn.execute(select(case).order_by(case.c.name)).all()
         out = []
         for row in rows:
-            stats = conn.execute(
-                select(
-                    func.count(item.c.id),
-                    func.count(item.c.id).filter(item.c.review == "hit"),
-                    func.count(item.c.id).filter(item.c.review == "unknown"),
-                )
-                .select_from(item.join(scan_run, scan_run.c.id == item.c.run_id))
-                .where(scan_run.c.case_id == row.id)
-            ).one()
+            stats = case_item_counts(conn, int(row.id))
             run_rows = conn.execute(
                 select(scan_run.c.status, scan_run.c.started_at).where(scan_run.c.case_id == row.id)
             ).all()

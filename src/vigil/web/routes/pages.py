@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.responses import Response
 
 from vigil.accounts.assignments import visible_case_ids
 from vigil.audit import case_scope, entries, head, verify
 from vigil.reports.gather import build_report
-from vigil.scan.summary import CategoryDetail
-from vigil.store.schema import case, item, scan_run
+from vigil.scan.summary import CategoryDetail, case_item_counts
+from vigil.store.schema import case
 from vigil.web import exposure, grading, grouping
 from vigil.web.access import ANY_USER, route
 from vigil.web.deps import (
@@ -43,15 +43,7 @@ def cases_page(request: Request) -> Response:
         ids = visible_case_ids(conn, user)
         rows = []
         for row in conn.execute(select(case).where(case.c.id.in_(ids)).order_by(case.c.name)):
-            counts = conn.execute(
-                select(
-                    func.count(item.c.id),
-                    func.count(item.c.id).filter(item.c.review == "hit"),
-                    func.count(item.c.id).filter(item.c.review == "unknown"),
-                )
-                .select_from(item.join(scan_run, scan_run.c.id == item.c.run_id))
-                .where(scan_run.c.case_id == row.id)
-            ).one()
+            counts = case_item_counts(conn, int(row.id))
             rows.append({"case": row, "items": counts[0], "hits": counts[1], "unknown": counts[2]})
     return render(request, "cases.html", {"rows": rows})
 
