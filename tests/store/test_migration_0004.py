@@ -1,4 +1,4 @@
-"""Revision 0004 (hashset.revision) upgrades a 0003 library, and the whole schema matches schema.py."""
+"""Revision 0004 (hashset.revision) upgrades a 0003 library; the schema matches schema.py."""
 
 from __future__ import annotations
 
