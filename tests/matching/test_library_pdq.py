@@ -166,8 +166,7 @@ def test_an_unchanged_library_is_not_re_aggregated(
 ) -> None:
     store, a, b = two_sets
     root = tmp_path / "index"
-    searcher(store, root)
-    searcher(store, root)  # writes the states cache beside the index
+    searcher(store, root)  # the first build also writes the states cache beside the index
     statements: list[str] = []
 
     def record(conn: object, cursor: object, statement: str, *args: object) -> None:

@@ -75,9 +75,7 @@ def pdq_searcher(
     """
     index_root = index_root or default_index_root(conn)
     min_entries = INDEX_MIN_ENTRIES if min_entries is None else min_entries
-    # The states cache lives beside an index once one exists; before that a
-    # small library leaves nothing on disk.
-    states = library_sets(conn, index_root / STATES_CACHE if index_root.is_dir() else None)
+    states = library_sets(conn, index_root / STATES_CACHE, remember_from=min_entries)
     if sum(s.count for s in states.values()) < min_entries:
         ids, bits = load_pdq_bank(conn)
         return BruteForcePdqIndex(bits, ids)

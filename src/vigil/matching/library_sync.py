@@ -88,14 +88,18 @@ class SyncReport:
     deleted: int
 
 
-def library_sets(conn: Connection, cache: Path | None = None) -> dict[int, SetState]:
+def library_sets(
+    conn: Connection, cache: Path | None = None, remember_from: int = 0
+) -> dict[int, SetState]:
     """The state of every set holding PDQ entries.
 
     The state needs an aggregate over a set's entries, seconds for tens of
     millions of rows. With ``cache`` (a JSON file beside the index), a set whose
     head — current version, its source hash and ``hashset.revision``, which every
     writer of entries bumps — is unchanged since the last call keeps its cached
-    state, so a library that did not change costs one small query.
+    state, so a library that did not change costs one small query. The cache
+    is written (its folder made) only for a library of at least
+    ``remember_from`` PDQ entries: a small one leaves nothing on disk.
     """
     heads = _set_heads(conn)
     cached = _read_cache(cache) if cache is not None else {}
@@ -112,7 +116,8 @@ def library_sets(conn: Connection, cache: Path | None = None) -> dict[int, SetSt
         return states
     fresh = _aggregate(conn, heads, stale if cache is not None else None)
     states.update(fresh)
-    if cache is not None:
+    if cache is not None and sum(state.count for state in states.values()) >= remember_from:
+        cache.parent.mkdir(parents=True, exist_ok=True)
         _write_cache(cache, {k: (heads[k], states.get(k)) for k in heads})
     return states
 
