@@ -26,7 +26,8 @@ from vigil.web.thumbnails import picture_thumbnail
 
 
 def synthetic(n: int, seed: int = 1) -> list[Picture]:
-    """``n`` pictures: random PDQ hashes, a quarter of them near copies (≤ 20 bits) of others."""
+    """``n`` pictures: random PDQ hashes, a quarter of them near copies (≤ 20 bits) of others,
+    each with its 8 dihedral variants as a scan stores them."""
     rng = np.random.default_rng(seed)
     bits = rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
     for i in range(0, n, 4):
@@ -34,8 +35,20 @@ def synthetic(n: int, seed: int = 1) -> list[Picture]:
         bits[j] = bits[i]
         for bit in rng.choice(256, size=20, replace=False):
             bits[j, bit // 8] ^= 1 << (bit % 8)
+    # The 8 rotations and flips a scan stores: the hash itself, then 7 unrelated hashes
+    # (a picture's rotations are far from it), all queried when grouping.
+    others = rng.integers(0, 256, size=(n, 7 * 32), dtype=np.uint8)
     return [
-        Picture(f"{i:032x}", [i], "image", f"{i}.jpg", bits[i].tobytes(), 100) for i in range(n)
+        Picture(
+            f"{i:032x}",
+            [i],
+            "image",
+            f"{i}.jpg",
+            bits[i].tobytes(),
+            100,
+            bits[i].tobytes() + others[i].tobytes(),
+        )
+        for i in range(n)
     ]
 
 

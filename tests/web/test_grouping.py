@@ -17,7 +17,8 @@ from vigil.web.grouping import PairCache, Picture, group_pictures
 def _picture(data: bytes, item_ids: list[int], family: str = "image") -> Picture:
     result = hash_image(data)
     md5 = hashlib.md5(data).hexdigest()
-    return Picture(md5, item_ids, family, f"{md5[:6]}.jpg", result.hash, result.quality)
+    variants = b"".join(result.dihedral)
+    return Picture(md5, item_ids, family, f"{md5[:6]}.jpg", result.hash, result.quality, variants)
 
 
 def test_near_duplicates_join_and_distinct_pictures_do_not() -> None:
@@ -49,12 +50,28 @@ def test_threshold_zero_keeps_only_exact_duplicates() -> None:
     assert len(group_pictures(pictures, 31)) == 1
 
 
-def test_mirrored_copy_is_a_separate_group() -> None:
-    # Grouping compares hashes as stored (no rotations): a mirrored copy needs its own look.
+def test_mirrored_and_rotated_copies_join_their_original() -> None:
+    # As the scan's matcher does, all 8 rotations and flips are compared.
     base = make_picture(14)
-    mirrored = encode(ImageOps.mirror(base))
-    groups = group_pictures([_picture(encode(base), [1]), _picture(mirrored, [2])], 31)
-    assert len(groups) == 2
+    mirrored = _picture(encode(ImageOps.mirror(base)), [2])
+    rotated = _picture(encode(base.rotate(90, expand=True)), [3])
+    original = _picture(encode(base), [1])
+    assert (
+        int.from_bytes(original.pdq or b"", "big") ^ int.from_bytes(mirrored.pdq or b"", "big")
+    ).bit_count() > 31
+    groups = group_pictures(
+        [original, mirrored, rotated, _picture(encode(make_picture(15)), [4])], 31
+    )
+    assert [sorted(g.item_ids) for g in groups] == [[1, 2, 3], [4]]
+    assert all(0 <= d <= 31 for d in groups[0].distance)
+
+
+def test_without_stored_variants_only_the_hash_is_compared() -> None:
+    base = make_picture(16)
+    plain = [_picture(encode(base), [1]), _picture(encode(ImageOps.mirror(base)), [2])]
+    for picture in plain:
+        picture.pdq_variants = None  # an item scanned before variants were stored
+    assert len(group_pictures(plain, 31)) == 2
 
 
 def test_low_quality_and_video_hashes_join_nothing() -> None:

@@ -4,8 +4,9 @@ Items with the same MD5 are one picture (exact duplicates). Pictures whose PDQ
 hashes lie within the match threshold (31 bits by default, the distance at which a
 scan would call them the same picture) are joined into one near-duplicate group,
 transitively (single linkage). Low-quality PDQ hashes (< 50) join nothing.
-Videos are grouped by MD5 only. Hashes are compared as stored: a mirrored or
-rotated copy is a group of its own (one more look, never a wrong join).
+Videos are grouped by MD5 only. Each picture's 8 rotations and flips (stored by
+the scan) are compared too, as the scan's matcher does, so a mirrored or
+rotated copy joins its original: one look less for the officer.
 
 A group's key is its smallest MD5 (hex): stable while its members are.
 """
@@ -41,6 +42,8 @@ class Picture:
     name: str
     pdq: bytes | None = None
     pdq_quality: int | None = None
+    pdq_variants: bytes | None = None
+    """The 8 dihedral hashes (8 × 32 bytes) when the scan stored them."""
 
     @property
     def representative(self) -> int:
@@ -92,6 +95,7 @@ def ungraded_pictures(conn: Connection, case_id: int) -> list[Picture]:
             item.c.name,
             item.c.pdq,
             item.c.pdq_quality,
+            item.c.pdq_variants,
         )
         .join(scan_run, scan_run.c.id == item.c.run_id)
         .where(
@@ -109,7 +113,7 @@ def ungraded_pictures(conn: Connection, case_id: int) -> list[Picture]:
         picture = by_md5.get(r.md5)
         if picture is None:
             by_md5[r.md5] = Picture(
-                r.md5.hex(), [int(r.id)], r.family, r.name, r.pdq, r.pdq_quality
+                r.md5.hex(), [int(r.id)], r.family, r.name, r.pdq, r.pdq_quality, r.pdq_variants
             )
         else:
             picture.item_ids.append(int(r.id))
@@ -132,18 +136,38 @@ def near_pairs(pictures: list[Picture], threshold_bits: int = 31) -> set[tuple[s
         return set()
     bits = np.frombuffer(b"".join(p.pdq or b"" for p in hashed), np.uint8).reshape(-1, 32)
     ids = np.arange(len(hashed), dtype=np.int64)
+    queries, owner = _variant_queries(hashed)
     if len(hashed) < INDEX_FROM:
-        found = BruteForcePdqIndex(bits, ids).search(bits, threshold_bits)
+        found = BruteForcePdqIndex(bits, ids).search(queries, threshold_bits)
     else:
         with tempfile.TemporaryDirectory(prefix="vigil-queue-") as folder:
             index = PdqIndex.build(Path(folder) / "pdq", bits, ids)
-            found = np.array(index.search(bits, threshold_bits, workers=1), copy=True)
+            found = np.array(index.search(queries, threshold_bits, workers=1), copy=True)
     pairs = set()
-    for query, other in zip(found["query"].tolist(), found["id"].tolist(), strict=True):
+    for query, other in zip(owner[found["query"]].tolist(), found["id"].tolist(), strict=True):
         if query != other:
             a, b = hashed[query].md5, hashed[other].md5
             pairs.add((a, b) if a < b else (b, a))
     return pairs
+
+
+def _variant_queries(hashed: list[Picture]) -> tuple[np.ndarray, np.ndarray]:
+    """Every picture's hashes to query with (its 8 variants, else its hash) and their owners."""
+    rows: list[bytes] = []
+    owner: list[int] = []
+    for number, picture in enumerate(hashed):
+        variants = _variants(picture)
+        rows.extend(variants)
+        owner.extend([number] * len(variants))
+    queries = np.frombuffer(b"".join(rows), np.uint8).reshape(-1, 32)
+    return queries, np.array(owner, dtype=np.int64)
+
+
+def _variants(picture: Picture) -> list[bytes]:
+    raw = picture.pdq_variants
+    if raw and len(raw) % 32 == 0:
+        return [raw[i : i + 32] for i in range(0, len(raw), 32)]
+    return [picture.pdq or b""]
 
 
 def group_pictures(
@@ -217,6 +241,8 @@ def queue(
 
 
 def _distance(a: Picture, b: Picture) -> int:
+    """Bits between ``b`` and the nearest rotation or flip of ``a`` (what joined them)."""
     if a.pdq is None or b.pdq is None:
         return 0 if a is b else -1
-    return (int.from_bytes(a.pdq, "big") ^ int.from_bytes(b.pdq, "big")).bit_count()
+    other = int.from_bytes(b.pdq, "big")
+    return min((int.from_bytes(v, "big") ^ other).bit_count() for v in _variants(a))
