@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from _memory import peak_rss_mb
 from vigil.matching import ExactIndex
 from vigil.matching.exact_index import DIGEST_BYTES
 
@@ -90,19 +91,6 @@ def _make_data(work: Path, args: argparse.Namespace) -> None:
     stamp.write_text(json.dumps(params), encoding="utf-8")
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory, mapped index files included (Linux).
-
-    VmHWM, not ``getrusage``: Linux carries ``ru_maxrss`` across exec, so a child
-    would report its parent's peak.
-    """
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
 def _latency(call: Any, batches: list[np.ndarray]) -> dict[str, float]:
     times = []
     for batch in batches:
@@ -138,7 +126,7 @@ def _build(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     ExactIndex.build(target, args.algorithm, digests, ids)
     build_s = time.perf_counter() - started
     disk = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
-    return {"build_s": build_s, "peak_rss_mb": _peak_rss_mb(), "disk_mb": disk / 2**20}
+    return {"build_s": build_s, "peak_rss_mb": peak_rss_mb(), "disk_mb": disk / 2**20}
 
 
 def _lookup(work: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -156,7 +144,7 @@ def _lookup(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         "single": _latency(index.lookup, _batches(queries, 1, args.calls, rng)),
         "batch_1000": _latency(index.lookup, _batches(queries, 1000, args.calls // 4, rng)),
         "correct": _truth_ok(found["query"], found["id"], work),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -191,7 +179,7 @@ def _dict(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         "single": _latency(lookup, _batches(queries, 1, args.calls, rng)),
         "batch_1000": _latency(lookup, _batches(queries, 1000, args.calls // 4, rng)),
         "correct": _truth_ok(np.array(q), np.array(f), work),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

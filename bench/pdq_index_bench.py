@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from _memory import peak_rss_mb
 from vigil.matching import MATCH_DTYPE, BruteForcePdqIndex, PdqIndex, synthetic
 
 HERE = Path(__file__).resolve().parent
@@ -129,19 +130,6 @@ def _make_data(work: Path, args: argparse.Namespace) -> None:
 # -- children (each in its own process) ------------------------------------------------
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory, mapped index files included (Linux).
-
-    VmHWM, not ``getrusage``: Linux carries ``ru_maxrss`` across exec, so a child
-    would report its parent's peak.
-    """
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
 def _rss_mb() -> float:
     with open("/proc/self/statm", encoding="ascii") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
@@ -159,7 +147,7 @@ def _vigil_build(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     disk = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
     return {
         "build_s": build_s,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "disk_mb": disk / 2**20,
         "parts": [p.width for p in segment.parts],
         "radii": list(segment.radii(THRESHOLD)),
@@ -181,7 +169,7 @@ def _vigil_search(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         "search_s": search_s,
         "qps": len(queries) / search_s,
         "matches": len(found),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -215,7 +203,7 @@ def _faiss_child(work: Path, args: argparse.Namespace, kind: str) -> dict[str, A
         "search_s": search_s,
         "qps": len(queries) / search_s,
         "index_mb": index_mb,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -250,7 +238,7 @@ def _gpu(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         "queries": len(queries),
         "search_s": search_s,
         "qps": len(queries) / search_s,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from _memory import peak_rss_mb
 from vigil.matching import BruteForcePdqIndex, ExactIndex, PdqIndex
 
 HERE = Path(__file__).resolve().parent
@@ -76,14 +77,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--bank-dir", default=str(BANK_DIR), help="where pdq_index_bench put its bank")
     p.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     return p
-
-
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
 
 
 def _timed(task: Any) -> tuple[float, Any]:
@@ -139,7 +132,7 @@ def _index_level(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     out["equals_oracle"] = bool(np.array_equal(index.search(few), oracle))
     out["oracle_queries"], out["matches"] = len(few), len(found)
     out["deleted_found"] = int(np.isin(found["id"], np.concatenate([gone, added_ids])).sum())
-    out["peak_rss_mb"] = _peak_rss_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 
@@ -195,7 +188,7 @@ def _library_level(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     queries = np.load(BANK_DIR / "queries.npy")[: args.queries]
     out["equals_fresh_build"] = bool(np.array_equal(index.search(queries), rebuilt.search(queries)))
     out.update(_exact_lookups(store, work, args, n))
-    out["peak_rss_mb"] = _peak_rss_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 
