@@ -21,10 +21,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from vigil.cases.case import get_or_create_case
+from vigil.cases.counting import case_summary
+from vigil.cases.runs import create_run
 from vigil.reports import build_report
 from vigil.reports.writer import render_report
-from vigil.scan.cases import create_run, get_or_create_case
-from vigil.scan.summary import case_summary
 from vigil.store.engine import Store, open_store
 from vigil.store.schema import evidence, hash_entry, hashset, item, match
 

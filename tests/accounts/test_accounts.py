@@ -11,8 +11,8 @@ from vigil.accounts import assignments, users
 from vigil.accounts.login import LockoutPolicy, LoginRefused, authenticate, record_refusal
 from vigil.accounts.passwords import hash_password, verify_password
 from vigil.audit import GLOBAL_SCOPE, case_scope, entries, verify
+from vigil.cases.case import get_or_create_case
 from vigil.errors import NotFoundError, UsageError
-from vigil.scan.cases import get_or_create_case
 from vigil.store.engine import Store
 from vigil.store.schema import user_account
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from vigil.accounts.passwords import verify_password
 from vigil.audit import GLOBAL_SCOPE, entries
+from vigil.cases.case import get_or_create_case
 from vigil.cli.exit_codes import ExitCode
 from vigil.cli.main import run
-from vigil.scan.cases import get_or_create_case
 from vigil.store.engine import open_store
 from vigil.store.schema import user_account
 

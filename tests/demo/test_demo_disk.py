@@ -6,10 +6,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from vigil.cases.counting import case_summary
 from vigil.demo.evidence import build_demo
 from vigil.hashsets import library
 from vigil.scan.pipeline import ScanOptions, run_scan
-from vigil.scan.summary import case_summary
 from vigil.store.engine import Store
 from vigil.store.schema import item, match
 

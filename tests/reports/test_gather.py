@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from vigil.audit import case_scope, head
+from vigil.cases.counting import case_summary
 from vigil.demo.evidence import DemoLayout
 from vigil.reports import build_report
 from vigil.scan.pipeline import ScanOptions, run_scan
-from vigil.scan.summary import case_summary
 from vigil.store.engine import Store
 from vigil.store.schema import case
 
@@ -130,8 +130,8 @@ def test_unfinished_scan_is_noted(demo_case: Store) -> None:
 
 
 def test_a_case_without_scans_still_reports(store: Store) -> None:
+    from vigil.cases.case import get_or_create_case
     from vigil.reports.html import render_html
-    from vigil.scan.cases import get_or_create_case
 
     with store.begin() as conn:
         get_or_create_case(conn, "empty", "us", "tester")

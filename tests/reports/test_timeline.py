@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from vigil.cases.case import get_or_create_case
+from vigil.cases.runs import create_run
 from vigil.reports.charts import category_bars, timeline_bars
 from vigil.reports.model import TimelineBin
 from vigil.reports.timeline import timeline
-from vigil.scan.cases import create_run, get_or_create_case
 from vigil.store.engine import Store
 from vigil.store.schema import evidence, item
 

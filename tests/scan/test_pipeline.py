@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from vigil.cases.counting import case_summary
 from vigil.demo.evidence import DemoLayout
 from vigil.errors import ScanError
 from vigil.scan.pipeline import ScanOptions, run_scan
-from vigil.scan.summary import case_summary
 from vigil.sources.locator import Locator
 from vigil.store.engine import Store
 from vigil.store.schema import evidence, item, match

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from vigil.cases.counting import CONFLICT, case_summary
 from vigil.demo.imagegen import encode, make_picture
 from vigil.hashsets import library
 from vigil.scan.pipeline import ScanOptions, run_scan
-from vigil.scan.summary import CONFLICT, case_summary
 from vigil.sources.limits import Limits
 from vigil.sources.locator import Locator
 from vigil.store.engine import Store

@@ -16,10 +16,10 @@ from web_helpers import CASE, Site, csrf_of
 
 from vigil.accounts import assignments
 from vigil.audit import case_scope, entries, verify
+from vigil.cases.counting import case_summary
 from vigil.cli.main import run
 from vigil.demo.imagegen import encode
 from vigil.scan.pipeline import ScanOptions, run_scan
-from vigil.scan.summary import case_summary
 from vigil.store.schema import grade, hash_entry, hashset, item, match
 from vigil.web import grading
 

@@ -8,8 +8,8 @@ from sqlalchemy import Connection, delete, insert, select
 
 from vigil.accounts.users import User, get_user
 from vigil.audit import GLOBAL_SCOPE, append, case_scope
+from vigil.cases.case import get_case
 from vigil.errors import UsageError
-from vigil.scan.cases import get_case
 from vigil.store.engine import Store
 from vigil.store.schema import case, case_assignment
 

@@ -9,11 +9,11 @@ from rich.table import Table
 from sqlalchemy import Connection
 
 from vigil.audit import GLOBAL_SCOPE, ChainProblem, case_scope, entries, head, verify
+from vigil.cases.case import get_case
 from vigil.cli.context import AppContext
 from vigil.cli.exit_codes import ExitCode
 from vigil.cli.output import print_json, stdout, when
 from vigil.errors import UsageError
-from vigil.scan.cases import get_case
 
 pass_app = click.make_pass_decorator(AppContext)
 

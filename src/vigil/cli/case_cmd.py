@@ -7,12 +7,12 @@ from dataclasses import asdict
 import click
 from rich.table import Table
 
+from vigil.cases.counting import case_summary, list_cases
 from vigil.cli.context import AppContext
 from vigil.cli.findings_view import print_findings
 from vigil.cli.output import print_json, stdout, when
 from vigil.cli.summary_view import print_summary
 from vigil.indicators.findings import case_findings
-from vigil.scan.summary import case_summary, list_cases
 
 pass_app = click.make_pass_decorator(AppContext)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from vigil.cases.counting import case_summary
 from vigil.cli.context import AppContext
 from vigil.cli.findings_view import print_findings
 from vigil.cli.output import print_json, stderr
@@ -16,7 +17,6 @@ from vigil.cli.summary_view import print_summary
 from vigil.errors import UsageError
 from vigil.indicators.findings import case_findings
 from vigil.scan.pipeline import ScanOptions, run_scan
-from vigil.scan.summary import case_summary
 from vigil.sources.limits import Limits
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -6,8 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
+from vigil.cases.counting import CaseSummary, CategoryCount
 from vigil.cli.output import stdout, when
-from vigil.scan.summary import CaseSummary, CategoryCount
 
 
 def _duration(seconds: float) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigil.scan.cases import get_case
+from vigil.cases.case import get_case
 from vigil.sources.locator import Locator
 from vigil.store.engine import Store
 from vigil.store.schema import finding, item, scan_run

@@ -1,6 +1,6 @@
 """``build_report``: read a case from the store into a :class:`Report`.
 
-Counts come from ``vigil.scan.summary`` (the numbers ``vigil case show``
+Counts come from ``vigil.cases.counting`` (the numbers ``vigil case show``
 prints), per exhibit and for the whole case; this module adds the item lists,
 findings, provenance and the audit chain's state.
 """
@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from vigil import __version__
+from vigil.cases.case import get_case
+from vigil.cases.counting import CONFLICT, basis, graded_set_ids, item_category, summarise
 from vigil.config import current_user
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.reports.model import (
@@ -27,8 +29,6 @@ from vigil.reports.model import (
 )
 from vigil.reports.provenance import audit_state, run_provenance, sets_used, utc
 from vigil.reports.timeline import timeline
-from vigil.scan.cases import get_case
-from vigil.scan.summary import CONFLICT, basis, graded_set_ids, item_category, summarise
 from vigil.sources.locator import Locator
 from vigil.store.schema import finding, hashset, item, match, scan_run
 

@@ -12,9 +12,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from vigil.cases.counting import CategoryDetail
 from vigil.reports.charts import category_bars, timeline_bars
 from vigil.reports.model import Report
-from vigil.scan.summary import CategoryDetail
 
 MAX_ROWS = 5000
 """Rows per item table in HTML; the JSON and CSV reports always hold every row."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vigil.scan.summary import CaseSummary
+from vigil.cases.counting import CaseSummary
 
 REPORT_FORMAT = "vigil-report/1"
 """Name and version of the JSON layout (see ``schema/report.schema.json``)."""

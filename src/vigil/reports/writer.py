@@ -18,6 +18,7 @@ from typing import BinaryIO
 from sqlalchemy import Connection, select
 
 from vigil.audit import append, case_scope
+from vigil.cases.case import get_case
 from vigil.config import current_user
 from vigil.errors import ReportError, UsageError
 from vigil.reports.csv_report import write_csv_report
@@ -27,7 +28,6 @@ from vigil.reports.json_report import write_json_report
 from vigil.reports.model import DEFAULT_MARKING, Report
 from vigil.reports.pdf import write_pdf
 from vigil.reports.vics_case import write_vics_case
-from vigil.scan.cases import get_case
 from vigil.store.engine import Store
 from vigil.store.schema import evidence
 

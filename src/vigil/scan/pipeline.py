@@ -23,12 +23,13 @@ from sqlalchemy import update
 
 from vigil import __version__
 from vigil.audit import append, case_scope
+from vigil.cases import case as case_rows
+from vigil.cases import runs
 from vigil.config import current_user
 from vigil.errors import ScanError, SourceError
 from vigil.hashing.pdq import decoder_versions
 from vigil.indicators.engine import evaluate_run
 from vigil.indicators.loader import load_ruleset
-from vigil.scan import cases
 from vigil.scan.analyse import (
     Settings,
     analyse_chunk,
@@ -109,13 +110,13 @@ def run_scan(
     examiner = options.examiner or current_user()
     with store.begin() as conn:
         matcher = Matcher(conn, options.pdq_threshold)
-        case_id = cases.get_or_create_case(conn, options.case, options.scheme, examiner)
-        pending = cases.unfinished_run(conn, case_id)
+        case_id = case_rows.get_or_create_case(conn, options.case, options.scheme, examiner)
+        pending = runs.unfinished_run(conn, case_id)
         if options.resume:
             if pending is None:
                 raise ScanError(f"case {options.case!r} has no unfinished scan to resume")
             run_id = int(pending.id)
-            sources, evidence_ids = cases.run_sources(conn, run_id)
+            sources, evidence_ids = runs.run_sources(conn, run_id)
             base_elapsed = float(pending.elapsed_s)
             conn.execute(
                 update(scan_run)
@@ -130,12 +131,12 @@ def run_scan(
                     f"case {options.case!r} has an unfinished scan (run {pending.id}); "
                     "finish it with `vigil scan --resume --case NAME`"
                 )
-            sources = cases.resolve_sources([Path(p) for p in paths])
+            sources = runs.resolve_sources([Path(p) for p in paths])
             settings = Settings(
                 limits=options.limits, fast_decode=options.fast_decode, verify=options.verify
             )
             params = _params(options, settings, sources)
-            run_id, evidence_ids = cases.create_run(
+            run_id, evidence_ids = runs.create_run(
                 conn, case_id, sources, examiner, params, _versions(), matcher.describe()
             )
             base_elapsed = 0.0
@@ -156,7 +157,7 @@ def run_scan(
         evaluate_run(conn, run_id, ruleset, examiner)
     elapsed = base_elapsed + (time.monotonic() - started)
     with store.begin() as conn:
-        cases.finish_run(conn, run_id, elapsed)
+        runs.finish_run(conn, run_id, elapsed)
         append(
             conn,
             case_scope(case_id),
@@ -177,7 +178,7 @@ def _settings_from(params: dict[str, Any]) -> Settings:
 
 
 def _params(
-    options: ScanOptions, settings: Settings, sources: list[cases.EvidenceSource]
+    options: ScanOptions, settings: Settings, sources: list[runs.EvidenceSource]
 ) -> dict[str, Any]:
     return {
         "sources": [s.display for s in sources],
@@ -199,7 +200,7 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _tasks(sources: list[cases.EvidenceSource]) -> Iterator[Task]:
+def _tasks(sources: list[runs.EvidenceSource]) -> Iterator[Task]:
     for source in sources:
         # No readability probe: the worker opens every file anyway and records failures.
         for entry in walk(source.path, probe_files=False):
@@ -241,7 +242,7 @@ def _split(task: Task) -> Iterator[Task]:
         )
 
 
-def _count(sources: list[cases.EvidenceSource]) -> tuple[int, int]:
+def _count(sources: list[runs.EvidenceSource]) -> tuple[int, int]:
     items = size = 0
     for source in sources:
         for entry in walk(source.path, read_links=False, probe_files=False):

@@ -9,8 +9,8 @@ from starlette.responses import Response
 
 from vigil.accounts.assignments import visible_case_ids
 from vigil.audit import case_scope, entries, head, verify
+from vigil.cases.counting import CategoryDetail, case_item_counts
 from vigil.reports.gather import build_report
-from vigil.scan.summary import CategoryDetail, case_item_counts
 from vigil.store.schema import case
 from vigil.web import exposure, grading, grouping
 from vigil.web.access import ANY_USER, route

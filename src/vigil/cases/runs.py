@@ -1,4 +1,4 @@
-"""Cases and scan runs in the store."""
+"""Scan runs of a case and the evidence each one reads."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from vigil.audit import append, case_scope
 from vigil.errors import ScanError
 from vigil.sources.disk.info import describe_image
 from vigil.sources.locator import escape_path
-from vigil.store.engine import inserted_id, row_by_name
-from vigil.store.schema import case, evidence, scan_run
+from vigil.store.engine import inserted_id
+from vigil.store.schema import evidence, scan_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,27 +30,6 @@ class EvidenceSource:
     def display(self) -> str:
         """The path as text (undecodable bytes escaped)."""
         return os.fsdecode(self.path)
-
-
-def get_case(conn: Connection, name: str) -> Row[Any]:
-    """The case row; NotFoundError lists the known cases."""
-    return row_by_name(conn, case, name, "case", "none yet")
-
-
-def get_or_create_case(conn: Connection, name: str, scheme: str, user: str) -> int:
-    """The id of the named case, creating it when new."""
-    row = conn.execute(select(case.c.id).where(case.c.name == name)).first()
-    if row is not None:
-        return int(row.id)
-    case_id = inserted_id(
-        conn.execute(
-            insert(case).values(
-                name=name, scheme=scheme, created_at=datetime.now(UTC), created_by=user
-            )
-        )
-    )
-    append(conn, case_scope(case_id), user, "case.create", target=name, detail={"scheme": scheme})
-    return case_id
 
 
 def unfinished_run(conn: Connection, case_id: int) -> Row[Any] | None:

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
+from vigil.cases.case import get_case
 from vigil.hashsets.schemes import Scheme, load_scheme
-from vigil.scan.cases import get_case
 from vigil.store.engine import Store
 from vigil.store.schema import evidence, hashset, hashset_version, item, match, scan_run
 

@@ -1,0 +1,23 @@
+"""Cases: the case itself, its scan runs and evidence, and the court counting.
+
+Everything that reads or writes a case goes through this package (indicators,
+reports, accounts, the web app and the scan alike):
+
+- ``case``      looking a case up by name, creating it (audited)
+- ``runs``      scan runs, the evidence sources they read, finishing a run
+- ``counting``  the numbers an examiner and a court act on (``CaseSummary``)
+"""
+
+from vigil.cases.case import get_case, get_or_create_case
+from vigil.cases.counting import CaseSummary, CategoryCount, CategoryDetail, case_summary
+from vigil.cases.runs import EvidenceSource
+
+__all__ = [
+    "CaseSummary",
+    "CategoryCount",
+    "CategoryDetail",
+    "EvidenceSource",
+    "case_summary",
+    "get_case",
+    "get_or_create_case",
+]
