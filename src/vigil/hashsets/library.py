@@ -87,7 +87,7 @@ class SetDetail:
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(usedforsecurity=False)
     with path.open("rb") as handle:
         while block := handle.read(1 << 20):
             digest.update(block)

@@ -63,7 +63,9 @@ def parse_torrent(data: bytes) -> list[dict[str, Any]]:
     return [
         {
             "name": _text(info.get(b"name.utf-8")) or _text(info.get(b"name")),
-            "info_hash": hashlib.sha1(data[start:end]).hexdigest(),  # BitTorrent's v1 id
+            "info_hash": hashlib.sha1(
+                data[start:end], usedforsecurity=False
+            ).hexdigest(),  # BitTorrent's v1 id
             "files": _files_of(info),
             "announce": _text(value.get(b"announce")),
             "created_by": _text(value.get(b"created by")),

@@ -73,7 +73,8 @@ def write_tasks(
 def _record_container_hash(conn: Connection, evidence_id: int, task: Task, top: ItemRecord) -> None:
     # A file given as evidence (an archive, later a disk image) is a container:
     # its SHA-256 goes with the exhibit. Folders have no single hash.
-    assert top.sha256 is not None
+    if top.sha256 is None:
+        raise RuntimeError("a container was recorded before it was hashed")
     values: dict[str, Any] = {"sha256": top.sha256.hex(), "size": top.size}
     if "verification" in top.attrs:
         # An E01's media checked against its stored hashes (--verify): kept with the exhibit.

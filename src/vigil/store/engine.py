@@ -70,7 +70,8 @@ class Store:
 def inserted_id(result: CursorResult[Any]) -> int:
     """The primary key of the row a single INSERT made."""
     key = result.inserted_primary_key
-    assert key is not None, "not the result of a single-row INSERT"
+    if key is None:
+        raise RuntimeError("not the result of a single-row INSERT")
     return int(key[0])
 
 

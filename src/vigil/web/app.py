@@ -62,7 +62,8 @@ async def _need_login(request: Request, exc: Exception) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     if wants_json(request):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
     context = {"status": exc.status_code, "message": exc.detail}

@@ -156,7 +156,8 @@ def _shape_of(context: str) -> str | None:
 
 
 def _header_info(header: _Header) -> dict[str, str]:
-    assert header.key is not None and header.context is not None
+    if header.key is None or header.context is None:
+        raise RuntimeError("VICS header read without its context key")
     info = {"version": CONTEXT_KEYS[header.key], "shape": header.shape or "Media"}
     info["context"] = header.context
     model = _MODEL.search(header.context)

@@ -226,7 +226,8 @@ def _opener(
     fs: pytsk3.FS_Info, entry: FsEntry, image: StreamImage, spans: list[tuple[int, int]]
 ) -> Any:
     def open_file() -> BinaryIO:
-        assert entry.inode is not None
+        if entry.inode is None:
+            raise RuntimeError("a file-system entry without an inode was opened")
         try:
             tsk_file = fs.open_meta(inode=entry.inode)
         except (OSError, RuntimeError) as exc:
