@@ -21,16 +21,19 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import Connection
 
 from vigil.cli.main import run
 from vigil.demo.imagegen import encode, make_picture
 from vigil.inert import MAX_CHARS
+from vigil.scan import pipeline
 from vigil.sources.locator import Locator
 from vigil.store.engine import open_store
-from vigil.store.schema import item
+from vigil.store.schema import case, item, scan_run
 
 CASE = "hostile"
 SET = "[link=https://evil.example/set]set[/link]"
@@ -195,7 +198,7 @@ def test_audit_show_prints_names_literally(
     code, as_json = _run(capsys, "--db", hostile.db, "audit", "show", CASE, "--json")
     assert code == 0
     assert_inert(as_json, "audit show --json")
-    start = [e for e in json.loads(as_json) if e["action"] == "scan.start"][0]
+    start = next(e for e in json.loads(as_json) if e["action"] == "scan.start")
     assert start["detail"]["params"]["sources"] == [str(hostile.root)]
     code, verified = _run(capsys, "--db", hostile.db, "audit", "verify", CASE)
     assert code == 0, verified
@@ -222,7 +225,9 @@ def test_reports_show_names_inert(
 ) -> None:
     for fmt in ("html", "json", "csv"):
         target = tmp_path / f"report.{fmt}"
-        code, out = _run(capsys, "--db", hostile.db, "report", CASE, "--format", fmt, "-o", str(target))
+        code, out = _run(
+            capsys, "--db", hostile.db, "report", CASE, "--format", fmt, "-o", str(target)
+        )
         assert code == 0, out
         assert_inert(out, f"report {fmt} messages")
         text = target.read_text(encoding="utf-8")
@@ -230,7 +235,7 @@ def test_reports_show_names_inert(
         if fmt == "html":
             assert HTML not in text and "<img src=x" not in text
             assert "&lt;img src=x onerror=alert(1)&gt;" in text
-            assert "<a href=\"https://evil.example" not in text
+            assert '<a href="https://evil.example' not in text
         if fmt == "json":
             json.loads(text)
 
@@ -259,3 +264,52 @@ def test_on_a_colour_terminal_no_link_or_conceal_is_emitted(hostile: Hostile) ->
         assert not re.search(r"\x1b\[(?:[0-9]+;)*[78]m", out), args  # no reverse or conceal
         without_styles = re.sub(r"\x1b\[[0-9;]*m", "", out)
         assert_inert(without_styles, " ".join(args))
+
+
+def _result(db: str, case_name: str) -> list[tuple[object, ...]]:
+    """A case's items as a resumed and an uninterrupted scan must both leave them."""
+    store = open_store(db)
+    try:
+        with store.connect() as conn:
+            rows = conn.execute(
+                sa.select(item.c.locator, item.c.name, item.c.status, item.c.reason, item.c.md5)
+                .join(scan_run, scan_run.c.id == item.c.run_id)
+                .join(case, case.c.id == scan_run.c.case_id)
+                .where(case.c.name == case_name)
+            ).all()
+    finally:
+        store.close()
+    return sorted((tuple(r) for r in rows), key=repr)
+
+
+def test_resume_after_an_interruption_at_the_nul_archive(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, _ = build_evidence(tmp_path / "evidence")
+    code, out = _run(capsys, "--db", db_url, "scan", str(root), "--case", "whole", "--workers", "1")
+    assert code == 0, out
+    monkeypatch.setattr(pipeline, "COMMIT_TASKS", 1)  # one commit per top-level entry
+    real_write = pipeline.write_tasks
+
+    def interrupted_at_the_tar(conn: Connection, run_id: int, *rest: Any) -> None:
+        finished = rest[1]
+        if any(task.path.endswith(b"members.tar") for task, _ in finished):
+            raise KeyboardInterrupt  # as Ctrl-C would, before the tar's items are stored
+        real_write(conn, run_id, *rest)
+
+    monkeypatch.setattr(pipeline, "write_tasks", interrupted_at_the_tar)
+    store = open_store(db_url)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run_scan(store, [root], pipeline.ScanOptions(case="resumed", workers=1))
+    finally:
+        store.close()
+    monkeypatch.setattr(pipeline, "write_tasks", real_write)
+    code, out = _run(
+        capsys, "--db", db_url, "scan", "--resume", "--case", "resumed", "--workers", "1"
+    )
+    assert code == 0, out
+    assert_inert(out, "scan --resume")
+    resumed = _result(db_url, "resumed")
+    assert any(str(r[1]).startswith("nul\\x00") for r in resumed)
+    assert resumed == _result(db_url, "whole")
