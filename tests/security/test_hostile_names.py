@@ -88,7 +88,9 @@ def _tar(path: Path, members: list[tuple[str, bytes]], cut: int | None = None) -
 
 def build_evidence(base: Path) -> tuple[Path, bytes]:
     """Hostile evidence under ``base``; returns its root and the renamed picture's bytes."""
-    root = base / "[" / ROOT
+    # A folder named "[" before a plain one: "[/exhibit']" in the audit detail
+    # reads as a closing tag, which made rich raise (``vigil audit show`` crashed).
+    root = base / "[" / ROOT / "[" / "exhibit"
     root.mkdir(parents=True)
     picture = encode(make_picture(7))
     (root / PICTURE_NAME).write_bytes(picture)
