@@ -35,7 +35,8 @@ from vigil.sources.locator import Locator
 from vigil.store.engine import open_store
 from vigil.store.schema import case, item, scan_run
 
-CASE = "hostile"
+CASE = "op [/x] [link=https:evil.example/c]case"
+"""Case names are free text, typed or pasted by the examiner: markup too."""
 SET = "[link=https://evil.example/set]set[/link]"
 
 LINK = "[link=https:evil.example/x]click[/link]"
@@ -183,6 +184,7 @@ def test_scan_summary_and_case_show_print_names_literally(
     for text, where in ((hostile.scan_output, "scan"), (shown, "case show")):
         assert_inert(text, where)
         assert f"exhibit 1: folder {hostile.root}\n" in text, where  # markup shown as written
+        assert f"Case {CASE} — scheme uk" in text, where
         assert f"{CONCEAL}.txt" in text, where  # the renamed picture's finding
     code, listed = _run(capsys, "--db", hostile.db, "case", "list")
     assert code == 0 and CASE in listed
