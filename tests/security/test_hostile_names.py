@@ -87,6 +87,33 @@ def _tar(path: Path, members: list[tuple[str, bytes]], cut: int | None = None) -
     path.write_bytes(raw[:cut] if cut else raw)
 
 
+def _bencode(value: object) -> bytes:
+    if isinstance(value, int):
+        return b"i%de" % value
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if isinstance(value, bytes):
+        return b"%d:%s" % (len(value), value)
+    if isinstance(value, list):
+        return b"l" + b"".join(_bencode(v) for v in value) + b"e"
+    assert isinstance(value, dict)
+    pairs = sorted((k.encode("utf-8"), v) for k, v in value.items())
+    return b"d" + b"".join(_bencode(k) + _bencode(v) for k, v in pairs) + b"e"
+
+
+TORRENT = {
+    "announce": f"http://tracker.example/{ESCAPES}",
+    "comment": f"{LINK}\x00{BIDI}",
+    "info": {
+        "name": f"shared\x00{CONCEAL}",
+        "length": 5,
+        "piece length": 16384,
+        "pieces": "p" * 20,
+    },
+}
+"""A .torrent whose fields (stored as the item's artefact facts) are hostile."""
+
+
 def build_evidence(base: Path) -> tuple[Path, bytes]:
     """Hostile evidence under ``base``; returns its root and the renamed picture's bytes."""
     # A folder named "[" before a plain one: "[/exhibit']" in the audit detail
@@ -116,10 +143,22 @@ def build_evidence(base: Path) -> tuple[Path, bytes]:
     )
     # The member's data ends early: its error reason quotes the NUL name.
     _tar(root / "truncated.tar", [(f"cut\x00{NAME_LINK}\x1b.bin", b"A" * 5000)], cut=3000)
+    (root / "share.torrent").write_bytes(_bencode(TORRENT))
     with zipfile.ZipFile(root / "members.zip", "w") as archive:
         archive.writestr(f"{CONCEAL}\x1b[5m.txt", b"zip member")
         archive.writestr(f"{HTML}{BIDI}", b"zip html")
     return root, picture
+
+
+def _strings(value: object) -> list[str]:
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [*value, *(t for v in value.values() for t in _strings(v))]
+    if isinstance(value, list):
+        return [t for v in value for t in _strings(v)]
+    return []
 
 
 def assert_inert(text: str, where: str) -> None:
@@ -168,6 +207,11 @@ def test_scan_finishes_and_stores_names_inert(hostile: Hostile) -> None:
         for text in (row.name, row.display, row.reason or ""):
             assert_inert(text, row.display)
             assert len(text) <= MAX_CHARS
+    [torrent] = [r for r in rows if r.name == "share.torrent"]
+    facts = json.dumps(torrent.attrs, ensure_ascii=False)
+    assert "shared\\\\x00" + CONCEAL in facts  # the torrent's name, NUL escaped
+    for text in _strings(torrent.attrs):
+        assert_inert(text, "torrent facts")
     [truncated] = [r for r in rows if r.name.startswith("cut\\x00")]
     assert truncated.status == "error" and "cut\\x00" in truncated.reason
     # The locator keeps the exact name, NUL and all, and reads back exactly.
