@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 
 from vigil.cli.context import AppContext
-from vigil.cli.output import stderr
+from vigil.cli.output import line, stderr
 from vigil.errors import UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -81,10 +81,12 @@ def serve_command(
 
     web = create_app(app.store, settings)
     if not list_users(app.store):
-        stderr.print("No accounts yet: create one with `vigil user add NAME --role admin`.")
+        stderr.print(line("No accounts yet: create one with `vigil user add NAME --role admin`."))
     if host not in ("127.0.0.1", "localhost", "::1") and not secure_cookies:
         stderr.print(
-            f"warning: serving on {host} without --secure-cookies: use an HTTPS proxy in front"
+            line(
+                f"warning: serving on {host} without --secure-cookies: use an HTTPS proxy in front"
+            )
         )
-    stderr.print(f"Vigil review on http://{host}:{port}/ (Ctrl-C stops)")
+    stderr.print(line(f"Vigil review on http://{host}:{port}/ (Ctrl-C stops)"))
     uvicorn.run(web, host=host, port=port, log_level="warning", server_header=False)
