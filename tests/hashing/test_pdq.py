@@ -378,15 +378,21 @@ def test_missing_file_raises_decode_error(tmp_path: Path) -> None:
 
 
 def test_corrupt_jpeg_body_raises_decode_error() -> None:
-    """Scrambled entropy-coded data fails cleanly (or still decodes), never another error."""
+    """Entropy-coded data scrambled with markers fails as a decode error naming JPEG."""
     data = bytearray(encode(scene(), "JPEG", quality=90))
     rng = np.random.default_rng(7)
     for offset in rng.integers(1000, len(data) - 2, 200):
         data[offset] = 0xFF
-    try:
+    with pytest.raises(ImageDecodeError) as caught:
         hash_image(bytes(data))
-    except ImageDecodeError as exc:
-        assert "JPEG" in exc.reason
+    assert caught.value.reason == "corrupt JPEG data"
+
+
+def test_truncated_jpeg_says_truncated() -> None:
+    data = encode(scene(), "JPEG", quality=90)
+    with pytest.raises(ImageDecodeError) as caught:
+        hash_image(data[: len(data) // 2])
+    assert caught.value.reason == "truncated JPEG"
 
 
 # ---------------------------------------------------------------- helpers
