@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException, Request
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, Row, select
 from starlette.responses import Response
@@ -20,6 +22,11 @@ from vigil.web.sessions import Session
 from vigil.web.settings import WebSettings
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+MAX_ID = 2**63 - 1
+"""The largest id a row can have (a signed 64-bit key on both databases)."""
+
+_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def store_of(request: Request) -> Store:
@@ -59,6 +66,24 @@ def visible_case(conn: Connection, user: User, case_id: int) -> Row[Any]:
     if row is None or not can_see_case(conn, user, case_id):
         raise HTTPException(404, "no such case")
     return row
+
+
+async def ids_in_range(request: Request) -> None:
+    """App-wide dependency: an integer path parameter that no row can have answers 404.
+
+    Without it a number beyond 64 bits reaches the database driver, which fails
+    (a 500) instead of finding nothing. Signs, spaces and non-ASCII digits are
+    refused the same way: ids are written in plain digits.
+    """
+    matched = request.scope.get("route")
+    if not isinstance(matched, APIRoute):
+        return
+    for param in matched.dependant.path_params:
+        if param.field_info.annotation is not int:
+            continue
+        raw = str(request.path_params.get(param.name, ""))
+        if not _DIGITS.fullmatch(raw) or not 0 < int(raw) <= MAX_ID:
+            raise HTTPException(404, f"no such {param.name.removesuffix('_id')}")
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
