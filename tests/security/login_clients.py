@@ -29,7 +29,8 @@ def add_people(store: Store) -> None:
 def app_client(app: FastAPI, peer: str = "127.0.0.1", **options: Any) -> TestClient:
     """A test client of ``app`` calling from ``peer``, with an allowed Host."""
     options.setdefault("follow_redirects", False)
-    return TestClient(app, base_url="http://localhost", client=(peer, 50000), **options)
+    options.setdefault("base_url", "http://localhost")
+    return TestClient(app, client=(peer, 50000), **options)
 
 
 def pre_login_token(client: Client) -> str:
