@@ -166,8 +166,9 @@ class Deadline:
     @property
     def reason(self) -> str:
         """Why an item stopped here, in the words the examiner sees."""
+        seconds = f"{self.seconds:.2f}".rstrip("0").rstrip(".")
         return (
-            f"reading stopped after {self.seconds:g} s: the item's time budget "
+            f"reading stopped after {seconds} s: the item's time budget "
             "(vigil scan --item-timeout) ran out"
         )
 
