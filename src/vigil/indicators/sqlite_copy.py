@@ -124,8 +124,11 @@ def private_sqlite(
             _harden(conn, brake)
             yield conn
         except sqlite3.OperationalError as exc:
-            if brake.timed_out:
-                raise ItemTimeout(brake.reason) from exc
+            deadline = current_deadline()
+            if brake.timed_out or (deadline is not None and deadline.passed()):
+                # The item's own budget ran out (the watchdog may have interrupted
+                # the progress handler itself, which SQLite reports as "interrupted").
+                raise ItemTimeout() from exc
             if brake.reason is not None:
                 raise LimitExceeded(brake.reason) from exc
             if "out of memory" in str(exc):

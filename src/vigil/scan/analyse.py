@@ -130,12 +130,16 @@ def _analyse_os_file(task: Task, settings: Settings) -> list[ItemRecord]:
                 segment = later_segment(task.path, top.file_type, stream.read(16))
                 if segment is not None:
                     top.attrs.update(segment)  # read as part of its image, from the first segment
-                elif top.file_type in DISK_TYPES:
-                    top.attrs.update(image_attrs(task.path, top.file_type, settings.verify))
+                elif top.file_type in DISK_TYPES and not settings.verify:
+                    top.attrs.update(image_attrs(task.path, top.file_type, verify_media=False))
         except ItemTimeout as exc:
             record = _walk_record(task)
             record.size, record.status, record.reason = size, "limit", exc.reason
             return [record]
+        if segment is None and top.file_type in DISK_TYPES and settings.verify:
+            # Asked for: the whole media is hashed, which may take longer than the
+            # file's own budget (compressed E01, split raw), so it runs without one.
+            top.attrs.update(image_attrs(task.path, top.file_type, verify_media=True))
         records = [top]
         if segment is None and top.file_type in CONTAINER_TYPES:
             assert top.file_type is not None

@@ -6,8 +6,7 @@ loops, the SQLite progress handler of the artefact parsers). Code that cannot
 check, such as a pure-Python parser caught in a loop by hostile input, is
 stopped by this watchdog: one daemon thread per process which, once an item's
 deadline has passed, raises :class:`~vigil.sources.limits.ItemTimeout` in the
-thread reading it (CPython's ``PyThreadState_SetAsyncExc``) and raises it again
-every ``REFIRE_S`` until the item ends, in case a broad ``except`` swallowed it.
+thread reading it (CPython's ``PyThreadState_SetAsyncExc``).
 
 Trade-offs, chosen on purpose:
 
@@ -16,9 +15,11 @@ Trade-offs, chosen on purpose:
   Python bytecodes, so a single long call into C (one picture decode) is
   stopped only when it returns. The C code the scan calls has bounds of its
   own: Pillow's pixel limit, SQLite's progress handler and heap limit.
-* The exception can arrive in any Python code of the item, cleanup included;
-  what it interrupts is that item only. The scan catches it per item
-  (:func:`vigil.scan.analyse.item_budget`) and records a ``limit`` item.
+* The exception is raised **once** per item. It may arrive anywhere in the
+  item's code, even while the item is being left, before this watchdog is
+  told; raised once, it can never land after the item's own ``except``
+  (:func:`vigil.scan.analyse.item_budget`). Code that swallows it (a broad
+  ``except``) is stopped by the next cooperative check instead.
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ import time
 from collections.abc import Iterator
 
 from vigil.sources.limits import Deadline, ItemTimeout
-
-REFIRE_S = 0.5
-"""How often the timeout is raised again while a timed-out item has not ended."""
 
 
 def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
@@ -48,25 +46,32 @@ class _Watchdog:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._armed: dict[int, Deadline] = {}
-        self._fired: dict[int, float] = {}
+        self._fired: set[int] = set()
         self._thread: threading.Thread | None = None
+        self._wakes_at: float | None = None
+        """When the watching thread wakes next (None: not before it is notified)."""
 
     def arm(self, thread_id: int, deadline: Deadline) -> None:
         with self._cond:
             self._armed[thread_id] = deadline
+            self._fired.discard(thread_id)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._watch, name="vigil-item-watchdog", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            # Wake the watcher only when it would sleep past this deadline: items
+            # arm one after another, and a thread switch for each would cost more
+            # than reading most of them.
+            if self._wakes_at is None or deadline.at < self._wakes_at:
+                self._cond.notify()
 
     def disarm(self, thread_id: int) -> None:
         with self._cond:
             self._armed.pop(thread_id, None)
-            fired = self._fired.pop(thread_id, None) is not None
-            if fired:
-                _raise_in(thread_id, None)  # an exception scheduled but not yet raised
+            if thread_id in self._fired:
+                self._fired.discard(thread_id)
+                _raise_in(thread_id, None)  # scheduled but not raised yet: cancel it
 
     def _watch(self) -> None:
         with self._cond:
@@ -74,13 +79,15 @@ class _Watchdog:
                 now = time.monotonic()
                 wait: float | None = None
                 for thread_id, deadline in self._armed.items():
-                    last = self._fired.get(thread_id)
-                    due = deadline.at if last is None else last + REFIRE_S
-                    if now >= due:
+                    if thread_id in self._fired:
+                        continue  # once per item (see the module docstring)
+                    if now >= deadline.at:
                         _raise_in(thread_id, ItemTimeout)
-                        self._fired[thread_id] = now
-                        due = now + REFIRE_S
-                    wait = due - now if wait is None else min(wait, due - now)
+                        self._fired.add(thread_id)
+                        continue
+                    due = deadline.at - now
+                    wait = due if wait is None else min(wait, due)
+                self._wakes_at = None if wait is None else now + wait
                 self._cond.wait(wait)
 
 

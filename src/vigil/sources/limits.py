@@ -25,6 +25,13 @@ Defaults and why:
 * ``max_dictionary_bytes = 1.5 GiB``: an LZMA decoder allocates the dictionary
   the archive declares; 7-Zip's presets use 64 MiB at most, 1.5 GiB is the
   largest its GUI offers, anything beyond is a memory attack.
+
+Time is bounded per item, not per file: each item of a scan (a file, an
+archive member, a file in a disk image) gets a :class:`Deadline`
+(``ITEM_TIMEOUT_S`` plus one second per ``ITEM_BYTES_PER_S`` of its size).
+Readers check it where they loop (:meth:`Budget.charge`, the scan's hashing);
+once it has passed, :class:`ItemTimeout` (a :class:`LimitExceeded`) makes the
+item a ``limit`` record and the scan goes on.
 """
 
 from __future__ import annotations
