@@ -227,3 +227,20 @@ def _cli_items() -> dict[str, Any]:
         return items(store)
     finally:
         store.close()
+
+
+def test_the_item_budget_holds_for_a_file_inside_a_disk_image(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigil.demo.diskimage import write_fat12
+
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    live = {"KNOWN.MET": b"\x0e" + bytes(4), "NOTES.TXT": b"shopping list\n"}
+    write_fat12(evidence / "usb.img", live, {}, [])
+    monkeypatch.setattr(facts, "parse_known_met", _stuck_parser)
+    run_scan(store, [evidence], ScanOptions(case="c", workers=1, item_timeout=0.3))
+    found = {name.lower(): row for name, row in items(store).items()}
+    assert found["known.met"].status == "limit"
+    assert found["known.met"].reason.startswith("reading stopped after 0.3 s")
+    assert found["notes.txt"].status == "ok" and found["usb.img"].status == "ok"
