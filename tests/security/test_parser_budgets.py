@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import sqlite3
 import time
@@ -39,7 +40,8 @@ def recursive_view_history(path: Path) -> None:
 def items(store: Store) -> dict[str, Any]:
     """The scanned items by name (one case, one run)."""
     with store.connect() as conn:
-        rows = conn.execute(sa.select(item.c.name, item.c.status, item.c.reason, item.c.attrs))
+        columns = (item.c.name, item.c.status, item.c.reason, item.c.attrs, item.c.sha256)
+        rows = conn.execute(sa.select(*columns, item.c.file_type))
         return {str(r.name): r for r in rows}
 
 
@@ -178,6 +180,10 @@ def test_an_item_past_a_tiny_item_timeout_is_a_limit_and_the_scan_goes_on(
     assert store_items["also-stuck.torrent"].reason.startswith("reading stopped after 0.3")
     for name in ("fine.txt", "after.txt", "pack.zip"):
         assert store_items[name].status == "ok", name
+    digest = hashlib.sha256(torrent).digest()
+    for name in ("stuck.torrent", "also-stuck.torrent"):  # hashed: hash sets still match it
+        assert bytes(store_items[name].sha256) == digest, name
+        assert store_items[name].file_type is not None, name
 
 
 def test_resume_after_a_timed_out_item_does_not_read_it_again(

@@ -118,6 +118,7 @@ def _analyse_os_file(task: Task, settings: Settings) -> list[ItemRecord]:
         size = os.fstat(handle.fileno()).st_size
         stream: BinaryIO = handle
         segment: dict[str, Any] | None = None
+        partial = _Partial()
         try:
             with item_budget(settings, size):
                 if size <= IN_MEMORY_BYTES:
@@ -125,7 +126,7 @@ def _analyse_os_file(task: Task, settings: Settings) -> list[ItemRecord]:
                     digests, stream = hash_bytes(data), io.BytesIO(data)
                 else:
                     digests = hash_stream(cast(BinaryIO, _DeadlineReader(handle)))
-                top = _file_record(task.locator, stream, digests, task.mtime, settings)
+                top = _file_record(task.locator, stream, digests, task.mtime, settings, partial)
                 stream.seek(0)
                 segment = later_segment(task.path, top.file_type, stream.read(16))
                 if segment is not None:
@@ -133,7 +134,7 @@ def _analyse_os_file(task: Task, settings: Settings) -> list[ItemRecord]:
                 elif top.file_type in DISK_TYPES and not settings.verify:
                     top.attrs.update(image_attrs(task.path, top.file_type, verify_media=False))
         except ItemTimeout as exc:
-            record = _walk_record(task)
+            record = partial.record or _walk_record(task)
             record.size, record.status, record.reason = size, "limit", exc.reason
             return [record]
         if segment is None and top.file_type in DISK_TYPES and settings.verify:
@@ -177,12 +178,13 @@ def _budgeted_members(
     while True:
         member: Member | None = None
         record: ItemRecord | None = None
+        partial = _Partial()
         try:
             with item_budget(settings) as deadline:
                 member = next(members, None)
                 if member is not None:
                     deadline.allow(member.size)
-                    record = _member_record(member, settings)
+                    record = _member_record(member, settings, partial)
         except ItemTimeout as exc:
             if member is None:
                 # The container itself stalled before its next member: its reader is
@@ -190,14 +192,27 @@ def _budgeted_members(
                 yield _stopped_note(task, type_name, exc.reason)
                 return
             if record is None:
-                record = _limit_record(member, exc.reason)
+                record = partial.record or _limit_record(member, exc.reason)
+                record.status, record.reason = "limit", exc.reason
         if record is None:
             return  # no member left
         yield record
 
 
+@dataclass(slots=True)
+class _Partial:
+    """An item's record as soon as it is hashed, kept should its time run out later."""
+
+    record: ItemRecord | None = None
+
+
 def _file_record(
-    locator: Locator, stream: BinaryIO, digests: Digests, mtime: float | None, settings: Settings
+    locator: Locator,
+    stream: BinaryIO,
+    digests: Digests,
+    mtime: float | None,
+    settings: Settings,
+    partial: _Partial | None = None,
 ) -> ItemRecord:
     """Identify the content and, for a picture, compute its PDQ hash."""
     stream.seek(0)
@@ -215,6 +230,8 @@ def _file_record(
         sha1=digests.sha1,
         sha256=digests.sha256,
     )
+    if partial is not None:
+        partial.record = record  # hashed: a hash-set match must survive a stuck parser
     # Indicator facts (entropy, appended data, artefact records) need the bytes held here.
     facts = item_facts(locator, ftype, stream, digests.size, settings.tmp_dir)
     limits = facts.pop("limits", None)
@@ -244,7 +261,9 @@ def _hash_picture(record: ItemRecord, stream: BinaryIO, settings: Settings) -> N
         record.attrs["low_quality"] = True
 
 
-def _member_record(member: Member, settings: Settings) -> ItemRecord:
+def _member_record(
+    member: Member, settings: Settings, partial: _Partial | None = None
+) -> ItemRecord:
     """The record of one archive member: hashed and identified when it has data."""
     if member.status != "ok" or member.kind != "file":
         record = ItemRecord(
@@ -273,7 +292,7 @@ def _member_record(member: Member, settings: Settings) -> ItemRecord:
         record.status = "error"
         return record
     with data:
-        return _file_record(member.locator, data, digests, member.mtime, settings)
+        return _file_record(member.locator, data, digests, member.mtime, settings, partial)
 
 
 def _limit_record(member: Member, reason: str) -> ItemRecord:
