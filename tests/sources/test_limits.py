@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from vigil.errors import SourceError
@@ -93,3 +95,14 @@ def test_an_item_timeout_without_arguments_takes_the_running_deadlines_reason() 
     with deadline_scope(Deadline(1.5)):
         assert ItemTimeout().reason.startswith("reading stopped after 1.5 s")
     assert ItemTimeout().reason == "ran past its time budget"
+
+
+def test_an_undeclared_stream_earns_time_while_it_expands() -> None:
+    deadline = Deadline(0.05)
+    budget = Budget(1 << 40)
+    with deadline_scope(deadline):
+        time.sleep(0.1)
+        budget.charge(64 * MiB)  # 2 s earned: data is still flowing
+        assert deadline.flowed_bytes == 64 * MiB and deadline.remaining() > 1.5
+        deadline.allow(1024)  # a smaller declared size never takes time back
+        assert deadline.remaining() > 1.5

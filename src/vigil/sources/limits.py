@@ -28,7 +28,9 @@ Defaults and why:
 
 Time is bounded per item, not per file: each item of a scan (a file, an
 archive member, a file in a disk image) gets a :class:`Deadline`
-(``ITEM_TIMEOUT_S`` plus one second per ``ITEM_BYTES_PER_S`` of its size).
+(``ITEM_TIMEOUT_S`` plus one second per ``ITEM_BYTES_PER_S`` of its size, or
+of the bytes expanded for it when larger: a stream of undeclared size earns
+its time while it flows).
 Readers check it where they loop (:meth:`Budget.charge`, the scan's hashing);
 once it has passed, :class:`ItemTimeout` (a :class:`LimitExceeded`) makes the
 item a ``limit`` record and the scan goes on.
@@ -119,7 +121,7 @@ class Budget:
     def charge(self, n_bytes: int) -> None:
         """Count ``n_bytes`` of expanded data; raise :class:`LimitExceeded` once over budget."""
         self.used_bytes += n_bytes
-        check_deadline()  # expansion loops are where a hostile container spends its time
+        check_deadline(n_bytes)  # expansion loops are where a hostile container spends its time
         if self.used_bytes > self.limit_bytes:
             raise LimitExceeded(
                 f"expanded more than {self.limit_bytes} bytes from one evidence file"
@@ -162,13 +164,22 @@ class Deadline:
         self.base_seconds = seconds
         self.seconds = seconds
         self.at = self.started + seconds
+        self.allowed_bytes = 0
+        self.flowed_bytes = 0
         self.allow(size_bytes)
 
     def allow(self, size_bytes: int | None) -> None:
-        """Grant the time allowance of an item of ``size_bytes`` (once its size is known)."""
-        if size_bytes:
+        """Grant the time allowance of an item of ``size_bytes`` (it only ever grows)."""
+        if size_bytes and size_bytes > self.allowed_bytes:
+            self.allowed_bytes = size_bytes
             self.seconds = self.base_seconds + size_bytes / ITEM_BYTES_PER_S
             self.at = self.started + self.seconds
+
+    def flowed(self, n_bytes: int) -> None:
+        """Count bytes expanded for the item: a stream of undeclared size that keeps
+        flowing earns its time (expansion is bounded by :class:`Budget` instead)."""
+        self.flowed_bytes += n_bytes
+        self.allow(self.flowed_bytes)
 
     @property
     def reason(self) -> str:
@@ -202,10 +213,17 @@ def current_deadline() -> Deadline | None:
     return deadline
 
 
-def check_deadline() -> None:
-    """Raise :class:`ItemTimeout` when this thread's item has run out of time (cheap)."""
+def check_deadline(flowed_bytes: int = 0) -> None:
+    """Raise :class:`ItemTimeout` when this thread's item has run out of time (cheap).
+
+    ``flowed_bytes`` newly expanded for the item count towards its allowance first.
+    """
     deadline: Deadline | None = getattr(_deadlines, "current", None)
-    if deadline is not None and time.monotonic() >= deadline.at:
+    if deadline is None:
+        return
+    if flowed_bytes:
+        deadline.flowed(flowed_bytes)
+    if time.monotonic() >= deadline.at:
         raise ItemTimeout(deadline.reason)
 
 
