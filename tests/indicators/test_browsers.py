@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from vigil.demo import artefacts as A
+from vigil.indicators import sqlite_copy
 from vigil.indicators.browsers import (
     chromium_downloads,
     file_uri_path,
@@ -18,6 +20,7 @@ from vigil.indicators.browsers import (
 )
 from vigil.indicators.facts import parse_artefact
 from vigil.indicators.sqlite_copy import private_sqlite
+from vigil.sources.limits import Deadline, ItemTimeout, LimitExceeded, deadline_scope
 
 WHEN = datetime(2023, 5, 6, 7, 8, 9, tzinfo=UTC)
 
@@ -136,3 +139,64 @@ def test_the_downloads_database_of_firefox_3_to_25(tmp_path: Path) -> None:
     assert record["url"] == "http://e.org/a.jpg" and record["target_path"] == "/home/u/a.jpg"
     assert record["start_time"] == "2023-05-06T07:08:09+00:00" and record["state"] == "complete"
     assert record["total_bytes"] == 9
+
+
+ENDLESS = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT max(n) FROM r"
+
+
+def _empty_db(tmp_path: Path) -> bytes:
+    path = tmp_path / "x.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (a)")
+    conn.close()
+    return path.read_bytes()
+
+
+def test_the_private_copy_is_query_only_with_temp_storage_in_memory(tmp_path: Path) -> None:
+    with private_sqlite(_empty_db(tmp_path), str(tmp_path)) as conn:
+        assert conn.execute("PRAGMA query_only").fetchone() == (1,)
+        assert conn.execute("PRAGMA temp_store").fetchone() == (2,)  # MEMORY
+        assert conn.execute("PRAGMA trusted_schema").fetchone() == (0,)
+        assert conn.execute("PRAGMA cache_size").fetchone() == (-sqlite_copy.SQLITE_CACHE_KIB,)
+        heap = conn.execute("PRAGMA hard_heap_limit").fetchone()[0]
+        assert 0 < heap <= sqlite_copy.SQLITE_HEAP_BYTES
+        with pytest.raises(sqlite3.DataError):  # the longest value is capped
+            conn.execute("SELECT zeroblob(?)", (sqlite_copy.SQLITE_MAX_VALUE_BYTES + 1,))
+
+
+def test_an_endless_statement_stops_at_the_time_budget(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with (
+        pytest.raises(LimitExceeded, match=r"more than 0\.3 s of SQLite work"),
+        private_sqlite(_empty_db(tmp_path), str(tmp_path), seconds=0.3) as conn,
+    ):
+        conn.execute(ENDLESS).fetchall()
+    assert time.monotonic() - started < 5
+
+
+def test_an_endless_statement_stops_at_the_step_budget(tmp_path: Path) -> None:
+    with (
+        pytest.raises(LimitExceeded, match="more than 100000 SQLite steps"),
+        private_sqlite(_empty_db(tmp_path), str(tmp_path), steps=100_000) as conn,
+    ):
+        conn.execute(ENDLESS).fetchall()
+
+
+def test_an_endless_statement_stops_when_the_scan_items_deadline_passes(tmp_path: Path) -> None:
+    deadline = Deadline(0.2)
+    with (
+        deadline_scope(deadline),
+        pytest.raises(ItemTimeout, match=r"reading stopped after 0\.2 s"),
+        private_sqlite(_empty_db(tmp_path), str(tmp_path)) as conn,
+    ):
+        conn.execute(ENDLESS).fetchall()
+
+
+def test_a_downloads_view_is_refused_before_any_query_runs(tmp_path: Path) -> None:
+    path = tmp_path / "History"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE real_downloads (id INTEGER PRIMARY KEY, target_path TEXT)")
+        conn.execute("CREATE VIEW Downloads AS SELECT * FROM real_downloads")
+    conn.close()
+    with pytest.raises(LimitExceeded, match="'downloads' is a view, not a table"):
+        parse_artefact("chromium_history", path.read_bytes(), str(tmp_path))

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from vigil.errors import SourceError
-from vigil.sources.limits import Budget, GiB, LimitExceeded, Limits, MiB
+from vigil.sources.limits import (
+    ITEM_BYTES_PER_S,
+    Budget,
+    Deadline,
+    GiB,
+    ItemTimeout,
+    LimitExceeded,
+    Limits,
+    MiB,
+    check_deadline,
+    current_deadline,
+    deadline_scope,
+)
 
 
 def test_defaults_are_documented_values() -> None:
@@ -57,3 +71,38 @@ def test_limit_exceeded_is_a_source_error_with_reason() -> None:
     assert isinstance(error, SourceError)
     assert error.reason == "too deep"
     assert str(error) == "too deep"
+
+
+def test_a_deadline_grows_with_the_items_size_and_says_why_it_stopped() -> None:
+    deadline = Deadline(2.0, 64 * MiB)
+    assert deadline.seconds == pytest.approx(2.0 + 64 * MiB / ITEM_BYTES_PER_S)
+    assert "reading stopped after 4 s" in deadline.reason
+    assert 3.5 < deadline.remaining() <= 4.0 and not deadline.passed()
+
+
+def test_expansion_checks_the_current_items_deadline() -> None:
+    budget = Budget(1 << 30)
+    budget.charge(10)  # no deadline set: no time limit
+    with deadline_scope(Deadline(0.0)):
+        with pytest.raises(ItemTimeout, match="reading stopped after 0 s") as caught:
+            budget.charge(10)
+        assert isinstance(caught.value, LimitExceeded)  # readers record it as a limit
+    check_deadline()  # the scope is over: no deadline again
+    assert current_deadline() is None
+
+
+def test_an_item_timeout_without_arguments_takes_the_running_deadlines_reason() -> None:
+    with deadline_scope(Deadline(1.5)):
+        assert ItemTimeout().reason.startswith("reading stopped after 1.5 s")
+    assert ItemTimeout().reason == "ran past its time budget"
+
+
+def test_an_undeclared_stream_earns_time_while_it_expands() -> None:
+    deadline = Deadline(0.05)
+    budget = Budget(1 << 40)
+    with deadline_scope(deadline):
+        time.sleep(0.1)
+        budget.charge(64 * MiB)  # 2 s earned: data is still flowing
+        assert deadline.flowed_bytes == 64 * MiB and deadline.remaining() > 1.5
+        deadline.allow(1024)  # a smaller declared size never takes time back
+        assert deadline.remaining() > 1.5

@@ -90,11 +90,10 @@ def authenticate(
         else:
             reserved = _reserve(conn, name, policy, now)
             refused = None if reserved is not None else _why_not(conn, name, client)
-    if refused is not None:
+    if refused is not None or reserved is None:
         if not isinstance(refused, LoginBraked):
             verify_password(None, password)  # as long as a real check: existence is not told
-        raise refused
-    assert reserved is not None
+        raise refused or LoginRefused("wrong name or password")
     if not verify_password(reserved.password_hash, password):
         with store.begin() as conn:
             _audit_refusal(conn, name, "wrong password", client, known=True)

@@ -17,7 +17,7 @@ from vigil.cli.summary_view import print_summary
 from vigil.errors import UsageError
 from vigil.indicators.findings import case_findings
 from vigil.scan.pipeline import ScanOptions, run_scan
-from vigil.sources.limits import Limits
+from vigil.sources.limits import ITEM_TIMEOUT_S, Limits
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -77,6 +77,15 @@ pass_app = click.make_pass_decorator(AppContext)
     is_flag=True,
     help="Check E01 media against the stored MD5/SHA-1; hash split raw images' joined media.",
 )
+@click.option(
+    "--item-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=ITEM_TIMEOUT_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wall-clock budget of one item (plus 1 s per 32 MiB of its size); "
+    "past it the item is recorded as a limit and the scan goes on.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
 def scan_command(
@@ -94,6 +103,7 @@ def scan_command(
     max_ratio: float,
     max_expanded_bytes: int,
     verify: bool,
+    item_timeout: float,
     as_json: bool,
 ) -> int:
     """Scan PATHs (folders, files, archives, disk images) into CASE: hash, match, summarise.
@@ -121,6 +131,7 @@ def scan_command(
         pdq_threshold=pdq_threshold,
         scheme=scheme,
         verify=verify,
+        item_timeout=item_timeout,
     )
     with ScanProgress("Scanning") as progress:
         run_scan(app.store, list(paths), options, progress)

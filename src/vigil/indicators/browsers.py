@@ -5,7 +5,8 @@ download (target path, sizes, state, WebKit-epoch microsecond times) and the
 redirect chain of URLs in ``downloads_url_chains``. Firefox (since version 26)
 keeps downloads as annotations on ``moz_places`` rows: ``downloads/destinationFileURI``
 (a file: URI) and ``downloads/metaData`` (JSON with state, end time, size).
-Both are read from a private copy (see :mod:`.sqlite_copy`).
+Both are read from a private copy, through real tables only and within a
+budget (see :mod:`.sqlite_copy`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from vigil.indicators.sqlite_copy import table_columns
+from vigil.indicators.sqlite_copy import rows, table_columns
 
 _WEBKIT_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 _CHROMIUM_STATES = {0: "in progress", 1: "complete", 2: "cancelled", 3: "interrupted"}
@@ -97,10 +98,10 @@ def chromium_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     chains: dict[int, list[str]] = {}
     if table_columns(conn, "downloads_url_chains"):
         query = "SELECT id, url FROM downloads_url_chains ORDER BY id, chain_index"
-        for row_id, url in conn.execute(query):
+        for row_id, url in rows(conn, query):
             chains.setdefault(int(row_id), []).append(str(_cell(url)))
     records = []
-    for row in conn.execute(f"SELECT id, {', '.join(wanted)} FROM downloads ORDER BY id"):
+    for row in rows(conn, f"SELECT id, {', '.join(wanted)} FROM downloads ORDER BY id"):
         values = _row(["id", *wanted], row)
         chain = chains.get(int(values["id"]), [])
         url = chain[-1] if chain else values.get("url")
@@ -128,7 +129,8 @@ def chromium_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 def firefox_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Downloads recorded as ``moz_annos`` on ``moz_places`` (Firefox 26 and later)."""
-    if not (table_columns(conn, "moz_annos") and table_columns(conn, "moz_anno_attributes")):
+    needed = ("moz_annos", "moz_anno_attributes", "moz_places")
+    if not all([table_columns(conn, name) for name in needed]):  # each checked to be a table
         return []
     query = (
         "SELECT p.id, p.url, n.name, a.content, a.dateAdded, a.lastModified "
@@ -138,7 +140,7 @@ def firefox_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         "'downloads/destinationFileName') ORDER BY p.id"
     )
     by_place: dict[int, dict[str, Any]] = {}
-    for row in conn.execute(query):
+    for row in rows(conn, query):
         place_id, url, name, content, added, modified = _row(
             ["place_id", "url", "name", "content", "added", "modified"], row
         ).values()
@@ -167,7 +169,7 @@ def firefox_legacy_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         f"SELECT id, source, target, {', '.join(wanted) or 'NULL'} FROM moz_downloads ORDER BY id"
     )
     records = []
-    for row in conn.execute(query):
+    for row in rows(conn, query):
         values = _row(["id", "source", "target", *wanted], row)
         records.append(
             {

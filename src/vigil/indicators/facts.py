@@ -4,7 +4,10 @@ Only cheap work, and only for items that can need it: entropy for unidentified
 files of 1 MiB or more, encrypted-volume headers for unidentified files, the
 end of JPEG/PNG data, encryption markers of OLE2/PDF documents, and records
 of the browser and P2P artefacts recognised by name. Every step is guarded:
-a malformed artefact gives ``facts["errors"]`` and never fails the item.
+a malformed artefact gives ``facts["errors"]`` and never fails the item. A
+step stopped by a safety limit (an artefact database built as a bomb) also
+names the limit in ``facts["limits"]``, which the scan turns into the item's
+``limit`` status; the item's own time budget running out ends the item.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from vigil.indicators.browsers import (
 )
 from vigil.indicators.emule import parse_known_met
 from vigil.indicators.entropy import histogram, stats_of, stream_stats
-from vigil.indicators.sqlite_copy import private_sqlite
+from vigil.indicators.sqlite_copy import private_sqlite, trigger_names
 from vigil.indicators.torrents import (
     parse_qbittorrent_fastresume,
     parse_torrent,
@@ -32,6 +35,7 @@ from vigil.indicators.torrents import (
 )
 from vigil.sources.folder import open_readonly
 from vigil.sources.identify import FileType
+from vigil.sources.limits import ItemTimeout, LimitExceeded
 from vigil.sources.locator import Locator
 
 ENTROPY_MIN_BYTES = 1 << 20
@@ -99,6 +103,13 @@ def item_facts(
     for key, step in steps:
         try:
             value = step()
+        except ItemTimeout:
+            raise  # the whole item is out of time, not just this step
+        except LimitExceeded as exc:
+            reason = f"{key} not read: {exc.reason}"[:300]
+            errors.append(reason)
+            facts.setdefault("limits", []).append(reason)
+            continue
         except Exception as exc:  # one malformed file must never fail the item or the scan
             errors.append(f"{key}: {exc}"[:300])
             continue
@@ -129,8 +140,16 @@ def _artefact(
         raise ValueError(f"{size} bytes: larger than {ARTEFACT_MAX_BYTES} bytes, not parsed")
     data = _bytes(stream)
     wal = sibling_wal(locator) if kind in _SQLITE_KINDS else None
-    records = parse_artefact(kind, data, tmp_dir, wal)
+    triggers: list[str] = []
+    if kind in _SQLITE_KINDS:
+        with private_sqlite(data, tmp_dir, wal) as conn:
+            records = _SQLITE_KINDS[kind](conn)
+            triggers = trigger_names(conn)
+    else:
+        records = parse_artefact(kind, data, tmp_dir, wal)
     out: dict[str, Any] = {"kind": kind, "total": len(records), "records": records[:MAX_RECORDS]}
+    if triggers:
+        out["triggers_not_run"] = triggers[:100]  # a forged database, or an unusual one
     if wal is not None:
         out["wal_bytes"] = len(wal)
     if len(records) > MAX_RECORDS:

@@ -2,23 +2,31 @@
 
 Each call returns the records of the entry and of everything nested in it.
 One bad item never stops the rest: its record carries status and reason.
+
+Every item (the entry itself, and each member nested in it) is read within a
+wall-clock budget (:func:`item_budget`, ``vigil scan --item-timeout``): past
+it the item is recorded with status ``limit`` and the scan goes on. Time that
+a container spends reaching its next member counts against that member.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from vigil.errors import SourceError
 from vigil.hashing.crypto import CryptoHasher, Digests, hash_bytes, hash_stream
 from vigil.hashing.pdq import LOW_QUALITY, ImageDecodeError, hash_image
 from vigil.indicators.facts import item_facts
 from vigil.scan.records import ItemRecord, Task
+from vigil.scan.watchdog import watched
 from vigil.sources.archives.base import Member
 from vigil.sources.archives.nested import iter_nested
 from vigil.sources.archives.registry import CONTAINER_TYPES
@@ -29,7 +37,16 @@ from vigil.sources.disk.parts import disk_share
 from vigil.sources.disk.segments import later_segment
 from vigil.sources.folder import open_readonly, os_reason
 from vigil.sources.identify import SNIFF_BYTES, extension_mismatch, sniff
-from vigil.sources.limits import Budget, LimitExceeded, Limits
+from vigil.sources.limits import (
+    ITEM_TIMEOUT_S,
+    Budget,
+    Deadline,
+    ItemTimeout,
+    LimitExceeded,
+    Limits,
+    check_deadline,
+    deadline_scope,
+)
 from vigil.sources.locator import Locator
 
 IN_MEMORY_BYTES = 64 << 20
@@ -47,6 +64,21 @@ class Settings:
     tmp_dir: str | None = None
     verify: bool = False
     """Hash the media of E01 images and compare with their stored MD5/SHA-1."""
+    item_timeout: float = ITEM_TIMEOUT_S
+    """Wall-clock seconds one item may take (plus an allowance for its size)."""
+
+
+@contextlib.contextmanager
+def item_budget(settings: Settings, size_bytes: int | None = None) -> Iterator[Deadline]:
+    """Read one item within its time budget: cooperative checks and the watchdog.
+
+    The block raises :class:`ItemTimeout` once the budget has run out; callers
+    catch it *around* this block, since the watchdog may deliver it up to the
+    moment the block is left.
+    """
+    deadline = Deadline(settings.item_timeout, size_bytes)
+    with deadline_scope(deadline), watched(deadline):
+        yield deadline
 
 
 def analyse_task(task: Task, settings: Settings) -> list[ItemRecord]:
@@ -84,20 +116,32 @@ def _analyse_os_file(task: Task, settings: Settings) -> list[ItemRecord]:
         return _image_part(task, settings)
     with open_readonly(task.path) as handle:
         size = os.fstat(handle.fileno()).st_size
-        stream: BinaryIO
-        if size <= IN_MEMORY_BYTES:
-            data = handle.read()
-            digests, stream = hash_bytes(data), io.BytesIO(data)
-        else:
-            digests, stream = hash_stream(handle), handle
-        top = _file_record(task.locator, stream, digests, task.mtime, settings)
+        stream: BinaryIO = handle
+        segment: dict[str, Any] | None = None
+        partial = _Partial()
+        try:
+            with item_budget(settings, size):
+                if size <= IN_MEMORY_BYTES:
+                    data = handle.read()
+                    digests, stream = hash_bytes(data), io.BytesIO(data)
+                else:
+                    digests = hash_stream(cast(BinaryIO, _DeadlineReader(handle)))
+                top = _file_record(task.locator, stream, digests, task.mtime, settings, partial)
+                stream.seek(0)
+                segment = later_segment(task.path, top.file_type, stream.read(16))
+                if segment is not None:
+                    top.attrs.update(segment)  # read as part of its image, from the first segment
+                elif top.file_type in DISK_TYPES and not settings.verify:
+                    top.attrs.update(image_attrs(task.path, top.file_type, verify_media=False))
+        except ItemTimeout as exc:
+            record = partial.record or _walk_record(task)
+            record.size, record.status, record.reason = size, "limit", exc.reason
+            return [record]
+        if segment is None and top.file_type in DISK_TYPES and settings.verify:
+            # Asked for: the whole media is hashed, which may take longer than the
+            # file's own budget (compressed E01, split raw), so it runs without one.
+            top.attrs.update(image_attrs(task.path, top.file_type, verify_media=True))
         records = [top]
-        stream.seek(0)
-        segment = later_segment(task.path, top.file_type, stream.read(16))
-        if segment is not None:
-            top.attrs.update(segment)  # read as part of its image, from the first segment
-        elif top.file_type in DISK_TYPES:
-            top.attrs.update(image_attrs(task.path, top.file_type, settings.verify))
         if segment is None and top.file_type is not None and top.file_type in CONTAINER_TYPES:
             stream.seek(0)
             budget = Budget(settings.limits, size)
@@ -106,7 +150,7 @@ def _analyse_os_file(task: Task, settings: Settings) -> list[ItemRecord]:
                 stream, top.file_type, task.locator, settings.limits, budget, spool_dir=spool_dir
             )
             with disk_share(task.part):
-                records.extend(_member_record(m, settings) for m in members)
+                records.extend(_budgeted_members(members, settings, task, top.file_type))
     return records
 
 
@@ -123,11 +167,51 @@ def _image_part(task: Task, settings: Settings) -> list[ItemRecord]:
             handle, type_name, task.locator, settings.limits, budget, spool_dir=spool_dir
         )
         with disk_share(task.part):
-            return [_member_record(m, settings) for m in members]
+            return list(_budgeted_members(members, settings, task, type_name))
+
+
+def _budgeted_members(
+    members: Iterator[Member], settings: Settings, task: Task, type_name: str
+) -> Iterator[ItemRecord]:
+    """The record of each member, each read within its own time budget."""
+    while True:
+        member: Member | None = None
+        record: ItemRecord | None = None
+        partial = _Partial()
+        try:
+            with item_budget(settings) as deadline:
+                member = next(members, None)
+                if member is not None:
+                    deadline.allow(member.size)
+                    record = _member_record(member, settings, partial)
+        except ItemTimeout as exc:
+            if member is None:
+                # The container itself stalled before its next member: its reader is
+                # gone, so the rest of it is unread. Say so in a note of its own.
+                yield _stopped_note(task, type_name, exc.reason)
+                return
+            if record is None:
+                record = partial.record or _limit_record(member, exc.reason)
+                record.status, record.reason = "limit", exc.reason
+        if record is None:
+            return  # no member left
+        yield record
+
+
+@dataclass(slots=True)
+class _Partial:
+    """An item's record as soon as it is hashed, kept should its time run out later."""
+
+    record: ItemRecord | None = None
 
 
 def _file_record(
-    locator: Locator, stream: BinaryIO, digests: Digests, mtime: float | None, settings: Settings
+    locator: Locator,
+    stream: BinaryIO,
+    digests: Digests,
+    mtime: float | None,
+    settings: Settings,
+    partial: _Partial | None = None,
 ) -> ItemRecord:
     """Identify the content and, for a picture, compute its PDQ hash."""
     stream.seek(0)
@@ -145,8 +229,14 @@ def _file_record(
         sha1=digests.sha1,
         sha256=digests.sha256,
     )
+    if partial is not None:
+        partial.record = record  # hashed: a hash-set match must survive a stuck parser
     # Indicator facts (entropy, appended data, artefact records) need the bytes held here.
     facts = item_facts(locator, ftype, stream, digests.size, settings.tmp_dir)
+    limits = facts.pop("limits", None)
+    if limits:
+        # Hashed and identified, but part of it could not be read safely: say why.
+        record.status, record.reason = "limit", "; ".join(limits)
     if facts:
         record.attrs["facts"] = facts
     if ftype.family == "image":
@@ -170,7 +260,9 @@ def _hash_picture(record: ItemRecord, stream: BinaryIO, settings: Settings) -> N
         record.attrs["low_quality"] = True
 
 
-def _member_record(member: Member, settings: Settings) -> ItemRecord:
+def _member_record(
+    member: Member, settings: Settings, partial: _Partial | None = None
+) -> ItemRecord:
     """The record of one archive member: hashed and identified when it has data."""
     if member.status != "ok" or member.kind != "file":
         record = ItemRecord(
@@ -190,19 +282,60 @@ def _member_record(member: Member, settings: Settings) -> ItemRecord:
     try:
         with member.open() as source:
             data, digests = _read_member(source, settings)
+    except ItemTimeout:
+        raise  # recorded by the caller, which may meet it outside this call too
     except SourceError as exc:
-        status = "limit" if isinstance(exc, LimitExceeded) else "error"
-        return ItemRecord(
-            locator=member.locator,
-            kind="file",
-            status=status,
-            reason=describe(exc),
-            size=member.size,
-            mtime=member.mtime,
-            location=_location(member.locator),
-        )
+        if isinstance(exc, LimitExceeded):
+            return _limit_record(member, describe(exc))
+        record = _limit_record(member, describe(exc))
+        record.status = "error"
+        return record
     with data:
-        return _file_record(member.locator, data, digests, member.mtime, settings)
+        return _file_record(member.locator, data, digests, member.mtime, settings, partial)
+
+
+def _limit_record(member: Member, reason: str) -> ItemRecord:
+    """A member that a limit stopped: where it is and why, nothing read."""
+    return ItemRecord(
+        locator=member.locator,
+        kind="file",
+        status="limit",
+        reason=reason,
+        size=member.size,
+        mtime=member.mtime,
+        location=_location(member.locator),
+    )
+
+
+def _stopped_note(task: Task, type_name: str, reason: str) -> ItemRecord:
+    """A note that reading a container stopped between two members."""
+    attrs: dict[str, Any] = {"stopped": "item-timeout"}
+    if task.part is not None:
+        attrs["part"] = task.part[0]
+    locator = task.locator.child(CONTAINER_TYPES[type_name].layer, "", **attrs)
+    return ItemRecord(
+        locator=locator,
+        kind="marker",
+        status="limit",
+        reason=f"the rest of this container was not read: {reason}",
+        location=_location(locator),
+    )
+
+
+class _DeadlineReader:
+    """A read-only stream that checks the item's deadline before each read."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def readinto(self, buffer: Any) -> int:
+        check_deadline()
+        n: int = self._stream.readinto(buffer)  # type: ignore[attr-defined]
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        check_deadline()
+        return self._stream.read(size)
 
 
 def _read_member(source: BinaryIO, settings: Settings) -> tuple[BinaryIO, Digests]:
@@ -214,6 +347,7 @@ def _read_member(source: BinaryIO, settings: Settings) -> tuple[BinaryIO, Digest
     hasher = CryptoHasher()
     try:
         while block := source.read(READ_BYTES):
+            check_deadline()
             hasher.update(block)
             spool.write(block)
     except BaseException:

@@ -3,7 +3,9 @@
 The walk is deterministic, and every top-level entry (a *task*) is committed
 with all of its items in one transaction. Resuming re-walks the evidence and
 skips the tasks already committed, so a scan killed at any moment finishes
-with exactly the result of an uninterrupted one.
+with exactly the result of an uninterrupted one. An item that ran out of its
+time budget is committed as a ``limit`` item like any other, so a resumed
+scan never reads it again.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from vigil.scan.records import ItemRecord, Task
 from vigil.scan.writer import done_task_keys, write_tasks
 from vigil.sources.disk.parts import part_count
 from vigil.sources.folder import walk
-from vigil.sources.limits import Limits
+from vigil.sources.limits import ITEM_TIMEOUT_S, Limits
 from vigil.store.engine import Store
 from vigil.store.schema import scan_run
 
@@ -83,6 +85,8 @@ class ScanOptions:
     scheme: str = "uk"
     verify: bool = False
     """Check E01 images against their stored MD5/SHA-1 (reads each image's media once more)."""
+    item_timeout: float = ITEM_TIMEOUT_S
+    """Wall-clock seconds one item may take before it is recorded as ``limit``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +137,10 @@ def run_scan(
                 )
             sources = runs.resolve_sources([Path(p) for p in paths])
             settings = Settings(
-                limits=options.limits, fast_decode=options.fast_decode, verify=options.verify
+                limits=options.limits,
+                fast_decode=options.fast_decode,
+                verify=options.verify,
+                item_timeout=options.item_timeout,
             )
             params = _params(options, settings, sources)
             run_id, evidence_ids = runs.create_run(
@@ -174,6 +181,7 @@ def _settings_from(params: dict[str, Any]) -> Settings:
         limits=limits,
         fast_decode=bool(params.get("fast_decode", True)),
         verify=bool(params.get("verify", False)),
+        item_timeout=float(params.get("item_timeout", ITEM_TIMEOUT_S)),
     )
 
 
@@ -186,6 +194,7 @@ def _params(
         "limits": asdict(settings.limits),
         "fast_decode": settings.fast_decode,
         "verify": settings.verify,
+        "item_timeout": settings.item_timeout,
         "pdq_threshold": options.pdq_threshold,
         "scheme": options.scheme,
     }

@@ -1,4 +1,4 @@
-"""Limits that keep archive expansion bounded (bombs, deep nesting, huge listings).
+"""Limits that keep reading evidence bounded (bombs, deep nesting, huge listings, time).
 
 Every archive reader checks these as bytes flow, so a decompression bomb becomes a
 member with status ``limit`` instead of a full disk or an exhausted memory.
@@ -25,10 +25,23 @@ Defaults and why:
 * ``max_dictionary_bytes = 1.5 GiB``: an LZMA decoder allocates the dictionary
   the archive declares; 7-Zip's presets use 64 MiB at most, 1.5 GiB is the
   largest its GUI offers, anything beyond is a memory attack.
+
+Time is bounded per item, not per file: each item of a scan (a file, an
+archive member, a file in a disk image) gets a :class:`Deadline`
+(``ITEM_TIMEOUT_S`` plus one second per ``ITEM_BYTES_PER_S`` of its size, or
+of the bytes expanded for it when larger: a stream of undeclared size earns
+its time while it flows).
+Readers check it where they loop (:meth:`Budget.charge`, the scan's hashing);
+once it has passed, :class:`ItemTimeout` (a :class:`LimitExceeded`) makes the
+item a ``limit`` record and the scan goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from vigil.errors import SourceError
@@ -108,7 +121,118 @@ class Budget:
     def charge(self, n_bytes: int) -> None:
         """Count ``n_bytes`` of expanded data; raise :class:`LimitExceeded` once over budget."""
         self.used_bytes += n_bytes
+        check_deadline(n_bytes)  # expansion loops are where a hostile container spends its time
         if self.used_bytes > self.limit_bytes:
             raise LimitExceeded(
                 f"expanded more than {self.limit_bytes} bytes from one evidence file"
             )
+
+
+ITEM_TIMEOUT_S = 300.0
+"""Default wall-clock budget of one scanned item, before its size allowance.
+
+Generous: a healthy item takes milliseconds. A hostile one (a parser stuck in
+a loop, a database query that never ends) is stopped and recorded instead.
+"""
+
+ITEM_BYTES_PER_S = 32 * MiB
+"""Each item's budget grows by one second per this many bytes of its size, so
+hashing a multi-terabyte disk image is never mistaken for a hang."""
+
+
+class ItemTimeout(LimitExceeded):
+    """One item of a scan ran past its wall-clock budget (``vigil scan --item-timeout``).
+
+    Raised by the cooperative checks (:func:`check_deadline`) and, for code that
+    cannot check, delivered into the working thread by the scan's watchdog; the
+    latter constructs it without arguments, so the reason is taken from the
+    deadline that is running in that thread.
+    """
+
+    def __init__(self, reason: str | None = None) -> None:
+        deadline = current_deadline()
+        fallback = deadline.reason if deadline is not None else "ran past its time budget"
+        super().__init__(reason or fallback)
+
+
+class Deadline:
+    """The wall-clock budget of the item being read, checked by readers that loop."""
+
+    def __init__(self, seconds: float, size_bytes: int | None = None) -> None:
+        """A budget of ``seconds`` plus the allowance for ``size_bytes`` (see ITEM_BYTES_PER_S)."""
+        self.started = time.monotonic()
+        self.base_seconds = seconds
+        self.seconds = seconds
+        self.at = self.started + seconds
+        self.allowed_bytes = 0
+        self.flowed_bytes = 0
+        self.allow(size_bytes)
+
+    def allow(self, size_bytes: int | None) -> None:
+        """Grant the time allowance of an item of ``size_bytes`` (it only ever grows)."""
+        if size_bytes and size_bytes > self.allowed_bytes:
+            self.allowed_bytes = size_bytes
+            self.seconds = self.base_seconds + size_bytes / ITEM_BYTES_PER_S
+            self.at = self.started + self.seconds
+
+    def flowed(self, n_bytes: int) -> None:
+        """Count bytes expanded for the item: a stream of undeclared size that keeps
+        flowing earns its time (expansion is bounded by :class:`Budget` instead)."""
+        self.flowed_bytes += n_bytes
+        self.allow(self.flowed_bytes)
+
+    @property
+    def reason(self) -> str:
+        """Why an item stopped here, in the words the examiner sees."""
+        seconds = f"{self.seconds:.2f}".rstrip("0").rstrip(".")
+        return (
+            f"reading stopped after {seconds} s: the item's time budget "
+            "(vigil scan --item-timeout) ran out"
+        )
+
+    def remaining(self) -> float:
+        """Seconds left (negative once passed)."""
+        return self.at - time.monotonic()
+
+    def passed(self) -> bool:
+        """True once the budget has run out."""
+        return time.monotonic() >= self.at
+
+    def check(self) -> None:
+        """Raise :class:`ItemTimeout` once the budget has run out."""
+        if time.monotonic() >= self.at:
+            raise ItemTimeout(self.reason)
+
+
+_deadlines = threading.local()
+
+
+def current_deadline() -> Deadline | None:
+    """The deadline of the item this thread is reading, if a scan set one."""
+    deadline: Deadline | None = getattr(_deadlines, "current", None)
+    return deadline
+
+
+def check_deadline(flowed_bytes: int = 0) -> None:
+    """Raise :class:`ItemTimeout` when this thread's item has run out of time (cheap).
+
+    ``flowed_bytes`` newly expanded for the item count towards its allowance first.
+    """
+    deadline: Deadline | None = getattr(_deadlines, "current", None)
+    if deadline is None:
+        return
+    if flowed_bytes:
+        deadline.flowed(flowed_bytes)
+    if time.monotonic() >= deadline.at:
+        raise ItemTimeout(deadline.reason)
+
+
+@contextlib.contextmanager
+def deadline_scope(deadline: Deadline | None) -> Iterator[Deadline | None]:
+    """Make ``deadline`` this thread's current one for the block (None: no budget)."""
+    previous = getattr(_deadlines, "current", None)
+    _deadlines.current = deadline
+    try:
+        yield deadline
+    finally:
+        _deadlines.current = previous
