@@ -43,7 +43,7 @@ def write_csv_report(report: Report, out: TextIO) -> int:
     ):
         for row in rows:
             for values in _rows(report.case, kind, row):
-                writer.writerow([_cell(v) for v in values])
+                writer.writerow([safe_cell(v) for v in values])
                 count += 1
     return count
 
@@ -69,7 +69,9 @@ def _grade(grade: GradeRecord | None) -> list[Any]:
     ]  # fmt: skip
 
 
-def _cell(value: Any) -> str:
+def safe_cell(value: Any) -> str:
+    """A CSV cell for ``value``: "" for None, UTC times as ISO 8601, and text that a
+    spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` …) prefixed with ``'``."""
     if value is None:
         return ""
     if isinstance(value, datetime):
