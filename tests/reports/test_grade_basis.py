@@ -65,6 +65,8 @@ def _awaiting_in_queue(store: Store) -> int:
 
 def test_uncategorised_is_graded_so_report_and_queue_agree(demo_case: Store) -> None:
     before = case_summary(demo_case, CASE)
+    with demo_case.connect() as conn:
+        dated_before = sum(b.unknown for b in build_report(conn, CASE).timeline)
     assert before.unknown_images + before.unknown_videos == _awaiting_in_queue(demo_case) == 8
     _grade(demo_case, _unknown_ids(demo_case)[0], "uncategorised", "DC Ann")
 
@@ -80,6 +82,7 @@ def test_uncategorised_is_graded_so_report_and_queue_agree(demo_case: Store) -> 
     [graded] = report.graded
     assert graded.grade is not None and graded.grade.category == "Uncategorised"
     assert graded.id not in {u.id for u in report.unknown}
+    assert sum(b.unknown for b in report.timeline) == dated_before - 1  # the timeline agrees
 
 
 def _three_grades(store: Store) -> Report:
