@@ -12,11 +12,13 @@ import json
 from datetime import UTC, datetime
 
 import jsonschema
+import pytest
 import sqlalchemy as sa
 
 from vigil.accounts.users import User
 from vigil.cases.case import get_case
 from vigil.cases.counting import case_item_counts, case_summary
+from vigil.cli.summary_view import print_summary
 from vigil.reports import Report, build_report
 from vigil.reports.csv_report import write_csv_report
 from vigil.reports.html import render_html
@@ -152,3 +154,12 @@ def test_uncategorised_grade_appears_as_a_graded_row_in_the_csv(demo_case: Store
     [graded] = [r for r in rows if r["kind"] == "graded"]
     assert (graded["grade_category"], graded["grade_state"]) == ("Uncategorised", "single")
     assert sum(r["kind"] == "unknown" for r in rows) == 7
+
+
+def test_case_show_says_how_grades_were_settled(
+    demo_case: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _three_grades(demo_case)
+    print_summary(case_summary(demo_case, CASE))
+    out = capsys.readouterr().out
+    assert "Graded in review" in out and "single 1, agreed 1, resolved 1" in out
