@@ -13,12 +13,8 @@ from inventory_fixture import CASE, InventoryCase, build_evidence
 
 from vigil.audit import case_scope, entries
 from vigil.cases.case import get_case
-from vigil.cases.inventory import (
-    InventoryFilter,
-    InventoryItem,
-    export_inventory,
-    inventory_items,
-)
+from vigil.cases.inventory import InventoryFilter, export_inventory, inventory_items
+from vigil.cases.inventory_model import InventoryItem
 from vigil.errors import NotFoundError, UsageError
 from vigil.reports import build_report
 from vigil.scan.pipeline import ScanOptions, run_scan

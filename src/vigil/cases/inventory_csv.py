@@ -1,7 +1,7 @@
 """The inventory as CSV: one row per item, for spreadsheets and case-management systems.
 
 Names, paths and reasons come from seized media, so a cell that a spreadsheet
-would run as a formula is neutralised the way the CSV report does it.
+would run as a formula is neutralised (``vigil.csv_safety``, as in the CSV report).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import csv
 from collections.abc import Iterable
 
 from vigil.cases.inventory_model import InventoryHeader, InventoryItem, TextSink, iso_utc
-from vigil.reports.csv_report import safe_cell
+from vigil.csv_safety import safe_cell
 
 COLUMNS = (
     "case", "exhibit", "run", "item_id", "locator", "path", "name", "kind", "location", "depth",

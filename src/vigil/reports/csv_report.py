@@ -12,11 +12,10 @@ media (names, paths, reasons) is never let run as a spreadsheet formula.
 from __future__ import annotations
 
 import csv
-from datetime import datetime
 from typing import Any, TextIO
 
 from vigil.cases.grades import GradeRecord
-from vigil.hashsets.formats.csvlist import FORMULA_START
+from vigil.csv_safety import safe_cell
 from vigil.reports.model import ItemRow, Report
 
 COLUMNS = (
@@ -67,17 +66,3 @@ def _grade(grade: GradeRecord | None) -> list[Any]:
         grade.second_category, grade.second_by, grade.second_at, grade.final_category,
         grade.resolved_by, grade.resolved_at,
     ]  # fmt: skip
-
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell for ``value``: "" for None, UTC times as ISO 8601, and text that a
-    spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` …) prefixed with ``'``."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    text = str(value)
-    if text.startswith(FORMULA_START):
-        # Names come from seized media: never let one run as a spreadsheet formula.
-        return "'" + text
-    return text
