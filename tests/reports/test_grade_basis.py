@@ -23,6 +23,7 @@ from vigil.reports import Report, build_report
 from vigil.reports.csv_report import write_csv_report
 from vigil.reports.html import render_html
 from vigil.reports.json_report import report_json, report_schema
+from vigil.reports.vics_case import write_vics_case
 from vigil.store.engine import Store
 from vigil.store.schema import item
 from vigil.web import grading
@@ -163,3 +164,15 @@ def test_case_show_says_how_grades_were_settled(
     print_summary(case_summary(demo_case, CASE))
     out = capsys.readouterr().out
     assert "Graded in review" in out and "single 1, agreed 1, resolved 1" in out
+
+
+def test_uncategorised_media_still_go_out_in_the_vics_export(demo_case: Store) -> None:
+    with demo_case.connect() as conn:
+        before = io.StringIO()
+        write_vics_case(build_report(conn, CASE), before)
+    _grade(demo_case, _unknown_ids(demo_case)[0], "uncategorised", "DC Ann")
+    with demo_case.connect() as conn:
+        after = io.StringIO()
+        write_vics_case(build_report(conn, CASE), after)
+    media = json.loads(after.getvalue())["value"][0]["Media"]
+    assert len(media) == len(json.loads(before.getvalue())["value"][0]["Media"])
