@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, when their commands are missing.
-#   scripts/system-deps.sh test    tools the test suite calls (zip; chromium for the report tests; mkfs/mtools/ntfs-3g/sfdisk/ewf-tools/genisoimage for the disk-image fixtures)
+#   scripts/system-deps.sh test    tools the test suite calls (zip; hashdeep for the inventory audit; chromium for the report tests; mkfs/mtools/ntfs-3g/sfdisk/ewf-tools/genisoimage for the disk-image fixtures)
 #   scripts/system-deps.sh demo    chromium, so the demo can print its report as PDF
 #   scripts/system-deps.sh bench   peers and baselines of the benchmarks
 set -euo pipefail
@@ -13,7 +13,7 @@ declare -A package_of=(
   [mkfs.exfat]=exfatprogs
 )
 case "${1:-test}" in
-  test) commands=(zip chromium mkfs.vfat mcopy mkfs.ext4 debugfs mkntfs ntfscp sfdisk ewfacquire
+  test) commands=(zip hashdeep chromium mkfs.vfat mcopy mkfs.ext4 debugfs mkntfs ntfscp sfdisk ewfacquire
                   genisoimage mkfs.exfat) ;;
   demo) commands=(chromium) ;;
   bench) commands=(zip hashdeep sqlite3 mkfs.vfat mcopy tsk_recover) ;;

@@ -6,10 +6,14 @@ reports, accounts, the web app and the scan alike):
 - ``case``      looking a case up by name, creating it (audited)
 - ``runs``      scan runs, the evidence sources they read, finishing a run
 - ``counting``  the numbers an examiner and a court act on (``CaseSummary``)
+- ``grades``    what review grades say for counting: awaiting or graded, single/agreed/resolved
+- ``inventory`` every item of a case, as CSV, JSON lines, DFXML or hashdeep (``vigil case items``)
 """
 
 from vigil.cases.case import get_case, get_or_create_case
 from vigil.cases.counting import CaseSummary, CategoryCount, CategoryDetail, case_summary
+from vigil.cases.grades import GradeRecord
+from vigil.cases.inventory import InventoryFilter, export_inventory, inventory_items
 from vigil.cases.runs import EvidenceSource
 
 __all__ = [
@@ -17,7 +21,11 @@ __all__ = [
     "CategoryCount",
     "CategoryDetail",
     "EvidenceSource",
+    "GradeRecord",
+    "InventoryFilter",
     "case_summary",
+    "export_inventory",
     "get_case",
     "get_or_create_case",
+    "inventory_items",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, func, select
 
 from vigil.cases.case import get_case
+from vigil.cases.grades import awaiting_grading, grade_state_counts
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.store.engine import Store
 from vigil.store.schema import evidence, hashset, hashset_version, item, match, scan_run
@@ -87,6 +88,7 @@ class CaseSummary:
     elapsed_s: float = 0.0
     categories: dict[str, CategoryDetail] = field(default_factory=dict)
     locations: dict[str, int] = field(default_factory=dict)
+    graded: dict[str, int] = field(default_factory=dict)  # graded in review, per grade state
 
     @property
     def exact_total(self) -> int:
@@ -133,7 +135,7 @@ def case_item_counts(conn: Connection, case_id: int) -> tuple[int, int, int]:
         select(
             func.count(item.c.id),
             func.count(item.c.id).filter(item.c.review == "hit"),
-            func.count(item.c.id).filter(item.c.review == "unknown"),
+            func.count(item.c.id).filter(awaiting_grading()),
         )
         .select_from(item.join(scan_run, scan_run.c.id == item.c.run_id))
         .where(scan_run.c.case_id == case_id)
@@ -221,22 +223,24 @@ def _item_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary)
             s.images = int(count)
         elif family == "video":
             s.videos = int(count)
-    for review, family, count in conn.execute(
-        select(item.c.review, item.c.family, func.count())
-        .where(in_runs)
-        .group_by(item.c.review, item.c.family)
+    s.known = int(
+        conn.execute(select(func.count()).where(in_runs, item.c.review == "known")).scalar_one()
+    )
+    # Awaiting grading: an item graded in review (uncategorised included) is graded.
+    awaiting = awaiting_grading()
+    for family, count in conn.execute(
+        select(item.c.family, func.count()).where(in_runs, awaiting).group_by(item.c.family)
     ):
-        if review == "known":
-            s.known += int(count)
-        elif review == "unknown" and family == "image":
+        if family == "image":
             s.unknown_images = int(count)
-        elif review == "unknown" and family == "video":
+        elif family == "video":
             s.unknown_videos = int(count)
     s.unknown_unique = int(
         conn.execute(
-            select(func.count(func.distinct(item.c.md5))).where(in_runs, item.c.review == "unknown")
+            select(func.count(func.distinct(item.c.md5))).where(in_runs, awaiting)
         ).scalar_one()
     )
+    s.graded = grade_state_counts(conn, in_runs)
     s.low_quality = int(
         conn.execute(
             select(func.count()).where(in_runs, item.c.pdq.is_not(None), item.c.pdq_quality < 50)

@@ -63,6 +63,7 @@ def print_summary(s: CaseSummary) -> None:
         ("Unknown images to grade", f"{s.unknown_images:,}"),
         ("Unknown videos to grade", f"{s.unknown_videos:,}"),
         ("  distinct (MD5) to grade", f"{s.unknown_unique:,}"),
+        *_graded_rows(s),
         ("Low-quality images (not PDQ-matched)", f"{s.low_quality:,}"),
         ("Extension/signature mismatches", f"{s.ext_mismatch:,}"),
         ("Elapsed", _duration(s.elapsed_s)),
@@ -78,6 +79,15 @@ def print_summary(s: CaseSummary) -> None:
         for status, count in sorted(s.problems.items()):
             problems.add_row(plain(status), plain(f"{count:,}"))
         stdout.print(problems)
+
+
+def _graded_rows(s: CaseSummary) -> list[tuple[str, str]]:
+    """Items graded in review (uncategorised included), and how each grade was settled."""
+    total = sum(s.graded.values())
+    if not total:
+        return []
+    states = ", ".join(f"{state} {n:,}" for state, n in s.graded.items() if n)
+    return [("Graded in review", f"{total:,}"), ("  how settled", states)]
 
 
 def _hits_table(title: str, counts: dict[str, CategoryCount]) -> None:

@@ -1,4 +1,9 @@
-"""The CSV report: one row per match of every hit, per unknown item and per item with a problem.
+"""The CSV report: one row per match of every hit, per item graded in review but in no set
+(uncategorised), per item awaiting grading and per item with a problem.
+
+Every row of an item graded in review carries its grade in full: the state
+(single, agreed, resolved or disputed), who graded it and when, the second
+grader and the resolution.
 
 For spreadsheets and case-management systems. Text that comes from seized
 media (names, paths, reasons) is never let run as a spreadsheet formula.
@@ -7,18 +12,20 @@ media (names, paths, reasons) is never let run as a spreadsheet formula.
 from __future__ import annotations
 
 import csv
-from datetime import datetime
 from typing import Any, TextIO
 
-from vigil.hashsets.formats.csvlist import FORMULA_START
+from vigil.cases.grades import GradeRecord
+from vigil.csv_safety import safe_cell
 from vigil.reports.model import ItemRow, Report
 
 COLUMNS = (
     "case", "exhibit", "kind", "locator", "location", "family", "file_type", "size_bytes",
     "modified_utc", "md5", "sha1", "sha256", "pdq", "pdq_quality", "category", "basis",
     "hashset", "set_category", "algorithm", "distance_bits", "status", "reason",
+    "grade_state", "grade_category", "first_category", "graded_by", "graded_at",
+    "second_category", "second_by", "second_at", "final_category", "resolved_by", "resolved_at",
 )  # fmt: skip
-"""Header of the CSV report; ``kind`` is hit, unknown or problem."""
+"""Header of the CSV report; ``kind`` is hit, graded, unknown or problem."""
 
 
 def write_csv_report(report: Report, out: TextIO) -> int:
@@ -26,14 +33,16 @@ def write_csv_report(report: Report, out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     count = 0
+    hit_ids = {row.id for row in report.hits}
     for kind, rows in (
         ("hit", report.hits),
+        ("graded", [row for row in report.graded if row.id not in hit_ids]),
         ("unknown", report.unknown),
         ("problem", report.errors),
     ):
         for row in rows:
             for values in _rows(report.case, kind, row):
-                writer.writerow([_cell(v) for v in values])
+                writer.writerow([safe_cell(v) for v in values])
                 count += 1
     return count
 
@@ -43,19 +52,17 @@ def _rows(case: str, kind: str, row: ItemRow) -> list[list[Any]]:
         case, row.exhibit, kind, row.locator, row.location, row.family, row.file_type, row.size,
         row.mtime, row.md5, row.sha1, row.sha256, row.pdq, row.pdq_quality, row.category, row.basis,
     ]  # fmt: skip
-    tail = [row.status, row.reason]
+    tail = [row.status, row.reason, *_grade(row.grade)]
     if not row.matches:
         return [[*base, None, None, None, None, *tail]]
     return [[*base, m.hashset, m.set_category, m.algorithm, m.distance, *tail] for m in row.matches]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    text = str(value)
-    if text.startswith(FORMULA_START):
-        # Names come from seized media: never let one run as a spreadsheet formula.
-        return "'" + text
-    return text
+def _grade(grade: GradeRecord | None) -> list[Any]:
+    if grade is None:
+        return [None] * 11
+    return [
+        grade.state, grade.category, grade.first_category, grade.graded_by, grade.graded_at,
+        grade.second_category, grade.second_by, grade.second_at, grade.final_category,
+        grade.resolved_by, grade.resolved_at,
+    ]  # fmt: skip

@@ -12,11 +12,12 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, exists, select
 
 from vigil import __version__
 from vigil.cases.case import get_case
 from vigil.cases.counting import CONFLICT, basis, graded_set_ids, item_category, summarise
+from vigil.cases.grades import GradeRecord, awaiting_grading, grade_records
 from vigil.config import current_user
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.reports.model import (
@@ -30,7 +31,7 @@ from vigil.reports.model import (
 from vigil.reports.provenance import audit_state, run_provenance, sets_used, utc
 from vigil.reports.timeline import timeline
 from vigil.sources.locator import Locator
-from vigil.store.schema import finding, hashset, item, match, scan_run
+from vigil.store.schema import finding, grade, hashset, item, match, scan_run
 
 
 def build_report(
@@ -50,7 +51,7 @@ def build_report(
     run_ids = [int(r.id) for r in runs]
     exhibits = _exhibits(conn, case_name, summary.runs)
     labels = {e.id: e.label for e in exhibits}
-    items = _Items(conn, run_ids, labels)
+    items = _Items(conn, run_ids, labels, grade_records(conn, item.c.run_id.in_(run_ids), scheme))
     report = Report(
         case=row.name,
         scheme=row.scheme,  # what load_scheme takes: a built-in name or a YAML path
@@ -65,7 +66,7 @@ def build_report(
         summary=summary,
         exhibits=exhibits,
         hits=items.hits(),
-        unknown=items.plain(item.c.review == "unknown"),
+        unknown=items.plain(awaiting_grading()),
         errors=items.plain(item.c.status != "ok"),
         findings=_findings(conn, run_ids, labels),
         hashsets=sets_used(conn, runs, run_ids),
@@ -73,6 +74,7 @@ def build_report(
         timeline=timeline(conn, run_ids),
         audit=audit_state(conn, int(row.id)),
         marking=marking.strip(),
+        graded=items.graded(),
     )
     report.category_order = _category_order(scheme, report)
     if any(r.status != "complete" for r in runs):
@@ -108,12 +110,19 @@ def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit
 
 
 class _Items:
-    """Item rows of the case's runs, with their exhibit labels and graded-set matches."""
+    """Item rows of the case's runs, with their exhibit labels, graded-set matches and grades."""
 
-    def __init__(self, conn: Connection, run_ids: list[int], labels: dict[int, str]) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        run_ids: list[int],
+        labels: dict[int, str],
+        grades: dict[int, GradeRecord],
+    ) -> None:
         self.conn = conn
         self.run_ids = run_ids
         self.labels = labels
+        self.grades = grades
         self.schemes: dict[int, Scheme] = {
             int(r.id): load_scheme(r.scheme)
             for r in conn.execute(select(hashset.c.id, hashset.c.scheme))
@@ -128,6 +137,10 @@ class _Items:
             .order_by(item.c.evidence_id, item.c.display)
         )
         return [self._row(r) for r in self.conn.execute(query)]
+
+    def graded(self) -> list[ItemRow]:
+        """Every item graded in review, with its grade, in locator order."""
+        return self.plain(exists().where(grade.c.item_id == item.c.id)) if self.grades else []
 
     def hits(self) -> list[ItemRow]:
         """Items with a graded-set hit, each with every such match and the category it counts as."""
@@ -187,6 +200,7 @@ class _Items:
             pdq_quality=r.pdq_quality,
             status=r.status,
             reason=r.reason,
+            grade=self.grades.get(int(r.id)),
         )
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from vigil.cases.counting import CaseSummary
+from vigil.cases.grades import GradeRecord
 
 REPORT_FORMAT = "vigil-report/1"
 """Name and version of the JSON layout (see ``schema/report.schema.json``)."""
@@ -49,7 +50,7 @@ class MatchRow:
 
 @dataclass(slots=True)
 class ItemRow:
-    """An item of interest: a hit, an item awaiting grading, or an error."""
+    """An item of interest: a hit, an item awaiting grading or graded in review, or an error."""
 
     id: int
     exhibit: str
@@ -71,6 +72,7 @@ class ItemRow:
     matches: list[MatchRow] = field(default_factory=list)
     status: str = "ok"
     reason: str | None = None
+    grade: GradeRecord | None = None  # its grade in review: who, when, single/agreed/resolved
 
 
 @dataclass(slots=True)
@@ -169,3 +171,4 @@ class Report:
     audit: AuditState
     notes: list[str] = field(default_factory=list)
     marking: str = DEFAULT_MARKING
+    graded: list[ItemRow] = field(default_factory=list)  # every item graded in review

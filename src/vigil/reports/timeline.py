@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
+from vigil.cases.grades import awaiting_grading
 from vigil.reports.model import TimelineBin
 from vigil.store.schema import item
 
@@ -22,14 +23,16 @@ def timeline(conn: Connection, run_ids: list[int]) -> list[TimelineBin]:
     """Image and video items by month (or year) of their file date, split by review state."""
     if not run_ids:
         return []
-    query = select(item.c.mtime, item.c.review).where(
+    # "unknown" is what awaits grading: a picture graded uncategorised in review is "other".
+    awaiting = awaiting_grading().label("awaiting")
+    query = select(item.c.mtime, item.c.review, awaiting).where(
         item.c.run_id.in_(run_ids),
         item.c.family.in_(("image", "video")),
         item.c.mtime.is_not(None),
     )
     dated = [
-        (datetime.fromtimestamp(mtime, UTC), review)
-        for mtime, review in conn.execute(query)
+        (datetime.fromtimestamp(mtime, UTC), "unknown" if waiting else _settled(review))
+        for mtime, review, waiting in conn.execute(query)
         if _plausible(mtime)
     ]
     if not dated:
@@ -47,6 +50,11 @@ def timeline(conn: Connection, run_ids: list[int]) -> list[TimelineBin]:
         TimelineBin(p, counts[(p, "hit")], counts[(p, "unknown")], counts[(p, "other")])
         for p in periods
     ]
+
+
+def _settled(review: str) -> str:
+    # Unknown but not awaiting: graded in review as uncategorised, so no longer "unknown".
+    return "other" if review == "unknown" else review
 
 
 def _periods(first: datetime, last: datetime, by_year: bool) -> list[str]:

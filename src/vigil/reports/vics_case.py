@@ -1,9 +1,10 @@
 """VICS 2.0 export of a case: a ``#Cases`` document whose Media are the case's media.
 
-One Media per distinct MD5 among the hits and the unknown images and videos,
+One Media per distinct MD5 among the hits, the unknown images and videos and
+the media graded *uncategorised* in review,
 with a MediaFiles entry for every instance (where it was found, its file date,
 deleted or carved). Hits carry the category they count under in the case's
-scheme; unknown media go out uncategorised for grading. Vigil's own importer
+scheme; unknown and uncategorised media go out uncategorised for grading. Vigil's own importer
 (``read_hashset``) reads the export back to the same entries.
 """
 
@@ -22,7 +23,10 @@ from vigil.reports.model import ItemRow, Report
 def case_media(report: Report, scheme: Scheme) -> list[HashEntry]:
     """The case's Media entries (see the module doc), in the order the report lists items."""
     by_md5: dict[str, HashEntry] = {}
-    for row in [*report.hits, *report.unknown]:
+    hit_ids = {row.id for row in report.hits}
+    # Graded uncategorised: no longer awaiting in this case, but still not decided.
+    undecided = [row for row in report.graded if row.id not in hit_ids]
+    for row in [*report.hits, *report.unknown, *undecided]:
         if row.md5 is None:
             continue  # VICS keys Media by MD5; an item without one cannot be carried
         entry = by_md5.get(row.md5)

@@ -1,0 +1,25 @@
+"""CSV cells that a spreadsheet will never run: shared by every CSV Vigil writes.
+
+Names, paths and reasons come from seized media; a cell starting like a
+formula (``=``, ``+``, ``-``, ``@``, tab, CR) would be run by Excel or Calc when
+the file is opened (CSV injection), so it is written with a leading ``'``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from vigil.hashsets.formats.csvlist import FORMULA_START
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell for ``value``: "" for None, UTC times as ISO 8601, formulas neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = str(value)
+    if text.startswith(FORMULA_START):
+        return "'" + text
+    return text
