@@ -46,6 +46,11 @@ pass_app = click.make_pass_decorator(AppContext)
 @click.option(
     "--secure-cookies", is_flag=True, help="Mark cookies Secure (when served over HTTPS)."
 )
+@click.option(
+    "--allow-grader-resolve",
+    is_flag=True,
+    help="Let a grader resolve their own disagreement (small teams; normally a third officer).",
+)
 @pass_app
 def serve_command(
     app: AppContext,
@@ -56,6 +61,7 @@ def serve_command(
     session_minutes: int,
     graded_set: str,
     secure_cookies: bool,
+    allow_grader_resolve: bool,
 ) -> None:
     """Serve the review app: case pages, grading with welfare safeguards, admin.
 
@@ -76,6 +82,7 @@ def serve_command(
         break_minutes=break_minutes,
         graded_set=graded_set,
         secure_cookies=secure_cookies,
+        allow_grader_resolve=allow_grader_resolve,
     )
     from vigil.accounts.users import list_users
 

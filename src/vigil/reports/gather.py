@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import ColumnElement, Connection, Row, select
 
 from vigil import __version__
 from vigil.cases.case import get_case
@@ -34,23 +34,29 @@ from vigil.store.schema import finding, hashset, item, match, scan_run
 
 
 def build_report(
-    conn: Connection, case_name: str, user: str | None = None, marking: str = DEFAULT_MARKING
+    conn: Connection,
+    case_name: str,
+    user: str | None = None,
+    marking: str = DEFAULT_MARKING,
+    leave_out: ColumnElement[bool] | None = None,
 ) -> Report:
     """Everything the report of ``case_name`` says, read on ``conn`` (nothing is written).
 
     ``user`` is who makes the report (default: the login name); ``marking`` the
-    protective marking printed on every page ("" for none).
+    protective marking printed on every page ("" for none). ``leave_out`` (a
+    condition on ``item``) keeps matching items out of the hits and hit counts
+    (the review app's view for a second grader, see ``vigil.web.blind``).
     """
     row = get_case(conn, case_name)
-    summary = summarise(conn, case_name)
+    summary = summarise(conn, case_name, leave_out=leave_out)
     scheme = load_scheme(row.scheme)
     runs = conn.execute(
         select(scan_run).where(scan_run.c.case_id == row.id).order_by(scan_run.c.id)
     ).all()
     run_ids = [int(r.id) for r in runs]
-    exhibits = _exhibits(conn, case_name, summary.runs)
+    exhibits = _exhibits(conn, case_name, summary.runs, leave_out)
     labels = {e.id: e.label for e in exhibits}
-    items = _Items(conn, run_ids, labels)
+    items = _Items(conn, run_ids, labels, leave_out)
     report = Report(
         case=row.name,
         scheme=row.scheme,  # what load_scheme takes: a built-in name or a YAML path
@@ -82,7 +88,9 @@ def build_report(
     return report
 
 
-def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit]:
+def _exhibits(
+    conn: Connection, case_name: str, runs: list[Any], leave_out: ColumnElement[bool] | None
+) -> list[Exhibit]:
     several = len(runs) > 1
     out = []
     for run in runs:
@@ -101,7 +109,9 @@ def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit
                     sha256=ev["sha256"],
                     size=ev["size"],
                     info=ev.get("info"),
-                    summary=summarise(conn, case_name, evidence_id=int(ev["id"])),
+                    summary=summarise(
+                        conn, case_name, evidence_id=int(ev["id"]), leave_out=leave_out
+                    ),
                 )
             )
     return out
@@ -110,8 +120,15 @@ def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit
 class _Items:
     """Item rows of the case's runs, with their exhibit labels and graded-set matches."""
 
-    def __init__(self, conn: Connection, run_ids: list[int], labels: dict[int, str]) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        run_ids: list[int],
+        labels: dict[int, str],
+        leave_out: ColumnElement[bool] | None = None,
+    ) -> None:
         self.conn = conn
+        self.leave_out = leave_out
         self.run_ids = run_ids
         self.labels = labels
         self.schemes: dict[int, Scheme] = {
@@ -131,7 +148,10 @@ class _Items:
 
     def hits(self) -> list[ItemRow]:
         """Items with a graded-set hit, each with every such match and the category it counts as."""
-        rows = self.plain(item.c.review == "hit")
+        hit = item.c.review == "hit"
+        if self.leave_out is not None:
+            hit = hit & ~self.leave_out
+        rows = self.plain(hit)
         by_id = {r.id: r for r in rows}
         matches: dict[int, list[Any]] = defaultdict(list)
         query = (

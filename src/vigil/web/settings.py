@@ -31,5 +31,8 @@ class WebSettings:
     """The hash set that receives the force's own grades."""
     pdq_threshold: int = 31
     """Near-duplicate grouping distance, in bits (the PDQ match threshold)."""
+    allow_grader_resolve: bool = False
+    """Let one of a disagreement's two graders resolve it (a small team); normally a third
+    officer must. Either way the resolution is audited with who settled it."""
     secure_cookies: bool = False
     """Mark cookies Secure (set when served over HTTPS, e.g. behind a proxy)."""
