@@ -19,6 +19,8 @@ import multiprocessing
 import queue
 import resource
 import threading
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -28,6 +30,9 @@ from vigil.web.thumbnails import ThumbnailError
 
 TASKS_PER_WORKER = 200
 """Previews one worker makes before it is replaced."""
+
+STARTUP_S = 60.0
+"""How long a new worker may take to start."""
 
 WAIT_FOR_WORKER_S = 120.0
 """How long a request waits for a free worker before its preview is refused."""
@@ -69,7 +74,11 @@ def make_preview(job: RenderJob) -> bytes:
         return picture_thumbnail(data, job.size_px, job.blur_radius_px, job.frames)
 
 
-def _worker_main(conn: Connection, memory_bytes: int) -> None:
+Work = Callable[[RenderJob], bytes]
+"""What a worker does with one job (:func:`make_preview`)."""
+
+
+def _worker_main(conn: Connection, memory_bytes: int, work: Work) -> None:
     """A worker's life: limit its memory, then make previews until told to stop."""
     from PIL import Image
 
@@ -78,13 +87,18 @@ def _worker_main(conn: Connection, memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     # Sizes are checked by vigil.web.thumbnails, which names them in its refusal.
     Image.MAX_IMAGE_PIXELS = None
+    warnings.simplefilter("ignore")  # decoders' complaints about hostile bytes are no news
+    conn.send(("ready", None, True))
     for left in range(TASKS_PER_WORKER - 1, -1, -1):
-        job = conn.recv()
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the app ended
+            return
         if job is None:
             return
         # Each answer says whether this worker takes another job after it.
         try:
-            conn.send(("ok", make_preview(job), left > 0))
+            conn.send(("ok", work(job), left > 0))
         except MemoryError:
             # After a failed allocation the process is not trusted with another job.
             conn.send(("refused", f"too large to preview: needs over {limit >> 20} MB", False))
@@ -98,15 +112,23 @@ def _worker_main(conn: Connection, memory_bytes: int) -> None:
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, memory_bytes: int) -> None:
+    def __init__(self, memory_bytes: int, work: Work) -> None:
         self.conn, child = _CONTEXT.Pipe()
         self.process = _CONTEXT.Process(
-            target=_worker_main, args=(child, memory_bytes), daemon=True, name="vigil-render"
+            target=_worker_main, args=(child, memory_bytes, work), daemon=True, name="vigil-render"
         )
         self.process.start()
         child.close()
         self.usable = True
         """Whether the worker takes another job (it is replaced when not)."""
+        # A job's time limit starts once the worker is ready, not while it starts.
+        try:
+            ready = self.conn.poll(STARTUP_S) and self.conn.recv()[0] == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.stop()
+            raise ThumbnailError("not previewed: a preview worker did not start")
 
     def run(self, job: RenderJob, timeout_s: float) -> tuple[str, Any]:
         """Send ``job`` and wait for its answer; a worker past ``timeout_s`` is killed."""
@@ -136,8 +158,9 @@ class _Worker:
 class RenderPool:
     """Up to ``limits.workers`` worker processes, started on first use and replaced as needed."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, work: Work = make_preview) -> None:
         self.limits = limits
+        self.work = work
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
         for _ in range(limits.workers):
             self._idle.put(None)  # a free slot, its worker not started yet
@@ -155,7 +178,7 @@ class RenderPool:
             if worker is None or not worker.usable or not worker.process.is_alive():
                 if worker is not None:
                     worker.stop()
-                worker = _Worker(self.limits.memory_mb << 20)
+                worker = _Worker(self.limits.memory_mb << 20, self.work)
             kind, value = worker.run(job, self.limits.timeout_s)
         except BaseException:
             if worker is not None:

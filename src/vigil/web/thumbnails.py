@@ -28,7 +28,7 @@ MAX_DECODE_PIXELS = 50_000_000
 """Most pixels one picture, animation canvas or video frame may decode to (after a JPEG's
 reduced-scale decode); checked on the header size, before any decoding."""
 
-MAX_ANIMATION_PIXELS = 200_000_000
+MAX_ANIMATION_PIXELS = 100_000_000
 """Pixels an animation may decode in all: frames are decoded in order to reach later
 ones, so a big canvas limits the contact sheet to the first few frames."""
 
@@ -94,9 +94,12 @@ def _animation_frames(image: Image.Image, count: int, frames: int) -> list[int]:
 def _upright(image: Image.Image) -> Image.Image:
     """The picture turned by its EXIF orientation; as stored when its EXIF cannot be read."""
     try:
-        return ImageOps.exif_transpose(image)
-    except (OSError, ValueError, TypeError, KeyError, IndexError, SyntaxError, struct.error):
-        # A broken EXIF block is the suspect's, not a reason to show nothing.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns of each corrupt EXIF entry
+            return ImageOps.exif_transpose(image)
+    except Exception:
+        # A broken EXIF block is the suspect's, not a reason to show nothing; Pillow's
+        # EXIF code fails on it in many ways (struct, type, attribute, value errors …).
         return image
 
 
