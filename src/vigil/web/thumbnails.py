@@ -88,7 +88,8 @@ def _check_size(width: int, height: int, limit: int, header: tuple[int, int] | N
 def _animation_frames(image: Image.Image, count: int, frames: int) -> list[int]:
     """Up to ``frames`` frame indexes spread over as many frames as the pixel budget reaches."""
     reach = max(1, min(count, MAX_ANIMATION_PIXELS // max(1, image.width * image.height)))
-    return sorted({i * reach // frames for i in range(min(frames, reach))})
+    shown = min(frames, reach)
+    return [i * reach // shown for i in range(shown)]
 
 
 def _upright(image: Image.Image) -> Image.Image:
