@@ -25,7 +25,7 @@ from vigil.audit import case_scope, entries
 from vigil.demo.imagegen import encode, make_picture
 from vigil.store.engine import open_store
 from vigil.store.schema import item
-from vigil.web.render_worker import Limits, RenderJob, RenderPool
+from vigil.web.render_worker import PreviewLimits, RenderJob, RenderPool
 from vigil.web.routes.media import REFUSED_HEADER
 from vigil.web.thumbnails import ThumbnailError, picture_thumbnail, placeholder
 
@@ -162,7 +162,7 @@ def _job(path: Path, size_px: int = 120) -> RenderJob:
 def test_a_stuck_decoder_is_killed_and_its_worker_replaced(tmp_path: Path) -> None:
     path = tmp_path / "plain.jpg"
     path.write_bytes(encode(make_picture(3, (400, 300))))
-    pool = RenderPool(Limits(workers=1, memory_mb=1024, timeout_s=2.0), work=stall_on_tiny)
+    pool = RenderPool(PreviewLimits(workers=1, memory_mb=1024, timeout_s=2.0), work=stall_on_tiny)
     assert Image.open(io.BytesIO(pool.render(_job(path)))).size == (120, 90)
     started = time.monotonic()
     with pytest.raises(ThumbnailError, match=r"took too long to preview \(over 2 s\)"):
@@ -195,3 +195,14 @@ def test_the_placeholder_carries_its_reason_in_the_picture() -> None:
         dtype=np.float32,
     )
     assert plain.std() < 2 < said.std()  # blank grey, and grey with words on it
+
+
+def test_a_worker_that_died_between_previews_is_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "plain.jpg"
+    path.write_bytes(encode(make_picture(5, (300, 300))))
+    pool = RenderPool(PreviewLimits(workers=1, memory_mb=1024, timeout_s=20.0))
+    assert pool.render(_job(path))
+    [worker] = [w for w in pool._idle.queue if w is not None]
+    worker.process.kill()  # as the kernel's OOM killer would
+    worker.process.join(10)
+    assert Image.open(io.BytesIO(pool.render(_job(path)))).size == (120, 120)

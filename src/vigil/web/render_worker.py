@@ -55,7 +55,7 @@ class RenderJob:
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class PreviewLimits:
     """What one worker may use: workers at once, address space, seconds per preview."""
 
     workers: int = 2
@@ -132,7 +132,11 @@ class _Worker:
 
     def run(self, job: RenderJob, timeout_s: float) -> tuple[str, Any]:
         """Send ``job`` and wait for its answer; a worker past ``timeout_s`` is killed."""
-        self.conn.send(job)
+        try:
+            self.conn.send(job)
+        except OSError:  # the worker ended between two jobs
+            self.stop()
+            return "refused", "not previewed: its preview worker had stopped (try again)"
         if not self.conn.poll(timeout_s):
             self.stop()
             return "refused", f"took too long to preview (over {timeout_s:g} s)"
@@ -158,7 +162,7 @@ class _Worker:
 class RenderPool:
     """Up to ``limits.workers`` worker processes, started on first use and replaced as needed."""
 
-    def __init__(self, limits: Limits, work: Work = make_preview) -> None:
+    def __init__(self, limits: PreviewLimits, work: Work = make_preview) -> None:
         self.limits = limits
         self.work = work
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
@@ -197,11 +201,11 @@ class RenderPool:
         raise ThumbnailError(str(value))
 
 
-_pools: dict[Limits, RenderPool] = {}
+_pools: dict[PreviewLimits, RenderPool] = {}
 _pools_lock = threading.Lock()
 
 
-def pool_for(limits: Limits) -> RenderPool:
+def pool_for(limits: PreviewLimits) -> RenderPool:
     """The process's pool for ``limits`` (one per setting, shared by every app)."""
     with _pools_lock:
         pool = _pools.get(limits)

@@ -22,7 +22,7 @@ from vigil.store.schema import grade, item, scan_run
 from vigil.web import exposure
 from vigil.web.access import ANY_USER, GRADERS, route
 from vigil.web.deps import settings_of, store_of, user_of, visible_case
-from vigil.web.render_worker import Limits, RenderJob, pool_for
+from vigil.web.render_worker import PreviewLimits, RenderJob, pool_for
 from vigil.web.settings import WebSettings
 from vigil.web.thumbnails import ThumbnailError, placeholder
 
@@ -60,7 +60,9 @@ def _render(row: Row[Any], settings: WebSettings, blurred: bool) -> bytes:
         blur_radius_px=settings.blur_radius_px if blurred else None,
         frames=settings.sheet_frames,
     )
-    limits = Limits(settings.render_workers, settings.render_memory_mb, settings.render_timeout_s)
+    limits = PreviewLimits(
+        settings.render_workers, settings.render_memory_mb, settings.render_timeout_s
+    )
     return pool_for(limits).render(job)
 
 
