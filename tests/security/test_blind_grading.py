@@ -157,6 +157,8 @@ def test_a_small_team_may_let_a_grader_resolve_and_it_is_audited(site: Site) -> 
     small = replace(site, settings=replace(site.settings, allow_grader_resolve=True))
     key = _dispute(small)
     rex = small.client("rex")
+    assert "either grader may resolve" in rex.get(f"/cases/{site.case_id}/second").text
+    assert "third officer" in site.client("rex").get(f"/cases/{site.case_id}/second").text
     assert [
         a["may_resolve"] for a in rex.get(f"/api/cases/{site.case_id}/actions").json()["settled"]
     ] == [True]

@@ -47,7 +47,12 @@ def _page(request: Request, case_id: int, template: str) -> Response:
         row = visible_case(conn, user, case_id)
     scheme = load_scheme(row.scheme)
     categories = [{"key": c.key, "label": c.label} for c in scheme.categories]
-    return render(request, template, {"case": row, "categories": categories})
+    context = {
+        "case": row,
+        "categories": categories,
+        "allow_grader_resolve": settings_of(request).allow_grader_resolve,
+    }
+    return render(request, template, context)
 
 
 @route(router, "GET", "/cases/{case_id}/grade", EXAMINER)
