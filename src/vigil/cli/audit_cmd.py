@@ -12,7 +12,7 @@ from vigil.audit import GLOBAL_SCOPE, ChainProblem, case_scope, entries, head, v
 from vigil.cases.case import get_case
 from vigil.cli.context import AppContext
 from vigil.cli.exit_codes import ExitCode
-from vigil.cli.output import print_json, stdout, when
+from vigil.cli.output import echo_text, line, plain, print_json, stdout, when
 from vigil.errors import UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -47,7 +47,10 @@ def show_cmd(app: AppContext, case: str | None, global_: bool, as_json: bool) ->
     if as_json:
         print_json([e.as_json() for e in chain])
         return
-    table = Table(title=f"Audit log of {name}")
+    if not chain:
+        stdout.print(line(f"The audit log of {name} is empty."))
+        return
+    table = Table(title=plain(f"Audit log of {name}"))
     for column in ("Seq", "When (UTC)", "Who", "Action", "Target", "Detail", "Hash"):
         # Seq, action and hash never wrap: they are what a reader searches for.
         table.add_column(
@@ -58,10 +61,9 @@ def show_cmd(app: AppContext, case: str | None, global_: bool, as_json: bool) ->
         )
     for e in chain:
         detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items())
-        table.add_row(
-            str(e.seq), when(e.at), e.actor, e.action, e.target or "", detail, e.entry_hash[:16]
-        )
-    stdout.print(table if chain else f"The audit log of {name} is empty.")
+        cells = (str(e.seq), when(e.at), e.actor, e.action, e.target or "", detail)
+        table.add_row(*(plain(c) for c in cells), plain(e.entry_hash[:16]))
+    stdout.print(table)
 
 
 @audit_group.command("verify")
@@ -100,12 +102,12 @@ def verify_cmd(
             }
         )
     elif problems:
-        click.echo(f"Audit log of {name} FAILED verification:", err=True)
+        click.echo(echo_text(f"Audit log of {name} FAILED verification:"), err=True)
         for p in problems:
-            click.echo(f"  entry {p.seq}: {p.kind}: {p.message}", err=True)
+            click.echo(echo_text(f"  entry {p.seq}: {p.kind}: {p.message}"), err=True)
     else:
         stdout.print(
-            f"Audit log of {name} intact: {last_seq} entries, head seq {last_seq} {last_hash}"
+            line(f"Audit log of {name} intact: {last_seq} entries, head seq {last_seq} {last_hash}")
         )
     return ExitCode.TAMPERED if problems else ExitCode.OK
 

@@ -315,11 +315,9 @@ class _Runner:
                         if len(chunk) >= CHUNK_TASKS or chunk_bytes >= CHUNK_BYTES:
                             pool = self._submit(pool, in_flight, chunk)
                             chunk, chunk_bytes = [], 0
-            if chunk:
-                assert pool is not None
+            if chunk and pool is not None:  # tasks are chunked only when there is a pool
                 pool = self._submit(pool, in_flight, chunk)
-            while in_flight:
-                assert pool is not None
+            while in_flight and pool is not None:
                 pool = self._drain(pool, in_flight)
             if pool is not None:
                 pool.shutdown()
@@ -373,7 +371,8 @@ class _Runner:
         for task in broken:
             self._isolated(task)
         new_pool = self._pool()
-        assert new_pool is not None
+        if new_pool is None:
+            raise RuntimeError("a worker pool was replaced by none")
         return new_pool
 
     def _isolated(self, task: Task) -> None:
