@@ -152,6 +152,7 @@ def test_uncategorised_leaves_the_queue_but_enters_no_set(site: Site) -> None:
 
 
 def test_second_grader_agrees_disputes_and_resolves(site: Site) -> None:
+    assignments.assign(site.store, "rita", CASE, "test")  # the third officer
     eve, rex = site.client("eve"), site.client("rex")
     groups = _queue(eve, site)["groups"]
     for group, category in zip(groups[:2], ("A", "C"), strict=True):
@@ -175,10 +176,17 @@ def test_second_grader_agrees_disputes_and_resolves(site: Site) -> None:
     assert _post(eve, f"/api/cases/{site.case_id}/undo").status_code == 409
     view = rex.get(f"/api/cases/{site.case_id}/actions").json()
     assert view["agreement"] == {"awaiting": 0, "agreed": 1, "disputed": 1, "resolved": 0}
-    resolved = _post(
+    # rex gave the disagreeing grade: a third officer resolves it.
+    alone = _post(
         rex, f"/api/cases/{site.case_id}/resolve", {"action": second["key"], "category": "B"}
     )
+    assert alone.status_code == 409 and "third officer" in alone.json()["detail"]
+    rita = site.client("rita")
+    resolved = _post(
+        rita, f"/api/cases/{site.case_id}/resolve", {"action": second["key"], "category": "B"}
+    )
     assert resolved.json()["state"] == "resolved" and resolved.json()["final_category"] == "B"
+    assert resolved.json()["resolved_by"] == "rita"
     md5s = {g["pictures"][0]["md5"] for g in groups[:2]}
     assert set(_graded_entries(site).items()) == {
         (groups[0]["pictures"][0]["md5"], "A"),

@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 from web_helpers import CASE, PASSWORD, Site, make_site
 
+from vigil.accounts import assignments
 from vigil.store.engine import open_store
 
 CHROMIUM = shutil.which("chromium")
@@ -179,6 +180,7 @@ def test_second_grader_disagrees_and_resolves(served: tuple[str, Site]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     base, site = served
+    assignments.assign(site.store, "rita", CASE, "test")  # the third officer
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
@@ -201,6 +203,14 @@ def test_second_grader_disagrees_and_resolves(served: tuple[str, Site]) -> None:
             page.keyboard.press("c")
             expect(page.locator("#status")).to_contain_text("differs from the first grade A")
             expect(page.locator("#agreement")).to_contain_text("disputed 1")
+            # rex gave the disagreeing grade: only a third officer may resolve it.
+            expect(page.locator("#disputes tbody td").last).to_have_text(
+                "for a third officer to resolve"
+            )
+            page.click("header form button")
+            page.wait_for_url(f"{base}/login")
+            _log_in(page, base, "rita")
+            page.goto(f"{base}/cases/{site.case_id}/second")
             page.locator("#disputes").get_by_role("button", name="A", exact=True).click()
             expect(page.locator("#status")).to_contain_text("Resolved as A")
             expect(page.locator("#settled tbody tr td").last).to_have_text("resolved")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from pathlib import Path
 
 import av
@@ -86,3 +88,48 @@ def test_animated_picture_becomes_a_contact_sheet() -> None:
     assert sheet.mode == "L" and sheet.size == (300, 200)  # 6 of the 8 frames, 3 × 2
     pixels = np.asarray(sheet, dtype=np.float32)
     assert np.abs(pixels[:100, :100] - pixels[100:, 200:]).mean() > 5  # different frames
+
+
+def test_an_animation_is_sampled_only_as_far_as_the_pixel_budget_reaches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vigil.web import thumbnails
+
+    # Frames are decoded in order to reach later ones: the budget allows two of the eight.
+    monkeypatch.setattr(thumbnails, "MAX_ANIMATION_PIXELS", 2 * 200 * 150)
+    frames = [make_picture(800 + i, (200, 150)) for i in range(8)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    sheet = Image.open(io.BytesIO(picture_thumbnail(io.BytesIO(out.getvalue()), 100, None)))
+    assert sheet.size == (200, 100)  # two tiles side by side
+
+
+def test_a_video_sheet_stops_at_its_frame_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigil.web import thumbnails
+
+    monkeypatch.setattr(thumbnails, "MAX_VIDEO_FRAMES", 2)
+    path = tmp_path / "clip.mp4"
+    make_video(path)
+    with path.open("rb") as data:
+        sheet = Image.open(io.BytesIO(video_contact_sheet(data, 120, None, frames=6)))
+    assert sheet.size[0] * sheet.size[1] <= 2 * 120 * 120  # at most the two frames decoded
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG of ``width``×``height`` pixels whose data is empty (only its header is real)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"") + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("size", [(9000, 6000), (7500, 7500)])
+def test_a_picture_over_the_pixel_cap_is_refused_by_its_header(size: tuple[int, int]) -> None:
+    # Under Pillow's own bomb limit, over Vigil's: refused before a pixel is decoded.
+    with pytest.raises(ThumbnailError, match=f"too large to preview: {size[0]}×{size[1]}"):
+        picture_thumbnail(io.BytesIO(_png_header(*size)), 160, 10.0)

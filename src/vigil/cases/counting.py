@@ -107,11 +107,18 @@ def case_summary(store: Store, name: str) -> CaseSummary:
         return summarise(conn, name)
 
 
-def summarise(conn: Connection, name: str, evidence_id: int | None = None) -> CaseSummary:
+def summarise(
+    conn: Connection,
+    name: str,
+    evidence_id: int | None = None,
+    leave_out: ColumnElement[bool] | None = None,
+) -> CaseSummary:
     """Summarise the named case on an open connection; only one exhibit with ``evidence_id``.
 
     An exhibit is one ``evidence`` row (one PATH of one scan run); its counts
     are computed by the same queries as the case's, restricted to its items.
+    ``leave_out`` (a condition on ``item``) keeps matching items out of the hit
+    counts: a second grader's view leaves out first grades not yet second-graded.
     """
     row = get_case(conn, name)
     runs = _runs(conn, row.id)
@@ -125,7 +132,7 @@ def summarise(conn: Connection, name: str, evidence_id: int | None = None) -> Ca
             item.c.run_id.in_(run_ids) if evidence_id is None else item.c.evidence_id == evidence_id
         )
         _item_counts(conn, scope, summary)
-        _hit_counts(conn, scope, summary)
+        _hit_counts(conn, scope if leave_out is None else scope & ~leave_out, summary)
     return summary
 
 

@@ -54,6 +54,11 @@ _HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")
     "--secure-cookies", is_flag=True, help="Mark cookies Secure (when served over HTTPS)."
 )
 @click.option(
+    "--allow-grader-resolve",
+    is_flag=True,
+    help="Let a grader resolve their own disagreement (small teams; normally a third officer).",
+)
+@click.option(
     "--allowed-host",
     "allowed_hosts",
     multiple=True,
@@ -79,6 +84,7 @@ def serve_command(
     session_minutes: int,
     graded_set: str,
     secure_cookies: bool,
+    allow_grader_resolve: bool,
     allowed_hosts: tuple[str, ...],
     trusted_proxies: tuple[str, ...],
 ) -> None:
@@ -108,6 +114,7 @@ def serve_command(
         break_minutes=break_minutes,
         graded_set=graded_set,
         secure_cookies=secure_cookies,
+        allow_grader_resolve=allow_grader_resolve,
         allowed_hosts=hosts,
         trusted_proxies=trusted_proxies,
     )

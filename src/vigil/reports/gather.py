@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, exists, select
+from sqlalchemy import ColumnElement, Connection, Row, exists, select
 
 from vigil import __version__
 from vigil.cases.case import get_case
@@ -35,23 +35,32 @@ from vigil.store.schema import finding, grade, hashset, item, match, scan_run
 
 
 def build_report(
-    conn: Connection, case_name: str, user: str | None = None, marking: str = DEFAULT_MARKING
+    conn: Connection,
+    case_name: str,
+    user: str | None = None,
+    marking: str = DEFAULT_MARKING,
+    leave_out: ColumnElement[bool] | None = None,
 ) -> Report:
     """Everything the report of ``case_name`` says, read on ``conn`` (nothing is written).
 
     ``user`` is who makes the report (default: the login name); ``marking`` the
-    protective marking printed on every page ("" for none).
+    protective marking printed on every page ("" for none). ``leave_out`` (a
+    condition on ``item``) keeps matching items out of the hits and hit counts
+    (the review app's view for a second grader, see ``vigil.web.blind``).
     """
     row = get_case(conn, case_name)
-    summary = summarise(conn, case_name)
+    summary = summarise(conn, case_name, leave_out=leave_out)
     scheme = load_scheme(row.scheme)
     runs = conn.execute(
         select(scan_run).where(scan_run.c.case_id == row.id).order_by(scan_run.c.id)
     ).all()
     run_ids = [int(r.id) for r in runs]
-    exhibits = _exhibits(conn, case_name, summary.runs)
+    exhibits = _exhibits(conn, case_name, summary.runs, leave_out)
     labels = {e.id: e.label for e in exhibits}
-    items = _Items(conn, run_ids, labels, grade_records(conn, item.c.run_id.in_(run_ids), scheme))
+    graded_here: ColumnElement[bool] = item.c.run_id.in_(run_ids)
+    if leave_out is not None:  # grades a blind second grader may not see yet
+        graded_here = graded_here & ~leave_out
+    items = _Items(conn, run_ids, labels, grade_records(conn, graded_here, scheme), leave_out)
     report = Report(
         case=row.name,
         scheme=row.scheme,  # what load_scheme takes: a built-in name or a YAML path
@@ -84,7 +93,9 @@ def build_report(
     return report
 
 
-def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit]:
+def _exhibits(
+    conn: Connection, case_name: str, runs: list[Any], leave_out: ColumnElement[bool] | None
+) -> list[Exhibit]:
     several = len(runs) > 1
     out = []
     for run in runs:
@@ -103,7 +114,9 @@ def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit
                     sha256=ev["sha256"],
                     size=ev["size"],
                     info=ev.get("info"),
-                    summary=summarise(conn, case_name, evidence_id=int(ev["id"])),
+                    summary=summarise(
+                        conn, case_name, evidence_id=int(ev["id"]), leave_out=leave_out
+                    ),
                 )
             )
     return out
@@ -118,8 +131,10 @@ class _Items:
         run_ids: list[int],
         labels: dict[int, str],
         grades: dict[int, GradeRecord],
+        leave_out: ColumnElement[bool] | None = None,
     ) -> None:
         self.conn = conn
+        self.leave_out = leave_out
         self.run_ids = run_ids
         self.labels = labels
         self.grades = grades
@@ -140,11 +155,19 @@ class _Items:
 
     def graded(self) -> list[ItemRow]:
         """Every item graded in review, with its grade, in locator order."""
-        return self.plain(exists().where(grade.c.item_id == item.c.id)) if self.grades else []
+        if not self.grades:
+            return []
+        graded: ColumnElement[bool] = exists().where(grade.c.item_id == item.c.id)
+        if self.leave_out is not None:
+            graded = graded & ~self.leave_out
+        return self.plain(graded)
 
     def hits(self) -> list[ItemRow]:
         """Items with a graded-set hit, each with every such match and the category it counts as."""
-        rows = self.plain(item.c.review == "hit")
+        hit = item.c.review == "hit"
+        if self.leave_out is not None:
+            hit = hit & ~self.leave_out
+        rows = self.plain(hit)
         by_id = {r.id: r for r in rows}
         matches: dict[int, list[Any]] = defaultdict(list)
         query = (

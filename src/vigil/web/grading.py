@@ -8,7 +8,6 @@ in the case's chain and its effect on the local graded set (graded_set.py).
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +24,10 @@ from vigil.web import graded_set
 from vigil.web.grouping import MEDIA
 
 MAX_AUDIT_MD5S = 100
+
+RESOLVER_THIRD = "third officer"
+RESOLVER_GRADER = "one of the graders (small-team setting)"
+"""What a ``grade.resolve`` audit entry says of who settled the disagreement."""
 
 
 class GradeError(VigilError):
@@ -55,11 +58,11 @@ class Action:
             return "agreed"
         return "resolved" if self.final_category is not None else "disputed"
 
-    def as_json(self) -> dict[str, Any]:
-        """For the second-grader page."""
+    def as_json(self, hide_first: bool = False) -> dict[str, Any]:
+        """For the second-grader page; ``hide_first`` leaves the first grade out (blind)."""
         return {
             "key": self.key,
-            "category": self.category,
+            "category": None if hide_first else self.category,
             "graded_by": self.graded_by,
             "graded_at": self.graded_at.isoformat(),
             "items": len(self.item_ids),
@@ -183,13 +186,29 @@ def second_grade(
 
 
 def resolve(
-    conn: Connection, case_row: Row[Any], user: User, key: str, category: str, set_name: str
+    conn: Connection,
+    case_row: Row[Any],
+    user: User,
+    key: str,
+    category: str,
+    set_name: str,
+    allow_grader: bool = False,
 ) -> Action:
-    """Settle a disagreement: the final category goes to the graded set."""
+    """Settle a disagreement: the final category goes to the graded set.
+
+    The resolver must be a third officer, neither of the two graders, unless
+    ``allow_grader`` (a small team's setting); the audit entry says which it was.
+    """
     check_category(case_row, category)
     action = _one(conn, case_row.id, key)
     if action.state != "disputed":
         raise GradeError(f"nothing to resolve: this grade is {action.state}")
+    grader = user.name in (action.graded_by, action.second_by)
+    if not may_resolve(action, user, allow_grader):
+        raise GradeError(
+            "a disagreement is resolved by a third officer, neither of its two graders "
+            "(a small team can serve with --allow-grader-resolve)"
+        )
     now = datetime.now(UTC)
     conn.execute(
         update(grade)
@@ -198,17 +217,21 @@ def resolve(
     )
     set_id = graded_set.ensure_set(conn, set_name, case_row.scheme)
     graded_set.apply(conn, set_id, set_name, _items(conn, action.item_ids), category)
-    detail = {"first": action.category, "second": action.second_category, "final": category}
+    detail = {
+        "first": action.category,
+        "second": action.second_category,
+        "final": category,
+        "graders": [action.graded_by, action.second_by],
+        "resolver": RESOLVER_GRADER if grader else RESOLVER_THIRD,
+    }
     append(conn, case_scope(case_row.id), user.name, "grade.resolve", key, detail)
     return _one(conn, case_row.id, key)
 
 
-def graded_counts(conn: Connection, case_id: int) -> dict[str, int]:
-    """Items per effective category (final when settled, else the first grade)."""
-    counts: dict[str, int] = defaultdict(int)
-    for a in actions(conn, case_id):
-        counts[a.final_category or a.category] += len(a.item_ids)
-    return dict(counts)
+def may_resolve(action: Action, user: User, allow_grader: bool) -> bool:
+    """Whether ``user`` may settle ``action``'s disagreement: a third officer, or either
+    grader when ``allow_grader`` (the small-team setting)."""
+    return allow_grader or user.name not in (action.graded_by, action.second_by)
 
 
 def _ungraded(conn: Connection, case_id: int, condition: Any) -> list[Row[Any]]:

@@ -35,6 +35,12 @@ class WebSettings:
     """Gaussian blur radius applied at ``thumb_px`` (welfare default: shapes, no detail)."""
     sheet_frames: int = 6
     """Frames on a video's contact sheet."""
+    render_workers: int = 2
+    """Worker processes that decode evidence for previews (at most this many at once)."""
+    render_memory_mb: int = 1024
+    """Address space one preview worker may use; a picture needing more is refused."""
+    render_timeout_s: float = 20.0
+    """Seconds one preview may take; a worker still decoding then is killed."""
     break_every: int = 150
     """Remind the officer to take a break after every this many thumbnails (0: never)."""
     break_minutes: int = 45
@@ -43,5 +49,8 @@ class WebSettings:
     """The hash set that receives the force's own grades."""
     pdq_threshold: int = 31
     """Near-duplicate grouping distance, in bits (the PDQ match threshold)."""
+    allow_grader_resolve: bool = False
+    """Let one of a disagreement's two graders resolve it (a small team); normally a third
+    officer must. Either way the resolution is audited with who settled it."""
     secure_cookies: bool = False
     """Mark cookies Secure (set when served over HTTPS, e.g. behind a proxy)."""

@@ -47,7 +47,12 @@ def _page(request: Request, case_id: int, template: str) -> Response:
         row = visible_case(conn, user, case_id)
     scheme = load_scheme(row.scheme)
     categories = [{"key": c.key, "label": c.label} for c in scheme.categories]
-    return render(request, template, {"case": row, "categories": categories})
+    context = {
+        "case": row,
+        "categories": categories,
+        "allow_grader_resolve": settings_of(request).allow_grader_resolve,
+    }
+    return render(request, template, context)
 
 
 @route(router, "GET", "/cases/{case_id}/grade", EXAMINER)
@@ -112,13 +117,20 @@ def actions_api(request: Request, case_id: int) -> dict[str, Any]:
         visible_case(conn, user, case_id)
         found = grading.actions(conn, case_id)
         today = exposure.today(conn, user.id)
-    awaiting = []
+    # The second grade is given blind: an awaiting decision never carries its first grade.
+    awaiting = [
+        a.as_json(hide_first=True)
+        for a in found
+        if a.state == "awaiting" and a.graded_by != user.name
+    ]
+    settled = []
     for a in found:
-        if a.state == "awaiting" and a.graded_by != user.name:
+        if a.state != "awaiting":
             shown = a.as_json()
-            shown["category"] = None  # the second grade is given blind
-            awaiting.append(shown)
-    settled = [a.as_json() for a in found if a.state != "awaiting"]
+            shown["may_resolve"] = a.state == "disputed" and grading.may_resolve(
+                a, user, settings.allow_grader_resolve
+            )
+            settled.append(shown)
     return {
         "awaiting": awaiting,
         "settled": settled,
@@ -139,11 +151,19 @@ def second_api(request: Request, case_id: int, body: ActionRequest) -> dict[str,
 
 @route(router, "POST", "/api/cases/{case_id}/resolve", REVIEWER)
 def resolve_api(request: Request, case_id: int, body: ActionRequest) -> dict[str, Any]:
-    """Settle a disagreement with the final category."""
+    """Settle a disagreement with the final category (a third officer, unless small-team)."""
     user, settings = user_of(request), settings_of(request)
     with store_of(request).begin() as conn:
         row = visible_case(conn, user, case_id)
-        action = grading.resolve(conn, row, user, body.action, body.category, settings.graded_set)
+        action = grading.resolve(
+            conn,
+            row,
+            user,
+            body.action,
+            body.category,
+            settings.graded_set,
+            allow_grader=settings.allow_grader_resolve,
+        )
     return action.as_json()
 
 

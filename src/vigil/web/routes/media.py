@@ -4,7 +4,9 @@ Nothing here takes a path from the client: the item id is looked up, its case
 checked against the user's assignments, and the bytes reopened from the stored
 locator and checked against the stored SHA-256. Only media that an officer has
 to look at are served: ungraded unknown items and graded ones (for the second
-grader); hash-set hits are never shown.
+grader); hash-set hits are never shown. The evidence is decoded only in the
+preview workers (render_worker); a picture they refuse (too large, too slow,
+undecodable) is answered with a placeholder that says why.
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ from sqlalchemy import Row, select
 from starlette.responses import Response
 
 from vigil.audit import append, case_scope
-from vigil.sources.reopen import open_item
 from vigil.store.schema import grade, item, scan_run
 from vigil.web import exposure
 from vigil.web.access import ANY_USER, GRADERS, route
 from vigil.web.deps import settings_of, store_of, user_of, visible_case
+from vigil.web.render_worker import PreviewLimits, RenderJob, pool_for
 from vigil.web.settings import WebSettings
-from vigil.web.thumbnails import picture_thumbnail, video_contact_sheet
+from vigil.web.thumbnails import ThumbnailError, placeholder
 
 router = APIRouter()
+
+REFUSED_HEADER = "X-Preview-Refused"
+"""Set on a placeholder: why the picture is not shown (as the placeholder says)."""
 
 
 def _media_item(request: Request, item_id: int) -> tuple[Row[Any], int]:
@@ -46,11 +51,29 @@ def _media_item(request: Request, item_id: int) -> tuple[Row[Any], int]:
 
 
 def _render(row: Row[Any], settings: WebSettings, blurred: bool) -> bytes:
-    radius = settings.blur_radius_px if blurred else None
-    with open_item(row.locator, row.sha256) as data:
-        if row.family == "video":
-            return video_contact_sheet(data, settings.thumb_px, radius, settings.sheet_frames)
-        return picture_thumbnail(data, settings.thumb_px, radius)
+    """The preview, made in a worker process under memory and time limits (render_worker)."""
+    job = RenderJob(
+        locator=row.locator,
+        sha256=row.sha256,
+        video=row.family == "video",
+        size_px=settings.thumb_px,
+        blur_radius_px=settings.blur_radius_px if blurred else None,
+        frames=settings.sheet_frames,
+    )
+    limits = PreviewLimits(
+        settings.render_workers, settings.render_memory_mb, settings.render_timeout_s
+    )
+    return pool_for(limits).render(job)
+
+
+def _refused(reason: str, settings: WebSettings, today: exposure.Exposure) -> Response:
+    """The placeholder that says why a picture is not shown (nothing seen: no exposure)."""
+    headers = _exposure_headers(today)
+    printable = "".join(c if " " <= c <= "~" else "?" for c in reason.replace("×", "x"))
+    headers[REFUSED_HEADER] = printable[:200]
+    return Response(
+        placeholder(reason, settings.thumb_px), media_type="image/jpeg", headers=headers
+    )
 
 
 @route(router, "GET", "/items/{item_id}/thumb", GRADERS)
@@ -58,7 +81,11 @@ def thumbnail(request: Request, item_id: int) -> Response:
     """The blurred, greyscale thumbnail (or contact sheet) of an item; counts as exposure."""
     row, _ = _media_item(request, item_id)
     settings = settings_of(request)
-    jpeg = _render(row, settings, True)
+    try:
+        jpeg = _render(row, settings, True)
+    except ThumbnailError as exc:
+        with store_of(request).connect() as conn:
+            return _refused(str(exc), settings, exposure.today(conn, user_of(request).id))
     with store_of(request).begin() as conn:
         today = exposure.count(conn, user_of(request).id, thumbnails=1)
     return Response(jpeg, media_type="image/jpeg", headers=_exposure_headers(today))
@@ -69,8 +96,12 @@ def reveal(request: Request, item_id: int) -> Response:
     """The unblurred thumbnail, on the officer's explicit action; audited in the case's log."""
     row, case_id = _media_item(request, item_id)
     settings = settings_of(request)
-    jpeg = _render(row, settings, False)
     user = user_of(request)
+    try:
+        jpeg = _render(row, settings, False)
+    except ThumbnailError as exc:
+        with store_of(request).connect() as conn:
+            return _refused(str(exc), settings, exposure.today(conn, user.id))
     with store_of(request).begin() as conn:
         today = exposure.count(conn, user.id, reveals=1)
         detail = {"md5": row.md5.hex() if row.md5 else None, "item": row.display}

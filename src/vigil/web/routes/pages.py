@@ -14,6 +14,7 @@ from vigil.reports.gather import build_report
 from vigil.store.schema import case
 from vigil.web import exposure, grading, grouping
 from vigil.web.access import ANY_USER, route
+from vigil.web.blind import BlindView, unconfirmed_items
 from vigil.web.deps import (
     pair_cache_of,
     render,
@@ -55,10 +56,12 @@ def case_page(request: Request, case_id: int) -> Response:
     settings = settings_of(request)
     with store_of(request).connect() as conn:
         row = visible_case(conn, user, case_id)
-        report = build_report(conn, row.name, user.name)
+        view = BlindView(user, grading.actions(conn, case_id))
+        # A second grader's counts and hits leave out first grades still awaiting theirs.
+        leave_out = unconfirmed_items(user) if view.blind else None
+        report = build_report(conn, row.name, user.name, leave_out=leave_out)
         queue = grouping.queue(conn, case_id, settings.pdq_threshold, pair_cache_of(request))
-        graded = grading.graded_counts(conn, case_id)
-        disputed = sum(1 for a in grading.actions(conn, case_id) if a.state == "disputed")
+        disputed = sum(1 for a in view.actions if a.state == "disputed")
     categories: list[tuple[str, CategoryDetail]] = [
         (label, report.summary.categories[label])
         for label in report.category_order
@@ -74,7 +77,8 @@ def case_page(request: Request, case_id: int) -> Response:
         "max_rows": MAX_ROWS,
         "queue_groups": len(queue),
         "queue_items": sum(len(g.item_ids) for g in queue),
-        "graded": graded,
+        "graded": view.graded_counts(),
+        "awaiting_you": view.hidden_items(),
         "disputed": disputed,
     }
     return render(request, "case.html", context)
@@ -90,9 +94,10 @@ def audit_page(request: Request, case_id: int) -> Response:
         chain = list(entries(conn, scope))
         problems = verify(conn, scope)
         seq, digest = head(conn, scope)
+        shown = BlindView(user, grading.actions(conn, case_id)).audit_entries(chain)
     context = {
         "case": row,
-        "entries": list(reversed(chain)),
+        "entries": list(reversed(shown)),
         "problems": problems,
         "head_seq": seq,
         "head": digest,

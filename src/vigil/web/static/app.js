@@ -298,7 +298,9 @@ function secondPage(caseId) {
       }
       if (a.state === "disputed") {
         const td = document.createElement("td");
-        for (const key of ["A", "B", "C", "not_indecent", "uncategorised"]) {
+        // Neither grader settles their own disagreement (unless the app allows it).
+        if (!a.may_resolve) td.textContent = "for a third officer to resolve";
+        else for (const key of ["A", "B", "C", "not_indecent", "uncategorised"]) {
           const button = document.createElement("button");
           button.type = "button";
           button.textContent = label(key);
