@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from vigil.cases.counting import CaseSummary, CategoryCount
@@ -37,7 +38,11 @@ def print_summary(s: CaseSummary) -> None:
         )
         for ev in run.evidence:
             digest = f" sha256 {ev['sha256']}" if ev["sha256"] else ""
-            stdout.print(f"    exhibit {ev['ordinal']}: {ev['kind']} {ev['path']}{digest}")
+            superseded = "" if ev.get("counted", True) else " [yellow](superseded: not counted)[/]"
+            stdout.print(
+                f"    exhibit {escape(str(ev.get('exhibit') or ev['ordinal']))}: "
+                f"{ev['kind']} {escape(ev['path'])}{digest}{superseded}"
+            )
             for line in _image_lines(ev.get("info")):
                 stdout.print(f"      {line}", markup=False)
     overview = Table(title="Found", show_header=False)

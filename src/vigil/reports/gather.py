@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, and_, or_, select
 
 from vigil import __version__
 from vigil.cases.case import get_case
@@ -30,7 +30,7 @@ from vigil.reports.model import (
 from vigil.reports.provenance import audit_state, run_provenance, sets_used, utc
 from vigil.reports.timeline import timeline
 from vigil.sources.locator import Locator
-from vigil.store.schema import finding, hashset, item, match, scan_run
+from vigil.store.schema import exhibit, finding, hashset, item, match, scan_run
 
 
 def build_report(
@@ -48,9 +48,11 @@ def build_report(
         select(scan_run).where(scan_run.c.case_id == row.id).order_by(scan_run.c.id)
     ).all()
     run_ids = [int(r.id) for r in runs]
-    exhibits = _exhibits(conn, case_name, summary.runs)
-    labels = {e.id: e.label for e in exhibits}
-    items = _Items(conn, run_ids, labels)
+    exhibits = _exhibits(conn, int(row.id), case_name, summary.runs)
+    # Every scan's reference, superseded ones too (a finding may point at one).
+    labels = {int(ev["id"]): str(ev["exhibit"]) for r in summary.runs for ev in r.evidence}
+    counted = [e.id for e in exhibits]
+    items = _Items(conn, [e.run_id for e in exhibits], counted, labels)
     report = Report(
         case=row.name,
         scheme=row.scheme,  # what load_scheme takes: a built-in name or a YAML path
@@ -67,10 +69,10 @@ def build_report(
         hits=items.hits(),
         unknown=items.plain(item.c.review == "unknown"),
         errors=items.plain(item.c.status != "ok"),
-        findings=_findings(conn, run_ids, labels),
+        findings=_findings(conn, [e.run_id for e in exhibits], counted, labels),
         hashsets=sets_used(conn, runs, run_ids),
         runs=[run_provenance(r) for r in runs],
-        timeline=timeline(conn, run_ids),
+        timeline=timeline(conn, run_ids, counted),
         audit=audit_state(conn, int(row.id)),
         marking=marking.strip(),
     )
@@ -79,40 +81,63 @@ def build_report(
         report.notes.append(
             "A scan of this case is unfinished: the counts cover only what it has read so far."
         )
+    for e in exhibits:
+        if e.superseded_runs:
+            earlier = ", ".join(str(r) for r in e.superseded_runs)
+            report.notes.append(
+                f"Exhibit {e.label} was scanned again: run {e.run_id} is counted; "
+                f"earlier run(s) {earlier} are superseded and not counted."
+            )
     return report
 
 
-def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit]:
-    several = len(runs) > 1
-    out = []
+def _exhibits(conn: Connection, case_id: int, case_name: str, runs: list[Any]) -> list[Exhibit]:
+    """The case's exhibits in order, each with the counts of its counted scan."""
+    details = {
+        str(x.reference): x
+        for x in conn.execute(select(exhibit).where(exhibit.c.case_id == case_id))
+    }
+    scans: dict[str, list[tuple[Any, dict[str, Any]]]] = defaultdict(list)
     for run in runs:
         for ev in run.evidence:
-            label = (
-                f"Run {run.id} exhibit {ev['ordinal']}" if several else f"Exhibit {ev['ordinal']}"
+            scans[str(ev["exhibit"])].append((run, ev))
+    out = []
+    for reference, history in scans.items():
+        counted = [(run, ev) for run, ev in history if ev["counted"]]
+        if not counted:
+            continue
+        run, ev = counted[-1]
+        detail = details.get(reference)
+        out.append(
+            Exhibit(
+                id=int(ev["id"]),
+                run_id=int(run.id),
+                ordinal=int(ev["ordinal"]),
+                label=reference,
+                path=ev["path"],
+                kind=ev["kind"],
+                sha256=ev["sha256"],
+                size=ev["size"],
+                info=ev.get("info"),
+                summary=summarise(conn, case_name, evidence_id=int(ev["id"])),
+                description=detail.description if detail is not None else None,
+                seized_at=detail.seized_at if detail is not None else None,
+                seized_when=detail.seized_when if detail is not None else None,
+                superseded_runs=[int(r.id) for r, e in history if not e["counted"]],
             )
-            out.append(
-                Exhibit(
-                    id=int(ev["id"]),
-                    run_id=int(run.id),
-                    ordinal=int(ev["ordinal"]),
-                    label=label,
-                    path=ev["path"],
-                    kind=ev["kind"],
-                    sha256=ev["sha256"],
-                    size=ev["size"],
-                    info=ev.get("info"),
-                    summary=summarise(conn, case_name, evidence_id=int(ev["id"])),
-                )
-            )
+        )
     return out
 
 
 class _Items:
     """Item rows of the case's runs, with their exhibit labels and graded-set matches."""
 
-    def __init__(self, conn: Connection, run_ids: list[int], labels: dict[int, str]) -> None:
+    def __init__(
+        self, conn: Connection, run_ids: list[int], evidence_ids: list[int], labels: dict[int, str]
+    ) -> None:
         self.conn = conn
-        self.run_ids = run_ids
+        # The counted scans only: a superseded run's items are not the exhibit's any more.
+        self.scope = and_(item.c.run_id.in_(run_ids), item.c.evidence_id.in_(evidence_ids))
         self.labels = labels
         self.schemes: dict[int, Scheme] = {
             int(r.id): load_scheme(r.scheme)
@@ -123,9 +148,7 @@ class _Items:
     def plain(self, condition: Any) -> list[ItemRow]:
         """Items meeting ``condition``, in locator order."""
         query = (
-            select(item)
-            .where(item.c.run_id.in_(self.run_ids), condition)
-            .order_by(item.c.evidence_id, item.c.display)
+            select(item).where(self.scope, condition).order_by(item.c.evidence_id, item.c.display)
         )
         return [self._row(r) for r in self.conn.execute(query)]
 
@@ -138,7 +161,7 @@ class _Items:
             select(match)
             .join(item, item.c.id == match.c.item_id)
             .where(
-                item.c.run_id.in_(self.run_ids),
+                self.scope,
                 item.c.review == "hit",
                 match.c.known_good.is_(False),
             )
@@ -190,11 +213,17 @@ class _Items:
         )
 
 
-def _findings(conn: Connection, run_ids: list[int], labels: dict[int, str]) -> list[FindingRow]:
+def _findings(
+    conn: Connection, run_ids: list[int], evidence_ids: list[int], labels: dict[int, str]
+) -> list[FindingRow]:
+    """Findings of the counted runs; one resting on an item only if that item's scan counts."""
     query = (
         select(finding, item.c.display, item.c.evidence_id)
         .outerjoin(item, item.c.id == finding.c.item_id)
-        .where(finding.c.run_id.in_(run_ids))
+        .where(
+            finding.c.run_id.in_(run_ids),
+            or_(finding.c.item_id.is_(None), item.c.evidence_id.in_(evidence_ids)),
+        )
         .order_by(finding.c.id)
     )
     out = []
@@ -225,8 +254,8 @@ def _display(key: object) -> str:
 def _category_order(scheme: Scheme, report: Report) -> list[str]:
     """The SFR rows: the scheme's indecent categories always, any other label that was met."""
     seen = set(report.summary.categories)
-    for exhibit in report.exhibits:
-        seen |= set(exhibit.summary.categories)
+    for one in report.exhibits:
+        seen |= set(one.summary.categories)
     order = [c.label for c in scheme.categories if c.indecent or c.label in seen]
     extra = sorted(seen - set(order) - {CONFLICT})
     return order + extra + ([CONFLICT] if CONFLICT in seen else [])
