@@ -24,7 +24,7 @@ from vigil.cases.runs import EvidenceSource, counted_evidence
 from vigil.errors import AlreadyAnExhibitError, NotFoundError, SourceError, UsageError
 from vigil.sources.locator import escape_path
 from vigil.store.engine import inserted_id
-from vigil.store.schema import evidence, exhibit, scan_run
+from vigil.store.schema import case, evidence, exhibit, scan_run
 
 DEFAULT_PREFIX = "Exhibit"
 """Default references are ``Exhibit 1``, ``Exhibit 2`` … (the first one free in the case)."""
@@ -93,6 +93,11 @@ class ExhibitInfo:
         return next((r.run_id for r in self.runs if r.counted), None)
 
 
+def named(reference: str) -> str:
+    """``exhibit JS/1`` in a sentence; a default reference (``Exhibit 2``) names itself."""
+    return reference if reference.startswith(DEFAULT_PREFIX + " ") else f"exhibit {reference}"
+
+
 def check_reference(reference: str) -> str:
     """A reference as stored: stripped, non-empty, printable, at most 100 characters."""
     cleaned = reference.strip()
@@ -152,7 +157,7 @@ def plan_exhibits(
             earlier = next((r for r in known if r.reference == wanted), None)
             if earlier is not None and not request.rescan:
                 raise UsageError(
-                    f"exhibit {wanted} of this case is already {earlier.path}; give another "
+                    f"{named(wanted)} of this case is already {earlier.path}; give another "
                     f"--exhibit for {source.display} (or --rescan if it is the same exhibit)"
                 )
         if earlier is not None:
@@ -394,16 +399,17 @@ def _rescan_of(
     ).first()
     last_run = int(last.run_id) if last is not None else None
     if not rescan:
+        case_name = conn.execute(select(case.c.name).where(case.c.id == earlier.case_id)).scalar()
         run_text = f"run {last_run}" if last_run is not None else "an earlier run"
         raise AlreadyAnExhibitError(
-            f"{source.display} is already exhibit {earlier.reference} of this case "
-            f"({run_text}, {earlier.path}); a second scan would count it twice. "
-            "Give --rescan to scan it again (the new run replaces the old one in the counts)"
+            f"{source.display} is already {named(str(earlier.reference))} of case {case_name} "
+            f"(scanned in {run_text} from {earlier.path}); scanning it again would count it "
+            f"twice: give --rescan to replace {run_text} in the counts with a new run"
         )
     if wanted is not None and wanted != earlier.reference:
         raise UsageError(
-            f"PATH {position} ({source.display}) is exhibit {earlier.reference} of this case, "
-            f"not {wanted}"
+            f"PATH {position} ({source.display}) is {named(str(earlier.reference))} of this "
+            f"case, not {wanted}"
         )
     return Assignment(source.ordinal, int(earlier.id), str(earlier.reference), False, last_run)
 

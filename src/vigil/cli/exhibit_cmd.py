@@ -77,22 +77,23 @@ def show_cmd(app: AppContext, reference: str, case_name: str, as_json: bool) -> 
     ):
         stdout.print(f"  {label}: {escape(value)}")
     table = Table(title="Runs")
-    for column in ("Run", "Status", "Counted", "Examiner", "Started", "Finished", "Path"):
+    # 80 columns: the finish time and full status are in --json.
+    for column in ("Run", "Counted", "Started"):
+        table.add_column(column, no_wrap=True)
+    for column in ("Examiner", "Path"):
         table.add_column(column, overflow="fold")
     for run in info.runs:
         if run.counted:
             counted = "yes"
         elif run.status == "complete":
-            counted = "no (superseded)"
+            counted = "superseded"
         else:
-            counted = "no (unfinished)"
+            counted = "unfinished"
         table.add_row(
             str(run.run_id),
-            run.status,
             counted,
-            escape(run.examiner),
             when(run.started_at),
-            when(run.finished_at),
+            escape(run.examiner),
             escape(run.path),
         )
     stdout.print(table)
