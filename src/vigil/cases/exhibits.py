@@ -150,7 +150,11 @@ def plan_exhibits(
     known = _case_exhibits(conn, case_id)
     taken = {str(r.reference) for r in known}
     plan: list[Assignment] = []
+    given: set[bytes] = set()
     for index, source in enumerate(sources):
+        if _resolved(source.path) in given:
+            raise UsageError(f"{source.display} is given twice: one PATH is one exhibit")
+        given.add(_resolved(source.path))
         wanted = references[index] if references else None
         earlier = _same_evidence(conn, known, source)
         if earlier is None and wanted is not None:
