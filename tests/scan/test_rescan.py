@@ -159,3 +159,12 @@ def test_resume_continues_the_run_and_is_no_rescan(demo_store: Store, demo: Demo
         case_id = conn.execute(sa.select(case.c.id)).scalar_one()
         actions = {e.action for e in entries(conn, case_scope(case_id))}
     assert "exhibit.rescan" not in actions
+
+
+def test_rescan_does_not_take_seizure_details(demo_store: Store, demo: DemoLayout) -> None:
+    _scan(demo_store, demo.evidence, "JS/1")
+    request = ExhibitRequest(description="other words", rescan=True)
+    options = ScanOptions(case=CASE, workers=1, exhibits=request)
+    with pytest.raises(UsageError, match="vigil exhibit edit 'JS/1'"):
+        run_scan(demo_store, [demo.evidence], options)
+    assert _runs(demo_store) == 1

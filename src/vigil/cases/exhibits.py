@@ -173,6 +173,13 @@ def plan_exhibits(
     exhibit_ids = [a.exhibit_id for a in plan if not a.created]
     if len(set(exhibit_ids)) != len(exhibit_ids):
         raise UsageError("two PATHs of this scan are the same exhibit: give it once")
+    details = (request.description, request.seized_at, request.seized_when)
+    again = next((a for a in plan if not a.created), None)
+    if again is not None and any(d is not None for d in details):
+        raise UsageError(
+            f"--description, --seized-at and --seized-on describe a new exhibit; "
+            f"`vigil exhibit edit {again.reference!r} --case …` changes {named(again.reference)}"
+        )
     return plan
 
 
