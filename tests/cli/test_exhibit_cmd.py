@@ -134,7 +134,7 @@ def test_reports_print_the_reference(
     single = tmp_path / "single.json"
     assert _vigil(db, "report", CASE, "--format", "json", "-o", str(single)) == ExitCode.OK
     assert _scan(db, layout.evidence, "--rescan", "--json") == ExitCode.OK
-    outputs = {fmt: tmp_path / f"report.{fmt}" for fmt in ("csv", "json", "html")}
+    outputs = {fmt: tmp_path / f"report.{fmt}" for fmt in ("csv", "json", "html", "vics")}
     for fmt, target in outputs.items():
         assert _vigil(db, "report", CASE, "--format", fmt, "-o", str(target)) == ExitCode.OK
     rows = list(csv.DictReader(io.StringIO(outputs["csv"].read_text(encoding="utf-8"))))
@@ -149,3 +149,15 @@ def test_reports_print_the_reference(
     assert any("superseded" in note for note in report["notes"])
     html = outputs["html"].read_text(encoding="utf-8")
     assert ">JS/1<" in html and "Exhibit 1" not in html
+    vics = json.loads(outputs["vics"].read_text(encoding="utf-8"))
+    assert _values(vics, "SourceID") == {"JS/1"}
+
+
+def _values(node: object, key: str) -> set[object]:
+    """Every value of ``key`` anywhere in a JSON document."""
+    if isinstance(node, dict):
+        found = {node[key]} if key in node else set()
+        return found.union(*(_values(v, key) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_values(v, key) for v in node))
+    return set()
