@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, and_, or_, select
 from vigil import __version__
 from vigil.cases.case import get_case
 from vigil.cases.counting import CONFLICT, basis, graded_set_ids, item_category, summarise
+from vigil.cases.exhibits import named
 from vigil.config import current_user
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.reports.model import (
@@ -84,8 +85,9 @@ def build_report(
     for e in exhibits:
         if e.superseded_runs:
             earlier = ", ".join(str(r) for r in e.superseded_runs)
+            name = named(e.label)
             report.notes.append(
-                f"Exhibit {e.label} was scanned again: run {e.run_id} is counted; "
+                f"{name[0].upper()}{name[1:]} was scanned again: run {e.run_id} is counted; "
                 f"earlier run(s) {earlier} are superseded and not counted."
             )
     return report
