@@ -200,7 +200,8 @@ def _runs(conn: Connection, case_id: int) -> list[RunInfo]:
             {
                 "id": e.id,
                 # The exhibit this PATH scans; "counted" is False once a re-scan supersedes it.
-                "exhibit": e.reference,
+                "exhibit": e.reference or f"Exhibit {e.ordinal}",
+                "exhibit_id": e.exhibit_id,
                 "counted": int(e.id) in counted,
                 "ordinal": e.ordinal,
                 "path": e.path,

@@ -99,16 +99,19 @@ def _exhibits(conn: Connection, case_id: int, case_name: str, runs: list[Any]) -
         str(x.reference): x
         for x in conn.execute(select(exhibit).where(exhibit.c.case_id == case_id))
     }
-    scans: dict[str, list[tuple[Any, dict[str, Any]]]] = defaultdict(list)
+    scans: dict[int, list[tuple[Any, dict[str, Any]]]] = defaultdict(list)
     for run in runs:
         for ev in run.evidence:
-            scans[str(ev["exhibit"])].append((run, ev))
+            # A row written without an exhibit (none since rev 0005) stands alone.
+            key = ev["exhibit_id"] if ev["exhibit_id"] is not None else -int(ev["id"])
+            scans[int(key)].append((run, ev))
     out = []
-    for reference, history in scans.items():
+    for history in scans.values():
         counted = [(run, ev) for run, ev in history if ev["counted"]]
         if not counted:
             continue
         run, ev = counted[-1]
+        reference = str(ev["exhibit"])
         detail = details.get(reference)
         out.append(
             Exhibit(
