@@ -109,7 +109,8 @@ def _number_existing_evidence(exhibit: sa.Table) -> None:
                     )
                 )
                 key = result.inserted_primary_key
-                assert key is not None
+                if key is None:
+                    raise RuntimeError("exhibit insert returned no id")
                 conn.execute(
                     _evidence.update().where(_evidence.c.id == ev.id).values(exhibit_id=int(key[0]))
                 )
