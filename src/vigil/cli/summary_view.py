@@ -26,6 +26,13 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
+def _exhibit(ev: dict[str, Any]) -> str:
+    """``exhibit JS/1``; a default reference reads as before references existed (``exhibit 2``)."""
+    reference = str(ev.get("exhibit") or f"Exhibit {ev['ordinal']}")
+    default = reference.removeprefix("Exhibit ")
+    return f"exhibit {default}" if default.isdigit() else f"exhibit {reference}"
+
+
 def print_summary(s: CaseSummary) -> None:
     """Print the examiner's summary of a case."""
     stdout.print(f"[bold]Case {s.case}[/] — scheme {s.scheme}, {len(s.runs)} scan run(s)")
@@ -40,8 +47,7 @@ def print_summary(s: CaseSummary) -> None:
             digest = f" sha256 {ev['sha256']}" if ev["sha256"] else ""
             superseded = "" if ev.get("counted", True) else " [yellow](superseded: not counted)[/]"
             stdout.print(
-                f"    exhibit {escape(str(ev.get('exhibit') or ev['ordinal']))}: "
-                f"{ev['kind']} {escape(ev['path'])}{digest}{superseded}"
+                f"    {escape(_exhibit(ev))}: {ev['kind']} {escape(ev['path'])}{digest}{superseded}"
             )
             for line in _image_lines(ev.get("info")):
                 stdout.print(f"      {line}", markup=False)
