@@ -27,7 +27,7 @@ from vigil.cases.runs import create_run
 from vigil.reports import build_report
 from vigil.reports.writer import render_report
 from vigil.store.engine import Store, open_store
-from vigil.store.schema import evidence, hash_entry, hashset, item, match
+from vigil.store.schema import evidence, exhibit, hash_entry, hashset, item, match
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
@@ -43,15 +43,22 @@ def fill(store: Store, items: int) -> None:
             )
         ).inserted_primary_key[0]
         case_id = get_or_create_case(conn, "BENCH", "uk", "bench")
-        run_id, _ = create_run(conn, case_id, [], "bench", {"pdq_threshold": 31}, {}, [])
+        run_id, _ = create_run(conn, case_id, [], "bench", {"pdq_threshold": 31}, {}, [], {})
         exhibits = [
             conn.execute(
                 evidence.insert().values(
-                    run_id=run_id, ordinal=n, path=f"/ex{n}", path_bytes=b"/x", kind="folder"
+                    run_id=run_id, ordinal=n, path=f"/ex{n}", path_bytes=b"/x", kind="folder",
+                    exhibit_id=conn.execute(
+                        exhibit.insert().values(
+                            case_id=case_id, reference=f"Exhibit {n}", path=f"/ex{n}",
+                            path_bytes=f"/ex{n}".encode(), kind="folder",
+                            created_at=datetime.now(UTC), created_by="bench",
+                        )
+                    ).inserted_primary_key[0],
                 )
             ).inserted_primary_key[0]
             for n in (1, 2)
-        ]
+        ]  # fmt: skip
         rows = []
         for i in range(items):
             md5 = hashlib.md5(str(i % (items // 2 or 1)).encode()).digest()  # half are copies

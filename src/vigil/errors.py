@@ -5,6 +5,7 @@ turns each into one line and an exit code (see ``vigil.cli.exit_codes``).
 
     VigilError
     ├── UsageError                  bad arguments or options
+    │   └── AlreadyAnExhibitError   the evidence already is an exhibit (cases/exhibits.py)
     ├── ConfigError                 bad configuration, unknown scheme file
     │   └── RuleFileError           an indicator rule file is invalid (indicators/loader.py)
     ├── StoreError                  database unreachable, schema too new/old
@@ -40,6 +41,10 @@ class VigilError(Exception):
 
 class UsageError(VigilError):
     """The command was called wrongly."""
+
+
+class AlreadyAnExhibitError(UsageError):
+    """Scanning evidence that already is an exhibit of the case, without ``--rescan``."""
 
 
 class ConfigError(VigilError):

@@ -71,6 +71,7 @@ def test_case_creation_and_scan_start_resume_finish(store: Store, tmp_path: Path
     core = [(e.action, e.actor) for e in chain if not e.action.startswith("indicators")]
     assert core == [
         ("case.create", "DC One"),
+        ("exhibit.create", "DC One"),  # a resume is no re-scan: no exhibit entry of its own
         ("scan.start", "DC One"),
         ("scan.finish", "DC One"),
         ("scan.resume", "DC Two"),

@@ -55,11 +55,13 @@ def test_show_lists_who_did_what(
     assert run(["--db", db, "audit", "show", CASE, "--json"]) == ExitCode.OK
     entries = json.loads(capsys.readouterr().out)
     actions = [e["action"] for e in entries]
-    assert actions[:2] == ["case.create", "scan.start"]
+    assert actions[:3] == ["case.create", "exhibit.create", "scan.start"]
     assert actions[-2:] == ["scan.finish", "report"]
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
     assert all(e["actor"] == "test-examiner" for e in entries)
-    assert entries[1]["detail"]["params"]["pdq_threshold"] == 31
+    assert entries[1]["target"] == "Exhibit 1"
+    assert entries[2]["detail"]["params"]["pdq_threshold"] == 31
+    assert entries[2]["detail"]["exhibits"] == ["Exhibit 1"]
     assert run(["--db", db, "audit", "show", CASE]) == ExitCode.OK
     assert "scan.finish" in capsys.readouterr().out
     code, out = _verify(db, capsys)

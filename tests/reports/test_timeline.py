@@ -20,7 +20,7 @@ def _items(store: Store, dated: list[tuple[str | None, str, str]]) -> int:
     """Items (ISO date or None, family, review) in one run; returns the run id."""
     with store.begin() as conn:
         case_id = get_or_create_case(conn, "t", "uk", "tester")
-        run_id, _ = create_run(conn, case_id, [], "tester", {}, {}, [])
+        run_id, _ = create_run(conn, case_id, [], "tester", {}, {}, [], {})
         ev = conn.execute(
             evidence.insert().values(
                 run_id=run_id, ordinal=1, path="/x", path_bytes=b"/x", kind="folder"

@@ -7,13 +7,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from vigil.cases.case import get_case
 from vigil.cases.grades import awaiting_grading, grade_state_counts
+from vigil.cases.runs import counted_evidence
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.store.engine import Store
-from vigil.store.schema import evidence, hashset, hashset_version, item, match, scan_run
+from vigil.store.schema import (
+    evidence,
+    exhibit,
+    hashset,
+    hashset_version,
+    item,
+    match,
+    scan_run,
+)
 
 CONFLICT = "conflict"
 
@@ -113,31 +122,44 @@ def summarise(
     evidence_id: int | None = None,
     leave_out: ColumnElement[bool] | None = None,
 ) -> CaseSummary:
-    """Summarise the named case on an open connection; only one exhibit with ``evidence_id``.
+    """Summarise the named case on an open connection; only one scan of one exhibit with
+    ``evidence_id``.
 
-    An exhibit is one ``evidence`` row (one PATH of one scan run); its counts
-    are computed by the same queries as the case's, restricted to its items.
-    ``leave_out`` (a condition on ``item``) keeps matching items out of the hit
-    counts: a second grader's view leaves out first grades not yet second-graded.
+    Each exhibit counts once: the items of its latest finished run (see
+    ``runs.counted_evidence``); a superseded run stays listed in ``runs``.
+    One ``evidence`` row (one PATH of one scan run) is counted by the same
+    queries as the case, restricted to its items. ``leave_out`` (a condition on
+    ``item``) keeps matching items out of the hit counts: a second grader's view
+    leaves out first grades not yet second-graded.
     """
     row = get_case(conn, name)
     runs = _runs(conn, row.id)
     if evidence_id is not None:
         runs = [r for r in runs if any(e["id"] == evidence_id for e in r.evidence)]
-    run_ids = [r.id for r in runs]
     summary = CaseSummary(case=row.name, scheme=row.scheme, runs=runs)
     summary.elapsed_s = sum(r.elapsed_s for r in runs)
-    if run_ids:
-        scope = (
-            item.c.run_id.in_(run_ids) if evidence_id is None else item.c.evidence_id == evidence_id
-        )
+    counted = [evidence_id] if evidence_id is not None else _counted_ids(runs)
+    if counted:
+        scope = counted_scope(runs, counted)
         _item_counts(conn, scope, summary)
         _hit_counts(conn, scope if leave_out is None else scope & ~leave_out, summary)
     return summary
 
 
+def counted_scope(runs: list[RunInfo], evidence_ids: list[int]) -> ColumnElement[bool]:
+    """Items of these evidence rows (the run filter lets the run index do the work)."""
+    run_ids = [r.id for r in runs if any(e["id"] in evidence_ids for e in r.evidence)]
+    return and_(item.c.run_id.in_(run_ids), item.c.evidence_id.in_(evidence_ids))
+
+
+def _counted_ids(runs: list[RunInfo]) -> list[int]:
+    """The evidence rows that count: the latest finished run of each exhibit."""
+    return [int(e["id"]) for r in runs for e in r.evidence if e["counted"]]
+
+
 def case_item_counts(conn: Connection, case_id: int) -> tuple[int, int, int]:
-    """A case's items, items with hits, and unknown media awaiting grading (all runs)."""
+    """A case's items, items with hits, and unknown media awaiting grading (counted runs)."""
+    counted = list(counted_evidence(conn, case_id).values())
     counts = conn.execute(
         select(
             func.count(item.c.id),
@@ -145,7 +167,7 @@ def case_item_counts(conn: Connection, case_id: int) -> tuple[int, int, int]:
             func.count(item.c.id).filter(awaiting_grading()),
         )
         .select_from(item.join(scan_run, scan_run.c.id == item.c.run_id))
-        .where(scan_run.c.case_id == case_id)
+        .where(scan_run.c.case_id == case_id, item.c.evidence_id.in_(counted))
     ).one()
     return int(counts[0]), int(counts[1]), int(counts[2])
 
@@ -179,12 +201,17 @@ def list_cases(store: Store) -> list[dict[str, Any]]:
 
 def _runs(conn: Connection, case_id: int) -> list[RunInfo]:
     runs = []
+    counted = set(counted_evidence(conn, case_id).values())
     for r in conn.execute(
         select(scan_run).where(scan_run.c.case_id == case_id).order_by(scan_run.c.id)
     ):
         ev = [
             {
                 "id": e.id,
+                # The exhibit this PATH scans; "counted" is False once a re-scan supersedes it.
+                "exhibit": e.reference or f"Exhibit {e.ordinal}",
+                "exhibit_id": e.exhibit_id,
+                "counted": int(e.id) in counted,
                 "ordinal": e.ordinal,
                 "path": e.path,
                 "kind": e.kind,
@@ -193,7 +220,10 @@ def _runs(conn: Connection, case_id: int) -> list[RunInfo]:
                 "info": e.info,
             }
             for e in conn.execute(
-                select(evidence).where(evidence.c.run_id == r.id).order_by(evidence.c.ordinal)
+                select(evidence, exhibit.c.reference)
+                .outerjoin(exhibit, exhibit.c.id == evidence.c.exhibit_id)
+                .where(evidence.c.run_id == r.id)
+                .order_by(evidence.c.ordinal)
             )
         ]
         runs.append(

@@ -41,6 +41,31 @@ def unfinished_run(conn: Connection, case_id: int) -> Row[Any] | None:
     ).first()
 
 
+def counted_evidence(conn: Connection, case_id: int) -> dict[int, int]:
+    """The evidence row that counts for each exhibit of the case: exhibit id → evidence id.
+
+    Only the latest finished run of an exhibit counts; an exhibit never
+    finished counts its latest (unfinished) run, so an interrupted first scan
+    still shows what it has read. A re-scan thus supersedes the earlier run
+    of its exhibit and two runs of one exhibit never both count.
+    """
+    rows = conn.execute(
+        select(evidence.c.id, evidence.c.exhibit_id, scan_run.c.status)
+        .join(scan_run, scan_run.c.id == evidence.c.run_id)
+        .where(scan_run.c.case_id == case_id)
+        .order_by(evidence.c.run_id)
+    ).all()
+    latest: dict[int, int] = {}
+    finished: dict[int, int] = {}
+    for row in rows:
+        # A row from before exhibits existed stands alone (the migration names them all).
+        key = int(row.exhibit_id) if row.exhibit_id is not None else -int(row.id)
+        latest[key] = int(row.id)
+        if row.status == "complete":
+            finished[key] = int(row.id)
+    return {key: finished.get(key, last) for key, last in latest.items()}
+
+
 def resolve_sources(paths: list[Path]) -> list[EvidenceSource]:
     """Check that every PATH exists and say whether it is a folder or a file."""
     if not paths:
@@ -70,8 +95,10 @@ def create_run(
     params: dict[str, Any],
     versions: dict[str, str],
     hashsets: list[dict[str, Any]],
+    exhibit_ids: dict[int, int],
 ) -> tuple[int, dict[int, int]]:
-    """Insert a run and its evidence rows; returns the run id and evidence id by ordinal."""
+    """Insert a run and its evidence rows, each scanning the exhibit ``exhibit_ids`` gives
+    for its ordinal; returns the run id and evidence id by ordinal."""
     run_id = inserted_id(
         conn.execute(
             insert(scan_run).values(
@@ -98,6 +125,7 @@ def create_run(
                     path=escape_path(source.display),
                     path_bytes=source.path,
                     kind=source.kind,
+                    exhibit_id=exhibit_ids[source.ordinal],
                     # A disk image describes itself: format, segments, E01 acquisition
                     # metadata and stored hashes, partitions (headers only: cheap).
                     info=describe_image(source.path) if source.kind == "file" else None,

@@ -10,6 +10,7 @@ from vigil import __version__
 from vigil.cli.audit_cmd import audit_group
 from vigil.cli.case_cmd import case_group
 from vigil.cli.context import AppContext
+from vigil.cli.exhibit_cmd import exhibit_group
 from vigil.cli.exit_codes import ExitCode
 from vigil.cli.hashset_cmd import hashset
 from vigil.cli.lookup_cmd import lookup_command
@@ -46,6 +47,7 @@ cli.add_command(hashset)
 cli.add_command(lookup_command)
 cli.add_command(scan_command)
 cli.add_command(case_group)
+cli.add_command(exhibit_group)
 cli.add_command(report_command)
 cli.add_command(audit_group)
 cli.add_command(serve_command)

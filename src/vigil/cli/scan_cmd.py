@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from vigil.cases.counting import case_summary
+from vigil.cases.exhibits import ExhibitRequest
 from vigil.cli.context import AppContext
 from vigil.cli.findings_view import print_findings
 from vigil.cli.output import line, print_json, stderr
@@ -34,6 +35,23 @@ pass_app = click.make_pass_decorator(AppContext)
     help="Parallel worker processes.",
 )
 @click.option("--resume", is_flag=True, help="Finish the case's interrupted scan.")
+@click.option(
+    "--exhibit",
+    "references",
+    multiple=True,
+    metavar="REF",
+    help="Exhibit reference, e.g. JS/1 (once per PATH; default: the next free 'Exhibit N').",
+)
+@click.option("--description", help="What the exhibit is (one PATH).")
+@click.option("--seized-at", help="Where the exhibit was seized.")
+@click.option(
+    "--seized-on", "seized_when", metavar="DATE", help="When it was seized (ISO 8601 date/time)."
+)
+@click.option(
+    "--rescan",
+    is_flag=True,
+    help="Scan evidence that already is an exhibit again; the new run replaces the old in counts.",
+)
 @click.option("--scheme", default="uk", show_default=True, help="Category scheme of a new case.")
 @click.option(
     "--pdq-threshold",
@@ -95,6 +113,11 @@ def scan_command(
     examiner: str | None,
     workers: int,
     resume: bool,
+    references: tuple[str, ...],
+    description: str | None,
+    seized_at: str | None,
+    seized_when: str | None,
+    rescan: bool,
     scheme: str,
     pdq_threshold: int,
     full_decode: bool,
@@ -108,11 +131,19 @@ def scan_command(
 ) -> int:
     """Scan PATHs (folders, files, archives, disk images) into CASE: hash, match, summarise.
 
-    Evidence is only ever read. Interrupted? `vigil scan --resume --case CASE`
-    finishes the scan with exactly the result of an uninterrupted one.
+    Evidence is only ever read. Each PATH is an exhibit of the case; evidence
+    that already is one is refused unless --rescan is given. Interrupted?
+    `vigil scan --resume --case CASE` finishes the scan with exactly the result
+    of an uninterrupted one.
     """
     if resume and paths:
         raise UsageError("--resume takes no PATH: it re-reads the interrupted scan's sources")
+    told = references or description or seized_at or seized_when or rescan
+    if resume and told:
+        raise UsageError(
+            "--resume continues the unfinished run of its exhibits: it takes no --exhibit, "
+            "--description, --seized-at, --seized-on or --rescan"
+        )
     if not resume and not paths:
         raise UsageError("give at least one PATH to scan (or --resume)")
     limits = Limits(
@@ -132,6 +163,13 @@ def scan_command(
         scheme=scheme,
         verify=verify,
         item_timeout=item_timeout,
+        exhibits=ExhibitRequest(
+            references=references,
+            description=description,
+            seized_at=seized_at,
+            seized_when=seized_when,
+            rescan=rescan,
+        ),
     )
     with ScanProgress("Scanning") as progress:
         run_scan(app.store, list(paths), options, progress)

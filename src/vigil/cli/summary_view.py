@@ -25,6 +25,13 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
+def _exhibit(ev: dict[str, Any]) -> str:
+    """``exhibit JS/1``; a default reference reads as before references existed (``exhibit 2``)."""
+    reference = str(ev.get("exhibit") or f"Exhibit {ev['ordinal']}")
+    default = reference.removeprefix("Exhibit ")
+    return f"exhibit {default}" if default.isdigit() else f"exhibit {reference}"
+
+
 def print_summary(s: CaseSummary) -> None:
     """Print the examiner's summary of a case."""
     stdout.print(
@@ -43,7 +50,13 @@ def print_summary(s: CaseSummary) -> None:
         )
         for ev in run.evidence:
             digest = f" sha256 {ev['sha256']}" if ev["sha256"] else ""
-            stdout.print(line(f"    exhibit {ev['ordinal']}: {ev['kind']} {ev['path']}{digest}"))
+            superseded = ("  (superseded: not counted)", "yellow")
+            stdout.print(
+                line(
+                    f"    {_exhibit(ev)}: {ev['kind']} {ev['path']}{digest}",
+                    *([] if ev.get("counted", True) else [superseded]),
+                )
+            )
             for text in _image_lines(ev.get("info")):
                 stdout.print(line(f"      {text}"))
     overview = Table(title="Found", show_header=False)

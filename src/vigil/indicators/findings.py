@@ -4,26 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from vigil.cases.case import get_case
+from vigil.cases.runs import counted_evidence
 from vigil.inert import inert
 from vigil.sources.locator import Locator
 from vigil.store.engine import Store
-from vigil.store.schema import finding, item, scan_run
+from vigil.store.schema import evidence, finding, item, scan_run
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
 
 
 def case_findings(store: Store, name: str) -> list[dict[str, Any]]:
-    """Every finding of every run of the named case, most severe first."""
+    """Every finding of the case's counted runs, most severe first.
+
+    A run that a re-scan superseded is not counted, and neither are its findings.
+    """
     with store.connect() as conn:
-        case_id = get_case(conn, name).id
+        case_id = int(get_case(conn, name).id)
+        counted = list(counted_evidence(conn, case_id).values())
+        counted_runs = select(evidence.c.run_id).where(evidence.c.id.in_(counted))
         query = (
             select(finding, item.c.display.label("item_display"))
             .join(scan_run, scan_run.c.id == finding.c.run_id)
             .outerjoin(item, item.c.id == finding.c.item_id)
-            .where(scan_run.c.case_id == case_id)
+            .where(
+                scan_run.c.case_id == case_id,
+                finding.c.run_id.in_(counted_runs),
+                or_(finding.c.item_id.is_(None), item.c.evidence_id.in_(counted)),
+            )
             .order_by(finding.c.run_id, finding.c.id)
         )
         rows = conn.execute(query).all()

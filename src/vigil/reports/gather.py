@@ -12,11 +12,12 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, exists, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, exists, or_, select
 
 from vigil import __version__
 from vigil.cases.case import get_case
 from vigil.cases.counting import CONFLICT, basis, graded_set_ids, item_category, summarise
+from vigil.cases.exhibits import named
 from vigil.cases.grades import GradeRecord, awaiting_grading, grade_records
 from vigil.config import current_user
 from vigil.hashsets.schemes import Scheme, load_scheme
@@ -31,7 +32,7 @@ from vigil.reports.model import (
 from vigil.reports.provenance import audit_state, run_provenance, sets_used, utc
 from vigil.reports.timeline import timeline
 from vigil.sources.locator import Locator
-from vigil.store.schema import finding, grade, hashset, item, match, scan_run
+from vigil.store.schema import exhibit, finding, grade, hashset, item, match, scan_run
 
 
 def build_report(
@@ -55,12 +56,18 @@ def build_report(
         select(scan_run).where(scan_run.c.case_id == row.id).order_by(scan_run.c.id)
     ).all()
     run_ids = [int(r.id) for r in runs]
-    exhibits = _exhibits(conn, case_name, summary.runs, leave_out)
-    labels = {e.id: e.label for e in exhibits}
-    graded_here: ColumnElement[bool] = item.c.run_id.in_(run_ids)
+    exhibits = _exhibits(conn, int(row.id), case_name, summary.runs, leave_out)
+    # Every scan's reference, superseded ones too (a finding may point at one).
+    labels = {int(ev["id"]): str(ev["exhibit"]) for r in summary.runs for ev in r.evidence}
+    counted = [e.id for e in exhibits]
+    counted_scope = and_(
+        item.c.run_id.in_([e.run_id for e in exhibits]), item.c.evidence_id.in_(counted)
+    )
+    graded_here: ColumnElement[bool] = counted_scope
     if leave_out is not None:  # grades a blind second grader may not see yet
         graded_here = graded_here & ~leave_out
-    items = _Items(conn, run_ids, labels, grade_records(conn, graded_here, scheme), leave_out)
+    grades = grade_records(conn, graded_here, scheme)
+    items = _Items(conn, [e.run_id for e in exhibits], counted, labels, grades, leave_out)
     report = Report(
         case=row.name,
         scheme=row.scheme,  # what load_scheme takes: a built-in name or a YAML path
@@ -77,10 +84,10 @@ def build_report(
         hits=items.hits(),
         unknown=items.plain(awaiting_grading()),
         errors=items.plain(item.c.status != "ok"),
-        findings=_findings(conn, run_ids, labels),
+        findings=_findings(conn, [e.run_id for e in exhibits], counted, labels),
         hashsets=sets_used(conn, runs, run_ids),
         runs=[run_provenance(r) for r in runs],
-        timeline=timeline(conn, run_ids),
+        timeline=timeline(conn, run_ids, counted),
         audit=audit_state(conn, int(row.id)),
         marking=marking.strip(),
         graded=items.graded(),
@@ -90,35 +97,61 @@ def build_report(
         report.notes.append(
             "A scan of this case is unfinished: the counts cover only what it has read so far."
         )
+    for e in exhibits:
+        if e.superseded_runs:
+            earlier = ", ".join(str(r) for r in e.superseded_runs)
+            name = named(e.label)
+            report.notes.append(
+                f"{name[0].upper()}{name[1:]} was scanned again: run {e.run_id} is counted; "
+                f"earlier run(s) {earlier} are superseded and not counted."
+            )
     return report
 
 
 def _exhibits(
-    conn: Connection, case_name: str, runs: list[Any], leave_out: ColumnElement[bool] | None
+    conn: Connection,
+    case_id: int,
+    case_name: str,
+    runs: list[Any],
+    leave_out: ColumnElement[bool] | None = None,
 ) -> list[Exhibit]:
-    several = len(runs) > 1
-    out = []
+    """The case's exhibits in order, each with the counts of its counted scan."""
+    details = {
+        str(x.reference): x
+        for x in conn.execute(select(exhibit).where(exhibit.c.case_id == case_id))
+    }
+    scans: dict[int, list[tuple[Any, dict[str, Any]]]] = defaultdict(list)
     for run in runs:
         for ev in run.evidence:
-            label = (
-                f"Run {run.id} exhibit {ev['ordinal']}" if several else f"Exhibit {ev['ordinal']}"
+            # A row written without an exhibit (none since rev 0005) stands alone.
+            key = ev["exhibit_id"] if ev["exhibit_id"] is not None else -int(ev["id"])
+            scans[int(key)].append((run, ev))
+    out = []
+    for history in scans.values():
+        counted = [(run, ev) for run, ev in history if ev["counted"]]
+        if not counted:
+            continue
+        run, ev = counted[-1]
+        reference = str(ev["exhibit"])
+        detail = details.get(reference)
+        out.append(
+            Exhibit(
+                id=int(ev["id"]),
+                run_id=int(run.id),
+                ordinal=int(ev["ordinal"]),
+                label=reference,
+                path=ev["path"],
+                kind=ev["kind"],
+                sha256=ev["sha256"],
+                size=ev["size"],
+                info=ev.get("info"),
+                summary=summarise(conn, case_name, evidence_id=int(ev["id"]), leave_out=leave_out),
+                description=detail.description if detail is not None else None,
+                seized_at=detail.seized_at if detail is not None else None,
+                seized_when=detail.seized_when if detail is not None else None,
+                superseded_runs=[int(r.id) for r, e in history if not e["counted"]],
             )
-            out.append(
-                Exhibit(
-                    id=int(ev["id"]),
-                    run_id=int(run.id),
-                    ordinal=int(ev["ordinal"]),
-                    label=label,
-                    path=ev["path"],
-                    kind=ev["kind"],
-                    sha256=ev["sha256"],
-                    size=ev["size"],
-                    info=ev.get("info"),
-                    summary=summarise(
-                        conn, case_name, evidence_id=int(ev["id"]), leave_out=leave_out
-                    ),
-                )
-            )
+        )
     return out
 
 
@@ -129,13 +162,15 @@ class _Items:
         self,
         conn: Connection,
         run_ids: list[int],
+        evidence_ids: list[int],
         labels: dict[int, str],
         grades: dict[int, GradeRecord],
         leave_out: ColumnElement[bool] | None = None,
     ) -> None:
         self.conn = conn
         self.leave_out = leave_out
-        self.run_ids = run_ids
+        # The counted scans only: a superseded run's items are not the exhibit's any more.
+        self.scope = and_(item.c.run_id.in_(run_ids), item.c.evidence_id.in_(evidence_ids))
         self.labels = labels
         self.grades = grades
         self.schemes: dict[int, Scheme] = {
@@ -147,9 +182,7 @@ class _Items:
     def plain(self, condition: Any) -> list[ItemRow]:
         """Items meeting ``condition``, in locator order."""
         query = (
-            select(item)
-            .where(item.c.run_id.in_(self.run_ids), condition)
-            .order_by(item.c.evidence_id, item.c.display)
+            select(item).where(self.scope, condition).order_by(item.c.evidence_id, item.c.display)
         )
         return [self._row(r) for r in self.conn.execute(query)]
 
@@ -174,7 +207,7 @@ class _Items:
             select(match)
             .join(item, item.c.id == match.c.item_id)
             .where(
-                item.c.run_id.in_(self.run_ids),
+                self.scope,
                 item.c.review == "hit",
                 match.c.known_good.is_(False),
             )
@@ -227,11 +260,17 @@ class _Items:
         )
 
 
-def _findings(conn: Connection, run_ids: list[int], labels: dict[int, str]) -> list[FindingRow]:
+def _findings(
+    conn: Connection, run_ids: list[int], evidence_ids: list[int], labels: dict[int, str]
+) -> list[FindingRow]:
+    """Findings of the counted runs; one resting on an item only if that item's scan counts."""
     query = (
         select(finding, item.c.display, item.c.evidence_id)
         .outerjoin(item, item.c.id == finding.c.item_id)
-        .where(finding.c.run_id.in_(run_ids))
+        .where(
+            finding.c.run_id.in_(run_ids),
+            or_(finding.c.item_id.is_(None), item.c.evidence_id.in_(evidence_ids)),
+        )
         .order_by(finding.c.id)
     )
     out = []
@@ -262,8 +301,8 @@ def _display(key: object) -> str:
 def _category_order(scheme: Scheme, report: Report) -> list[str]:
     """The SFR rows: the scheme's indecent categories always, any other label that was met."""
     seen = set(report.summary.categories)
-    for exhibit in report.exhibits:
-        seen |= set(exhibit.summary.categories)
+    for one in report.exhibits:
+        seen |= set(one.summary.categories)
     order = [c.label for c in scheme.categories if c.indecent or c.label in seen]
     extra = sorted(seen - set(order) - {CONFLICT})
     return order + extra + ([CONFLICT] if CONFLICT in seen else [])

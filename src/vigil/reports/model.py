@@ -23,18 +23,28 @@ DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 
 @dataclass(slots=True)
 class Exhibit:
-    """One exhibit (one PATH of one scan run) with its own counts."""
+    """One exhibit with the counts of its counted scan (its latest finished run).
+
+    ``id`` is that scan's evidence row; ``label`` is the exhibit's reference
+    (``JS/1``, or ``Exhibit 1`` when none was given), unique within the case.
+    ``superseded_runs`` are earlier runs of the exhibit that a re-scan replaced:
+    listed for the record, never counted.
+    """
 
     id: int
     run_id: int
     ordinal: int
-    label: str  # "run 1 / exhibit 2": unique within the case
+    label: str
     path: str
     kind: str
     sha256: str | None
     size: int | None
     info: dict[str, Any] | None
     summary: CaseSummary
+    description: str | None = None
+    seized_at: str | None = None
+    seized_when: str | None = None
+    superseded_runs: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)

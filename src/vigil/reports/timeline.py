@@ -19,8 +19,14 @@ MONTHS_MAX = 36
 """Above this many months between first and last date, the bins are years."""
 
 
-def timeline(conn: Connection, run_ids: list[int]) -> list[TimelineBin]:
-    """Image and video items by month (or year) of their file date, split by review state."""
+def timeline(
+    conn: Connection, run_ids: list[int], evidence_ids: list[int] | None = None
+) -> list[TimelineBin]:
+    """Image and video items by month (or year) of their file date, split by review state.
+
+    ``evidence_ids``, when given, keeps only those scans' items (the counted
+    run of each exhibit, not the runs a re-scan superseded).
+    """
     if not run_ids:
         return []
     # "unknown" is what awaits grading: a picture graded uncategorised in review is "other".
@@ -30,6 +36,8 @@ def timeline(conn: Connection, run_ids: list[int]) -> list[TimelineBin]:
         item.c.family.in_(("image", "video")),
         item.c.mtime.is_not(None),
     )
+    if evidence_ids is not None:
+        query = query.where(item.c.evidence_id.in_(evidence_ids))
     dated = [
         (datetime.fromtimestamp(mtime, UTC), "unknown" if waiting else _settled(review))
         for mtime, review, waiting in conn.execute(query)

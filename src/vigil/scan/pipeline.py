@@ -26,7 +26,8 @@ from sqlalchemy import update
 from vigil import __version__
 from vigil.audit import append, case_scope
 from vigil.cases import case as case_rows
-from vigil.cases import runs
+from vigil.cases import exhibits, runs
+from vigil.cases.exhibits import ExhibitRequest
 from vigil.config import current_user
 from vigil.errors import ScanError, SourceError
 from vigil.hashing.pdq import decoder_versions
@@ -87,6 +88,8 @@ class ScanOptions:
     """Check E01 images against their stored MD5/SHA-1 (reads each image's media once more)."""
     item_timeout: float = ITEM_TIMEOUT_S
     """Wall-clock seconds one item may take before it is recorded as ``limit``."""
+    exhibits: ExhibitRequest = field(default_factory=ExhibitRequest)
+    """References and seizure details of the exhibits scanned, and whether a re-scan is meant."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,11 @@ def run_scan(
                     "finish it with `vigil scan --resume --case NAME`"
                 )
             sources = runs.resolve_sources([Path(p) for p in paths])
+            # Refuses evidence that already is an exhibit of the case unless a re-scan.
+            plan = exhibits.plan_exhibits(conn, case_id, sources, options.exhibits)
+            exhibit_ids = exhibits.record_exhibits(
+                conn, case_id, sources, plan, options.exhibits, examiner
+            )
             settings = Settings(
                 limits=options.limits,
                 fast_decode=options.fast_decode,
@@ -144,7 +152,14 @@ def run_scan(
             )
             params = _params(options, settings, sources)
             run_id, evidence_ids = runs.create_run(
-                conn, case_id, sources, examiner, params, _versions(), matcher.describe()
+                conn,
+                case_id,
+                sources,
+                examiner,
+                params,
+                _versions(),
+                matcher.describe(),
+                exhibit_ids,
             )
             base_elapsed = 0.0
             append(
@@ -152,8 +167,13 @@ def run_scan(
                 case_scope(case_id),
                 examiner,
                 "scan.start",
-                detail={"run": run_id, "params": params},
+                detail={
+                    "run": run_id,
+                    "params": params,
+                    "exhibits": [step.reference for step in plan],
+                },
             )
+            exhibits.audit_rescans(conn, case_id, run_id, plan, examiner)
     if progress is not None:
         progress.total(*_count(sources))
     runner = _Runner(store, run_id, evidence_ids, matcher, settings, options.workers, progress)

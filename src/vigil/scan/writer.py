@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from vigil.cases.exhibits import record_container_hash
 from vigil.inert import inert, inert_value
 from vigil.scan.matcher import Hit, Matcher, best_hit, review_state
 from vigil.scan.records import ItemRecord, Task
@@ -81,6 +82,7 @@ def _record_container_hash(conn: Connection, evidence_id: int, task: Task, top: 
         info = conn.execute(select(evidence.c.info).where(evidence.c.id == evidence_id)).scalar()
         values["info"] = {**(info or {}), "verification": inert_value(top.attrs["verification"])}
     conn.execute(update(evidence).where(evidence.c.id == evidence_id).values(**values))
+    record_container_hash(conn, evidence_id, values["sha256"], top.size)
 
 
 def _item_row(run_id: int, evidence_id: int, record: ItemRecord, hits: list[Hit]) -> dict[str, Any]:

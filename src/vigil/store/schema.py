@@ -107,6 +107,28 @@ scan_run = Table(
     Column("hashsets", JSON, nullable=False),
 )
 
+# A seized item (a phone, a disk image, a folder of copied files) as the case
+# refers to it: ``reference`` (e.g. "JS/1") is what reports print. Every scan
+# of it is one ``evidence`` row; only the latest finished one counts (rev 0005).
+exhibit = Table(
+    "exhibit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("case_.id", ondelete="CASCADE"), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("seized_at", Text, nullable=True),  # where
+    Column("seized_when", String(32), nullable=True),  # ISO 8601 date or date-time
+    Column("path", Text, nullable=False),  # for people: odd bytes escaped
+    Column("path_bytes", LargeBinary, nullable=False),  # resolved, to spot a second scan
+    Column("kind", String(16), nullable=False),  # folder, file
+    Column("sha256", String(64), nullable=True),  # of the image or container file, when known
+    Column("size", BigInteger, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("case_id", "reference", name="uq_exhibit_case_reference"),
+)
+
 evidence = Table(
     "evidence",
     metadata,
@@ -121,6 +143,8 @@ evidence = Table(
     # What the container says about itself (E01 acquisition metadata, its
     # verification result, the partition layout …); added in revision 0002.
     Column("info", JSON, nullable=True),
+    # The exhibit this PATH of the run scans (rev 0005; set on every row since).
+    Column("exhibit_id", Integer, ForeignKey("exhibit.id"), nullable=True),
     UniqueConstraint("run_id", "ordinal", name="uq_evidence_run_ordinal"),
 )
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Connection, select
 
+from vigil.cases.runs import counted_evidence
 from vigil.hashing.pdq import LOW_QUALITY
 from vigil.matching.pdq_bruteforce import BruteForcePdqIndex
 from vigil.matching.pdq_index import PdqIndex
@@ -100,6 +101,8 @@ def ungraded_pictures(conn: Connection, case_id: int) -> list[Picture]:
         .join(scan_run, scan_run.c.id == item.c.run_id)
         .where(
             scan_run.c.case_id == case_id,
+            # Only the counted scan of each exhibit: a superseded run's copies wait for no one.
+            item.c.evidence_id.in_(list(counted_evidence(conn, case_id).values())),
             item.c.review == "unknown",
             item.c.status == "ok",
             item.c.family.in_(MEDIA),
