@@ -13,6 +13,7 @@ from inventory_fixture import CASE, InventoryCase, build_evidence
 
 from vigil.audit import case_scope, entries
 from vigil.cases.case import get_case
+from vigil.cases.exhibits import ExhibitRequest
 from vigil.cases.inventory import InventoryFilter, export_inventory, inventory_items
 from vigil.cases.inventory_model import InventoryItem
 from vigil.errors import NotFoundError, UsageError
@@ -88,11 +89,25 @@ def test_exhibit_filter_with_two_runs(inventory_case: InventoryCase, tmp_path: P
     (second / "only-here.txt").write_text("second exhibit\n", encoding="utf-8")
     run_scan(inventory_case.store, [second], ScanOptions(case=CASE, workers=1))
     found = _items(inventory_case)
-    assert {i.exhibit for i in found} == {"Run 1 exhibit 1", "Run 2 exhibit 1"}
-    later = _items(inventory_case, InventoryFilter(exhibit="Run 2 exhibit 1"))
+    assert {i.exhibit for i in found} == {"Exhibit 1", "Exhibit 2"}
+    later = _items(inventory_case, InventoryFilter(exhibit="Exhibit 2"))
     assert "only-here.txt" in {i.name for i in later}
-    assert {i.exhibit for i in later} == {"Run 2 exhibit 1"}
-    assert len(_items(inventory_case, InventoryFilter(exhibit="1"))) == len(found)
+    assert {i.exhibit for i in later} == {"Exhibit 2"}
+    assert _items(inventory_case, InventoryFilter(exhibit="2")) == later
+
+
+def test_a_rescan_lists_the_exhibit_once(inventory_case: InventoryCase) -> None:
+    """The inventory follows the report: only the counted (latest) scan of an exhibit."""
+    before = _items(inventory_case)
+    evidence_path = Path(inventory_case.evidence)
+    run_scan(
+        inventory_case.store,
+        [evidence_path],
+        ScanOptions(case=CASE, workers=1, exhibits=ExhibitRequest(rescan=True)),
+    )
+    after = _items(inventory_case)
+    assert sorted(i.locator for i in after) == sorted(i.locator for i in before)
+    assert {i.run_id for i in after} != {i.run_id for i in before}
 
 
 def test_export_is_audited_with_its_hash(inventory_case: InventoryCase, tmp_path: Path) -> None:

@@ -35,11 +35,12 @@ from vigil.cases.inventory_dfxml import write_dfxml
 from vigil.cases.inventory_hashdeep import write_hashdeep
 from vigil.cases.inventory_jsonl import write_jsonl
 from vigil.cases.inventory_model import ByteRun, InventoryHeader, InventoryItem, TextSink
+from vigil.cases.runs import counted_evidence
 from vigil.config import current_user
 from vigil.errors import ExportError, NotFoundError, UsageError
 from vigil.sources.locator import escape_path
 from vigil.store.engine import Store
-from vigil.store.schema import evidence, item, scan_run
+from vigil.store.schema import evidence, exhibit, item, scan_run
 
 FORMATS = ("csv", "jsonl", "dfxml", "hashdeep")
 """Every format ``vigil case items`` writes."""
@@ -86,28 +87,25 @@ WRITERS: dict[str, Writer] = {
 
 
 def exhibit_labels(conn: Connection, case_id: int) -> dict[int, str]:
-    """The label of every exhibit (evidence row) of the case, by evidence id.
+    """The reference of every exhibit of the case, keyed by the evidence row that counts for it.
 
-    The same labels as the case report: "Exhibit N" when the case has one run,
-    "Run R exhibit N" when it has several.
+    Only the counted scan of each exhibit is listed (its latest finished run, as
+    in the case report): a superseded run's items are not the exhibit's any more.
     """
+    counted = list(counted_evidence(conn, case_id).values())
     rows = conn.execute(
-        select(evidence.c.id, evidence.c.ordinal, evidence.c.run_id)
-        .join(scan_run, scan_run.c.id == evidence.c.run_id)
-        .where(scan_run.c.case_id == case_id)
+        select(evidence.c.id, evidence.c.ordinal, exhibit.c.reference)
+        .select_from(evidence.outerjoin(exhibit, exhibit.c.id == evidence.c.exhibit_id))
+        .where(evidence.c.id.in_(counted))
         .order_by(evidence.c.run_id, evidence.c.ordinal)
     ).all()
-    several = len({r.run_id for r in rows}) > 1
-    return {
-        int(r.id): f"Run {r.run_id} exhibit {r.ordinal}" if several else f"Exhibit {r.ordinal}"
-        for r in rows
-    }
+    return {int(r.id): str(r.reference or f"Exhibit {r.ordinal}") for r in rows}
 
 
 def pick_exhibits(labels: dict[int, str], wanted: str) -> list[int]:
-    """Evidence ids that ``wanted`` names: a label (any case) or a bare exhibit number.
+    """Evidence ids that ``wanted`` names: an exhibit reference (any case) or its last word.
 
-    A bare number names that exhibit of every run; NotFoundError lists the labels.
+    ``1`` finds ``Exhibit 1``; NotFoundError lists the references.
     """
     text = " ".join(wanted.split()).casefold()
     found = [i for i, label in labels.items() if label.casefold() == text]
@@ -228,7 +226,7 @@ def export_inventory(
 def _conditions(
     case_id: int, labels: dict[int, str], wanted: InventoryFilter
 ) -> list[ColumnElement[bool]]:
-    conditions = [scan_run.c.case_id == case_id]
+    conditions = [scan_run.c.case_id == case_id, item.c.evidence_id.in_(list(labels))]
     if wanted.exhibit is not None:
         conditions.append(item.c.evidence_id.in_(pick_exhibits(labels, wanted.exhibit)))
     if wanted.statuses:
