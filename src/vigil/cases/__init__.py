@@ -6,6 +6,8 @@ reports, accounts, the web app and the scan alike):
 - ``case``      looking a case up by name, creating it (audited)
 - ``runs``      scan runs, the evidence sources they read, finishing a run
 - ``counting``  the numbers an examiner and a court act on (``CaseSummary``)
+- ``revisions`` frozen result revisions and the set versions each matched against
+- ``rematch``   a new revision from today's library, with its difference shown first
 """
 
 from vigil.cases.case import get_case, get_or_create_case

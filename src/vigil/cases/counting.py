@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, select
+from sqlalchemy import case as sql_case
 
 from vigil.cases.case import get_case
-from vigil.hashsets.schemes import Scheme, load_scheme
+from vigil.cases.revisions import ResultView, result_view
 from vigil.store.engine import Store
 from vigil.store.schema import evidence, hashset, hashset_version, item, match, scan_run
 
@@ -87,6 +88,8 @@ class CaseSummary:
     elapsed_s: float = 0.0
     categories: dict[str, CategoryDetail] = field(default_factory=dict)
     locations: dict[str, int] = field(default_factory=dict)
+    revision: int = 0
+    latest_revision: int = 0
 
     @property
     def exact_total(self) -> int:
@@ -99,32 +102,71 @@ class CaseSummary:
         return sum(c.instances for c in self.perceptual.values())
 
 
-def case_summary(store: Store, name: str) -> CaseSummary:
-    """Summarise every run of the named case."""
+def case_summary(store: Store, name: str, revision: int | None = None) -> CaseSummary:
+    """Summarise every run of the named case, as result ``revision`` has it (default newest)."""
     with store.connect() as conn:
-        return summarise(conn, name)
+        return summarise(conn, name, revision=revision)
 
 
-def summarise(conn: Connection, name: str, evidence_id: int | None = None) -> CaseSummary:
+def summarise(
+    conn: Connection,
+    name: str,
+    evidence_id: int | None = None,
+    revision: int | None = None,
+    view: ResultView | None = None,
+) -> CaseSummary:
     """Summarise the named case on an open connection; only one exhibit with ``evidence_id``.
 
     An exhibit is one ``evidence`` row (one PATH of one scan run); its counts
     are computed by the same queries as the case's, restricted to its items.
+    Hits are those of result ``revision`` (default: the newest; ``view`` when
+    the caller has it), counted under the labels they were given when matched.
     """
     row = get_case(conn, name)
-    runs = _runs(conn, row.id)
+    if view is None:
+        view = result_view(conn, int(row.id), revision)
+    runs = [r for r in _runs(conn, row.id) if r.id in view.result_ids]
     if evidence_id is not None:
         runs = [r for r in runs if any(e["id"] == evidence_id for e in r.evidence)]
     run_ids = [r.id for r in runs]
-    summary = CaseSummary(case=row.name, scheme=row.scheme, runs=runs)
+    summary = CaseSummary(
+        case=row.name,
+        scheme=row.scheme,
+        runs=runs,
+        revision=view.number,
+        latest_revision=view.latest,
+    )
     summary.elapsed_s = sum(r.elapsed_s for r in runs)
     if run_ids:
         scope = (
             item.c.run_id.in_(run_ids) if evidence_id is None else item.c.evidence_id == evidence_id
         )
-        _item_counts(conn, scope, summary)
-        _hit_counts(conn, scope, summary)
+        _item_counts(conn, scope, summary, review_of(view))
+        _hit_counts(conn, scope, summary, view)
     return summary
+
+
+def in_view(view: ResultView) -> ColumnElement[bool]:
+    """Match rows of the results ``view`` shows."""
+    return match.c.result_id.in_(list(view.result_ids.values()))
+
+
+def review_of(view: ResultView) -> ColumnElement[Any]:
+    """An item's review state (hit, known, unknown, none) in the revision ``view`` shows.
+
+    The newest revision is ``item.review`` itself (kept by the scan, grading
+    and re-matching); an earlier one is worked out from its own matches the
+    way the scan sets it.
+    """
+    if view.is_latest:
+        return item.c.review
+    mine = and_(match.c.item_id == item.c.id, in_view(view))
+    return sql_case(
+        (exists().where(mine, match.c.known_good.is_(False)), "hit"),
+        (exists().where(mine), "known"),
+        (and_(item.c.family.in_(("image", "video")), item.c.status == "ok"), "unknown"),
+        else_="none",
+    )
 
 
 def case_item_counts(conn: Connection, case_id: int) -> tuple[int, int, int]:
@@ -203,7 +245,9 @@ def _runs(conn: Connection, case_id: int) -> list[RunInfo]:
     return runs
 
 
-def _item_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) -> None:
+def _item_counts(
+    conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary, review: ColumnElement[Any]
+) -> None:
     total, files, size, members = conn.execute(
         select(
             func.count(item.c.id).filter(item.c.kind != "marker"),
@@ -221,20 +265,19 @@ def _item_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary)
             s.images = int(count)
         elif family == "video":
             s.videos = int(count)
-    for review, family, count in conn.execute(
-        select(item.c.review, item.c.family, func.count())
-        .where(in_runs)
-        .group_by(item.c.review, item.c.family)
+    state = review.label("state")
+    for state_value, family, count in conn.execute(
+        select(state, item.c.family, func.count()).where(in_runs).group_by(state, item.c.family)
     ):
-        if review == "known":
+        if state_value == "known":
             s.known += int(count)
-        elif review == "unknown" and family == "image":
+        elif state_value == "unknown" and family == "image":
             s.unknown_images = int(count)
-        elif review == "unknown" and family == "video":
+        elif state_value == "unknown" and family == "video":
             s.unknown_videos = int(count)
     s.unknown_unique = int(
         conn.execute(
-            select(func.count(func.distinct(item.c.md5))).where(in_runs, item.c.review == "unknown")
+            select(func.count(func.distinct(item.c.md5))).where(in_runs, review == "unknown")
         ).scalar_one()
     )
     s.low_quality = int(
@@ -261,10 +304,9 @@ def _item_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary)
         s.locations[str(location)] = int(count)
 
 
-def _hit_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) -> None:
-    schemes: dict[int, Scheme] = {
-        r.id: load_scheme(r.scheme) for r in conn.execute(select(hashset.c.id, hashset.c.scheme))
-    }
+def _hit_counts(
+    conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary, view: ResultView
+) -> None:
     rows = conn.execute(
         select(
             match.c.item_id,
@@ -272,12 +314,13 @@ def _hit_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) 
             match.c.algorithm,
             match.c.distance,
             match.c.category,
+            match.c.category_label,
             item.c.md5,
             item.c.family,
             item.c.location,
         )
         .join(item, item.c.id == match.c.item_id)
-        .where(in_runs, match.c.known_good.is_(False))
+        .where(in_runs, in_view(view), match.c.known_good.is_(False))
     ).all()
     by_item: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
@@ -285,9 +328,9 @@ def _hit_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) 
     exact: dict[str, Counter[bytes | None]] = defaultdict(Counter)
     perceptual: dict[str, Counter[bytes | None]] = defaultdict(Counter)
     detail = _DetailCounter()
-    review_sets = graded_set_ids(conn)
+    review_sets = view.graded_sets
     for hits in by_item.values():
-        label, is_exact = item_category(hits, schemes)
+        label, is_exact = item_category(hits)
         if label == CONFLICT:
             s.conflicts += 1
         first = hits[0]
@@ -355,24 +398,31 @@ def basis(hits: list[Any], review_sets: set[int]) -> str:
     return "graded" if all(h.hashset_id in review_sets for h in exact) else "exact"
 
 
-def _label(scheme: Scheme | None, key: str | None) -> str:
-    return scheme.label(key) if scheme is not None else (key or "—")
+def hit_label(hit: Any) -> str:
+    """The category label a hit was given when it was matched.
+
+    Hits stored before labels were kept (a set removed before revision 0007)
+    fall back to their raw category key.
+    """
+    label: str | None = hit.category_label
+    return label if label is not None else (hit.category or "—")
 
 
-def item_category(hits: list[Any], schemes: dict[int, Scheme]) -> tuple[str, bool]:
+def item_category(hits: list[Any]) -> tuple[str, bool]:
     """The category label an item counts under, and whether it rests on an exact hit.
 
     Exact hits decide when there are any; otherwise each set's nearest PDQ hit.
     When the deciding hits disagree the item counts as a conflict, never
-    silently under one of them.
+    silently under one of them. Only the labels frozen on the hits are read:
+    the library as it is today plays no part.
     """
     exact = [h for h in hits if h.algorithm != "pdq"]
     if exact:
-        labels = {_label(schemes.get(h.hashset_id), h.category) for h in exact}
+        labels = {hit_label(h) for h in exact}
         return (labels.pop() if len(labels) == 1 else CONFLICT), True
     nearest: dict[int, Any] = {}
     for h in hits:
         if h.hashset_id not in nearest or h.distance < nearest[h.hashset_id].distance:
             nearest[h.hashset_id] = h
-    labels = {_label(schemes.get(h.hashset_id), h.category) for h in nearest.values()}
+    labels = {hit_label(h) for h in nearest.values()}
     return (labels.pop() if len(labels) == 1 else CONFLICT), False

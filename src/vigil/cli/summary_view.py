@@ -28,6 +28,8 @@ def _size(n: int) -> str:
 def print_summary(s: CaseSummary) -> None:
     """Print the examiner's summary of a case."""
     stdout.print(f"[bold]Case {s.case}[/] — scheme {s.scheme}, {len(s.runs)} scan run(s)")
+    if s.latest_revision > 1 or s.revision != s.latest_revision:
+        stdout.print(f"  results: revision {s.revision} of {s.latest_revision}")
     for run in s.runs:
         state = "complete" if run.status == "complete" else "[red]unfinished[/]"
         resumed = f", resumed {run.resumed_count}×" if run.resumed_count else ""

@@ -17,8 +17,13 @@ COLUMNS = (
     "case", "exhibit", "kind", "locator", "location", "family", "file_type", "size_bytes",
     "modified_utc", "md5", "sha1", "sha256", "pdq", "pdq_quality", "category", "basis",
     "hashset", "set_category", "algorithm", "distance_bits", "status", "reason",
+    "result_revision", "hashset_version", "hashset_revision",
 )  # fmt: skip
-"""Header of the CSV report; ``kind`` is hit, unknown or problem."""
+"""Header of the CSV report; ``kind`` is hit, unknown or problem.
+
+``result_revision`` is the revision of the case's results every row comes
+from; ``hashset_version``/``hashset_revision`` are those of the set a match
+was made against, as they were when it was made."""
 
 
 def write_csv_report(report: Report, out: TextIO) -> int:
@@ -32,21 +37,25 @@ def write_csv_report(report: Report, out: TextIO) -> int:
         ("problem", report.errors),
     ):
         for row in rows:
-            for values in _rows(report.case, kind, row):
+            for values in _rows(report.case, kind, row, report.revision.number):
                 writer.writerow([_cell(v) for v in values])
                 count += 1
     return count
 
 
-def _rows(case: str, kind: str, row: ItemRow) -> list[list[Any]]:
+def _rows(case: str, kind: str, row: ItemRow, revision: int) -> list[list[Any]]:
     base = [
         case, row.exhibit, kind, row.locator, row.location, row.family, row.file_type, row.size,
         row.mtime, row.md5, row.sha1, row.sha256, row.pdq, row.pdq_quality, row.category, row.basis,
     ]  # fmt: skip
-    tail = [row.status, row.reason]
+    tail = [row.status, row.reason, revision]
     if not row.matches:
-        return [[*base, None, None, None, None, *tail]]
-    return [[*base, m.hashset, m.set_category, m.algorithm, m.distance, *tail] for m in row.matches]
+        return [[*base, None, None, None, None, *tail, None, None]]
+    return [
+        [*base, m.hashset, m.set_category, m.algorithm, m.distance, *tail, m.set_version,
+         m.set_revision]
+        for m in row.matches
+    ]  # fmt: skip
 
 
 def _cell(value: Any) -> str:

@@ -16,7 +16,16 @@ from sqlalchemy import Connection, Row, select
 
 from vigil import __version__
 from vigil.cases.case import get_case
-from vigil.cases.counting import CONFLICT, basis, graded_set_ids, item_category, summarise
+from vigil.cases.counting import (
+    CONFLICT,
+    basis,
+    hit_label,
+    in_view,
+    item_category,
+    review_of,
+    summarise,
+)
+from vigil.cases.revisions import ResultView, result_view
 from vigil.config import current_user
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.reports.model import (
@@ -26,31 +35,42 @@ from vigil.reports.model import (
     ItemRow,
     MatchRow,
     Report,
+    RevisionShown,
 )
 from vigil.reports.provenance import audit_state, run_provenance, sets_used, utc
 from vigil.reports.timeline import timeline
 from vigil.sources.locator import Locator
-from vigil.store.schema import finding, hashset, item, match, scan_run
+from vigil.store.schema import finding, item, match, scan_run
 
 
 def build_report(
-    conn: Connection, case_name: str, user: str | None = None, marking: str = DEFAULT_MARKING
+    conn: Connection,
+    case_name: str,
+    user: str | None = None,
+    marking: str = DEFAULT_MARKING,
+    revision: int | None = None,
 ) -> Report:
     """Everything the report of ``case_name`` says, read on ``conn`` (nothing is written).
 
     ``user`` is who makes the report (default: the login name); ``marking`` the
-    protective marking printed on every page ("" for none).
+    protective marking printed on every page ("" for none); ``revision`` the
+    revision of the case's results to show (default: the newest).
     """
     row = get_case(conn, case_name)
-    summary = summarise(conn, case_name)
+    view = result_view(conn, int(row.id), revision)
+    summary = summarise(conn, case_name, view=view)
     scheme = load_scheme(row.scheme)
-    runs = conn.execute(
-        select(scan_run).where(scan_run.c.case_id == row.id).order_by(scan_run.c.id)
-    ).all()
+    runs = [
+        r
+        for r in conn.execute(
+            select(scan_run).where(scan_run.c.case_id == row.id).order_by(scan_run.c.id)
+        )
+        if int(r.id) in view.result_ids
+    ]
     run_ids = [int(r.id) for r in runs]
-    exhibits = _exhibits(conn, case_name, summary.runs)
+    exhibits = _exhibits(conn, case_name, summary.runs, view)
     labels = {e.id: e.label for e in exhibits}
-    items = _Items(conn, run_ids, labels)
+    items = _Items(conn, run_ids, labels, view)
     report = Report(
         case=row.name,
         scheme=row.scheme,  # what load_scheme takes: a built-in name or a YAML path
@@ -65,16 +85,22 @@ def build_report(
         summary=summary,
         exhibits=exhibits,
         hits=items.hits(),
-        unknown=items.plain(item.c.review == "unknown"),
+        unknown=items.plain(review_of(view) == "unknown"),
         errors=items.plain(item.c.status != "ok"),
         findings=_findings(conn, run_ids, labels),
-        hashsets=sets_used(conn, runs, run_ids),
+        hashsets=sets_used(conn, view),
         runs=[run_provenance(r) for r in runs],
         timeline=timeline(conn, run_ids),
         audit=audit_state(conn, int(row.id)),
+        revision=_revision_shown(view),
         marking=marking.strip(),
     )
     report.category_order = _category_order(scheme, report)
+    if not view.is_latest:
+        report.notes.append(
+            f"This report shows revision {view.number} of the case's results; "
+            f"the newest is revision {view.latest}."
+        )
     if any(r.status != "complete" for r in runs):
         report.notes.append(
             "A scan of this case is unfinished: the counts cover only what it has read so far."
@@ -82,7 +108,18 @@ def build_report(
     return report
 
 
-def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit]:
+def _revision_shown(view: ResultView) -> RevisionShown:
+    info = view.info
+    return RevisionShown(
+        number=view.number,
+        latest=view.latest,
+        kind=info.kind if info else None,
+        created_at=utc(info.created_at) if info else None,
+        created_by=info.created_by if info else None,
+    )
+
+
+def _exhibits(conn: Connection, case_name: str, runs: list[Any], view: ResultView) -> list[Exhibit]:
     several = len(runs) > 1
     out = []
     for run in runs:
@@ -101,7 +138,7 @@ def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit
                     sha256=ev["sha256"],
                     size=ev["size"],
                     info=ev.get("info"),
-                    summary=summarise(conn, case_name, evidence_id=int(ev["id"])),
+                    summary=summarise(conn, case_name, evidence_id=int(ev["id"]), view=view),
                 )
             )
     return out
@@ -110,15 +147,17 @@ def _exhibits(conn: Connection, case_name: str, runs: list[Any]) -> list[Exhibit
 class _Items:
     """Item rows of the case's runs, with their exhibit labels and graded-set matches."""
 
-    def __init__(self, conn: Connection, run_ids: list[int], labels: dict[int, str]) -> None:
+    def __init__(
+        self, conn: Connection, run_ids: list[int], labels: dict[int, str], view: ResultView
+    ) -> None:
         self.conn = conn
         self.run_ids = run_ids
         self.labels = labels
-        self.schemes: dict[int, Scheme] = {
-            int(r.id): load_scheme(r.scheme)
-            for r in conn.execute(select(hashset.c.id, hashset.c.scheme))
+        self.view = view
+        self.review_sets = view.graded_sets
+        self.versions = {
+            (run_id, s.hashset_id): s.version for run_id, sets in view.sets.items() for s in sets
         }
-        self.review_sets = graded_set_ids(conn)
 
     def plain(self, condition: Any) -> list[ItemRow]:
         """Items meeting ``condition``, in locator order."""
@@ -131,15 +170,17 @@ class _Items:
 
     def hits(self) -> list[ItemRow]:
         """Items with a graded-set hit, each with every such match and the category it counts as."""
-        rows = self.plain(item.c.review == "hit")
+        review = review_of(self.view)
+        rows = self.plain(review == "hit")
         by_id = {r.id: r for r in rows}
         matches: dict[int, list[Any]] = defaultdict(list)
         query = (
-            select(match)
+            select(match, item.c.run_id)
             .join(item, item.c.id == match.c.item_id)
             .where(
                 item.c.run_id.in_(self.run_ids),
-                item.c.review == "hit",
+                in_view(self.view),
+                review == "hit",
                 match.c.known_good.is_(False),
             )
             .order_by(match.c.item_id, match.c.distance, match.c.hashset_name)
@@ -150,23 +191,21 @@ class _Items:
             row = by_id.get(item_id)
             if row is None:
                 continue
-            row.category, _ = item_category(found, self.schemes)
+            row.category, _ = item_category(found)
             row.basis = basis(found, self.review_sets)
             row.matches = [
                 MatchRow(
                     hashset=m.hashset_name,
-                    set_category=self._label(int(m.hashset_id), m.category),
+                    set_category=hit_label(m),
                     algorithm=m.algorithm,
                     distance=int(m.distance),
                     variant=m.variant,
+                    set_version=self.versions.get((int(m.run_id), int(m.hashset_id))),
+                    set_revision=m.set_revision,
                 )
                 for m in found
             ]
         return rows
-
-    def _label(self, set_id: int, key: str | None) -> str:
-        scheme = self.schemes.get(set_id)
-        return scheme.label(key) if scheme is not None else (key or "—")
 
     def _row(self, r: Row[Any]) -> ItemRow:
         return ItemRow(

@@ -24,7 +24,7 @@ from sqlalchemy import update
 from vigil import __version__
 from vigil.audit import append, case_scope
 from vigil.cases import case as case_rows
-from vigil.cases import runs
+from vigil.cases import revisions, runs
 from vigil.config import current_user
 from vigil.errors import ScanError, SourceError
 from vigil.hashing.pdq import decoder_versions
@@ -124,6 +124,10 @@ def run_scan(
                 .values(resumed_count=scan_run.c.resumed_count + 1)
             )
             settings = _settings_from(pending.params)
+            # Sets new since the run began are recorded too; those it had keep their version.
+            revisions.record_sets(
+                conn, revisions.current_result_id(conn, run_id), matcher.describe()
+            )
             append(conn, case_scope(case_id), examiner, "scan.resume", detail={"run": run_id})
         else:
             if pending is not None:
