@@ -160,9 +160,11 @@ def review_of(view: ResultView) -> ColumnElement[Any]:
     """
     if view.is_latest:
         return item.c.review
-    mine = and_(match.c.item_id == item.c.id, in_view(view))
+    # An alias: the enclosing query may read ``match`` itself (the report's hit list).
+    hit = match.alias("review_match")
+    mine = and_(hit.c.item_id == item.c.id, hit.c.result_id.in_(list(view.result_ids.values())))
     return sql_case(
-        (exists().where(mine, match.c.known_good.is_(False)), "hit"),
+        (exists().where(mine, hit.c.known_good.is_(False)), "hit"),
         (exists().where(mine), "known"),
         (and_(item.c.family.in_(("image", "video")), item.c.status == "ok"), "unknown"),
         else_="none",

@@ -100,7 +100,9 @@ def rematch_cmd(app: AppContext, name: str, dry_run: bool, yes: bool, as_json: b
                 f"not applied: give --yes to make revision {planned.revision} "
                 "without a terminal to ask at (--dry-run only shows the difference)"
             )
-        click.confirm(f"Make revision {planned.revision} of case {name}?", abort=True)
+        if not click.confirm(f"Make revision {planned.revision} of case {name}?", err=True):
+            click.echo("Not applied: the case is as it was.", err=True)
+            return
     done = rematch.apply(app.store, name, user, expect=planned.fingerprint)
     click.echo(
         f"Case {name}: revision {done.revision} made (revision {done.previous} is kept); "
