@@ -12,14 +12,13 @@ from vigil.hashsets.schemes import load_scheme
 CASE = "OP-FROZEN"
 
 
-def relabelled(demo: DemoLayout, out: Path, category: str) -> Path:
-    """The demo set with every entry's category changed to ``category`` (a scheme key)."""
-    scheme = load_scheme("uk")
-    parsed = read_hashset(demo.vics, scheme)
+def relabelled(demo: DemoLayout, out: Path, category: str, scheme_name: str = "uk") -> Path:
+    """The demo set with every entry's category changed to ``category`` (a key of the scheme)."""
+    parsed = read_hashset(demo.vics, load_scheme("uk"))
     entries = []
     for entry in parsed.entries:
         entry.category = category
         entries.append(entry)
     with out.open("w", encoding="utf-8") as handle:
-        write_vics(entries, handle, scheme)
+        write_vics(entries, handle, load_scheme(scheme_name))
     return out

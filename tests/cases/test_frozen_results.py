@@ -99,6 +99,10 @@ def test_replacing_a_set_changes_no_figure_until_rematch(
     status = library.import_file(two_sets, replacement, "set-one")
     assert status.status == "replaced"
     assert _figures(two_sets) == before
+    # Even under another scheme, whose labels and keys differ from the scan's.
+    other = relabelled(demo, tmp_path / "us.json", "cam", "us")
+    assert library.import_file(two_sets, other, "set-two", scheme="us").status == "replaced"
+    assert _figures(two_sets) == before
     summary = case_summary(two_sets, CASE)
     assert summary.revision == summary.latest_revision == 1
     assert summary.conflicts == 0

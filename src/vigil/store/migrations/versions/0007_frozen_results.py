@@ -6,9 +6,9 @@ Create Date: 2026-12-03 17:00:00
 
 Every existing scan run becomes revision 1 of its case's results, with the set
 versions it recorded in ``scan_run.hashsets``; its hits get the category label
-that the set's scheme gives today (the label they were counted under until now).
-Hits of a set removed before this revision keep no label and count under their
-raw category key, as they did.
+of the scheme the run recorded for their set (or, for a set it did not record,
+such as review grades, the set's scheme today). A hit whose set is gone and was
+never recorded keeps no label and counts under its raw category key.
 """
 
 from __future__ import annotations
@@ -84,18 +84,18 @@ def _freeze_existing(conn: sa.Connection) -> None:
         sa.text("select id, case_id, examiner, started_at, hashsets from scan_run order by id")
     ).all()
     for run in runs:
-        result_id = conn.execute(
+        conn.execute(
             sa.text(
                 "insert into result_revision (case_id, run_id, number, kind, created_at, "
                 "created_by) values (:case_id, :run_id, 1, 'scan', :at, :by)"
             ),
             {"case_id": run.case_id, "run_id": run.id, "at": run.started_at, "by": run.examiner},
-        ).lastrowid
-        if result_id is None:  # psycopg gives no lastrowid: read it back
-            result_id = conn.execute(
-                sa.text("select id from result_revision where run_id = :r"), {"r": run.id}
-            ).scalar_one()
-        for recorded in _recorded_sets(run.hashsets):
+        )
+        result_id = conn.execute(
+            sa.text("select id from result_revision where run_id = :r"), {"r": run.id}
+        ).scalar_one()
+        recorded_sets = _recorded_sets(run.hashsets)
+        for recorded in recorded_sets:
             conn.execute(
                 sa.text(
                     "insert into result_hashset_version (result_id, hashset_id, name, scheme, "
@@ -112,7 +112,15 @@ def _freeze_existing(conn: sa.Connection) -> None:
             ),
             {"result_id": result_id, "run_id": run.id},
         )
-    _label_existing(conn)
+        for recorded in recorded_sets:
+            _label(conn, result_id, recorded["hashset_id"], recorded["scheme"])
+    for set_id, scheme_name in conn.execute(
+        sa.text(
+            "select distinct hashset.id, hashset.scheme from match "
+            "join hashset on hashset.id = match.hashset_id where match.category_label is null"
+        )
+    ).all():
+        _label(conn, None, set_id, scheme_name)
 
 
 def _recorded_sets(raw: Any) -> list[dict[str, Any]]:
@@ -140,29 +148,27 @@ def _recorded_sets(raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _label_existing(conn: sa.Connection) -> None:
-    """Each hit's label as counting gave it until now: its set's scheme, if the set remains."""
+def _label(conn: sa.Connection, result_id: int | None, set_id: int, scheme_name: str) -> None:
+    """Label the unlabelled hits of one set (in one result, or all) by the scheme's labels."""
     from vigil.errors import VigilError
     from vigil.hashsets.schemes import load_scheme
 
-    pairs = conn.execute(
-        sa.text(
-            "select distinct match.hashset_id, match.category, hashset.scheme from match "
-            "join hashset on hashset.id = match.hashset_id"
-        )
-    ).all()
-    for set_id, category, scheme_name in pairs:
-        try:
-            label = load_scheme(scheme_name).label(category)
-        except VigilError:
-            continue  # a scheme file gone missing: the hit keeps its raw key
+    try:
+        scheme = load_scheme(scheme_name)
+    except VigilError:
+        return  # a scheme file gone missing: the hits keep their raw keys
+    where = "hashset_id = :set_id and category_label is null"
+    if result_id is not None:
+        where += " and result_id = :result_id"
+    params = {"set_id": set_id, "result_id": result_id}
+    categories = conn.execute(
+        sa.text(f"select distinct category from match where {where}"), params
+    ).scalars()
+    for category in list(categories):
         condition = "category is null" if category is None else "category = :category"
         conn.execute(
-            sa.text(
-                f"update match set category_label = :label where hashset_id = :set_id "
-                f"and {condition}"
-            ),
-            {"label": label, "set_id": set_id, "category": category},
+            sa.text(f"update match set category_label = :label where {where} and {condition}"),
+            {**params, "label": scheme.label(category), "category": category},
         )
 
 
