@@ -64,7 +64,7 @@ def test_rematch_shows_the_difference_then_makes_revision_2(
     assert _figures(two_sets, revision=1) == scanned
     [audited] = _rematch_entries(two_sets)
     assert audited["revision"] == 2 and audited["previous"] == 1
-    assert audited["categories"]["Category A"] == [2, 0]  # type: ignore[index]
+    assert audited["categories"]["Category A"] == [2, 0]
 
 
 def test_rematch_after_removing_every_set_makes_hits_unknown_in_revision_2_only(

@@ -55,7 +55,7 @@ def test_dry_run_shows_the_difference_and_changes_nothing(
     out = capsys.readouterr().out
     assert "revision 1 → 2" in out
     assert "Category A" in out and "-2" in out
-    assert _revision(scanned, capsys)["revision"]["number"] == 1  # type: ignore[index]
+    assert _revision(scanned, capsys)["revision"]["number"] == 1
 
 
 def test_json_difference_lists_categories_before_and_after(
@@ -72,7 +72,7 @@ def test_without_a_terminal_it_needs_yes(scanned: str, capsys: pytest.CaptureFix
     assert run(["--db", scanned, "case", "rematch", CASE]) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert "--yes" in err and len(err.strip().splitlines()) == 1
-    assert _revision(scanned, capsys)["revision"]["latest"] == 1  # type: ignore[index]
+    assert _revision(scanned, capsys)["revision"]["latest"] == 1
 
 
 def test_at_a_terminal_it_asks_and_no_leaves_the_case(
@@ -82,11 +82,11 @@ def test_at_a_terminal_it_asks_and_no_leaves_the_case(
     assert run(["--db", scanned, "case", "rematch", CASE]) == ExitCode.OK
     err = capsys.readouterr().err
     assert "Make revision 2 of case OP-REMATCH?" in err and "Not applied" in err
-    assert _revision(scanned, capsys)["revision"]["latest"] == 1  # type: ignore[index]
+    assert _revision(scanned, capsys)["revision"]["latest"] == 1
     monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
     assert run(["--db", scanned, "case", "rematch", CASE]) == ExitCode.OK
     assert "revision 2 made" in capsys.readouterr().err
-    assert _revision(scanned, capsys)["revision"]["latest"] == 2  # type: ignore[index]
+    assert _revision(scanned, capsys)["revision"]["latest"] == 2
 
 
 def test_yes_makes_revision_2_and_reports_show_either(
@@ -97,12 +97,12 @@ def test_yes_makes_revision_2_and_reports_show_either(
     assert "revision 2 made (revision 1 is kept)" in capsys.readouterr().err
     latest = _revision(scanned, capsys)
     shown = latest["revision"]
-    assert shown["number"] == 2 and shown["kind"] == "rematch"  # type: ignore[index]
-    assert latest["summary"]["categories"] == {}  # type: ignore[index]
+    assert shown["number"] == 2 and shown["kind"] == "rematch"
+    assert latest["summary"]["categories"] == {}
     again = _revision(scanned, capsys, "--revision", "1")
-    assert again["summary"] == {**first["summary"], "latest_revision": 2}  # type: ignore[dict-item]
+    assert again["summary"] == {**first["summary"], "latest_revision": 2}
     assert again["hits"] == first["hits"] and again["hashsets"] == first["hashsets"]
-    assert any("revision 1" in note for note in again["notes"])  # type: ignore[attr-defined]
+    assert any("revision 1" in note for note in again["notes"])
     capsys.readouterr()
     assert run(["--db", scanned, "audit", "show", CASE, "--json"]) == ExitCode.OK
     actions = [e["action"] for e in json.loads(capsys.readouterr().out)]

@@ -49,7 +49,7 @@ def cases_page(request: Request) -> Response:
 
 
 @route(router, "GET", "/cases/{case_id}", ANY_USER)
-def case_page(request: Request, case_id: int) -> Response:
+def case_page(request: Request, case_id: int, rematched: int | None = None) -> Response:
     """The report's numbers for the case, its hits, grading queue and indicator findings."""
     user = user_of(request)
     settings = settings_of(request)
@@ -76,6 +76,7 @@ def case_page(request: Request, case_id: int) -> Response:
         "queue_items": sum(len(g.item_ids) for g in queue),
         "graded": graded,
         "disputed": disputed,
+        "rematched": rematched,
     }
     return render(request, "case.html", context)
 
