@@ -12,8 +12,9 @@ from vigil.cases.counting import case_summary
 from vigil.demo.evidence import DemoLayout
 from vigil.hashsets import library
 from vigil.reports import build_report
+from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.store.engine import Store
-from vigil.store.schema import match, result_hashset_version
+from vigil.store.schema import match, result_hashset_version, scan_run
 
 
 def _figures(store: Store, revision: int | None = None) -> dict[str, Any]:
@@ -106,3 +107,20 @@ def test_replacing_a_set_changes_no_figure_until_rematch(
     summary = case_summary(two_sets, CASE)
     assert summary.revision == summary.latest_revision == 1
     assert summary.conflicts == 0
+
+
+def test_a_resumed_scan_adds_sets_new_since_and_keeps_the_versions_it_had(
+    two_sets: Store, demo: DemoLayout, tmp_path: Path
+) -> None:
+    with two_sets.begin() as conn:
+        conn.execute(sa.update(scan_run).values(status="running"))  # as if killed at the end
+    library.import_file(two_sets, relabelled(demo, tmp_path / "c.json", "C"), "set-one")
+    library.import_file(two_sets, relabelled(demo, tmp_path / "b.json", "B"), "set-new")
+    run_scan(two_sets, [], ScanOptions(case=CASE, resume=True, workers=1))
+    with two_sets.connect() as conn:
+        recorded = dict(
+            conn.execute(
+                sa.select(result_hashset_version.c.name, result_hashset_version.c.set_revision)
+            ).all()
+        )
+    assert recorded == {"set-one": 1, "set-two": 1, "known-good": 1, "set-new": 1}
