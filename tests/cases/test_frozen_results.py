@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from frozen_helpers import CASE, relabelled
 
+from vigil.audit import case_scope, entries
 from vigil.cases.counting import case_summary
 from vigil.demo.evidence import DemoLayout
 from vigil.hashsets import library
@@ -124,3 +125,6 @@ def test_a_resumed_scan_adds_sets_new_since_and_keeps_the_versions_it_had(
             ).all()
         )
     assert recorded == {"set-one": 1, "set-two": 1, "known-good": 1, "set-new": 1}
+    with two_sets.connect() as conn:
+        [resumed] = [e for e in entries(conn, case_scope(1)) if e.action == "scan.resume"]
+    assert resumed.detail == {"run": 1, "sets_changed_since_start": ["set-one"]}

@@ -121,22 +121,33 @@ def start_result(
     return result_id
 
 
-def record_sets(conn: Connection, result_id: int, sets: list[dict[str, Any]]) -> None:
+def record_sets(conn: Connection, result_id: int, sets: list[dict[str, Any]]) -> list[str]:
     """Add the sets (``Matcher.describe()`` rows) a result has not recorded yet.
 
-    A set already recorded keeps its first version: a resumed scan or a later
-    review grade adds, never rewrites, what the result said it matched.
+    A set already recorded keeps its first version: a resumed scan adds, never
+    rewrites, what the result said it matched. Returns the names of recorded
+    sets whose revision has moved since (their later hits carry the new one),
+    for the caller to put on record.
     """
-    known = set(
-        conn.execute(
-            select(result_hashset_version.c.hashset_id).where(
-                result_hashset_version.c.result_id == result_id
+    recorded = result_hashset_version.c
+    known = {
+        int(r.hashset_id): r.set_revision
+        for r in conn.execute(
+            select(recorded.hashset_id, recorded.set_revision).where(
+                recorded.result_id == result_id
             )
-        ).scalars()
-    )
+        )
+    }
     rows = [_set_row(result_id, s) for s in sets if int(s["id"]) not in known]
     if rows:
         conn.execute(insert(result_hashset_version), rows)
+    return sorted(
+        str(s["name"])
+        for s in sets
+        if int(s["id"]) in known
+        and known[int(s["id"])] is not None
+        and known[int(s["id"])] != s.get("revision")
+    )
 
 
 def replace_set(conn: Connection, result_id: int, described: dict[str, Any]) -> None:

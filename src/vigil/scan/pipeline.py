@@ -124,11 +124,15 @@ def run_scan(
                 .values(resumed_count=scan_run.c.resumed_count + 1)
             )
             settings = _settings_from(pending.params)
-            # Sets new since the run began are recorded too; those it had keep their version.
-            revisions.record_sets(
+            # Sets new since the run began are recorded too; those it had keep their version,
+            # and any of them changed since is named in the audit entry.
+            moved = revisions.record_sets(
                 conn, revisions.current_result_id(conn, run_id), matcher.describe()
             )
-            append(conn, case_scope(case_id), examiner, "scan.resume", detail={"run": run_id})
+            detail: dict[str, object] = {"run": run_id}
+            if moved:
+                detail["sets_changed_since_start"] = moved
+            append(conn, case_scope(case_id), examiner, "scan.resume", detail=detail)
         else:
             if pending is not None:
                 raise ScanError(
