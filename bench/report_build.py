@@ -23,6 +23,7 @@ from pathlib import Path
 
 from vigil.cases.case import get_or_create_case
 from vigil.cases.counting import case_summary
+from vigil.cases.revisions import current_result_id
 from vigil.cases.runs import create_run
 from vigil.reports import build_report
 from vigil.reports.writer import render_report
@@ -83,11 +84,13 @@ def fill(store: Store, items: int) -> None:
             hash_entry.insert().returning(hash_entry.c.id),
             [{"hashset_id": set_id, "md5": rows[n]["md5"], "category": "A"} for n, _ in hits],
         ).all()
+        result_id = current_result_id(conn, run_id)
         conn.execute(
             match.insert(),
             [
                 {
-                    "item_id": item_id, "hashset_id": set_id, "hashset_name": "bench",
+                    "item_id": item_id, "result_id": result_id, "hashset_id": set_id,
+                    "hashset_name": "bench", "category_label": f"Category {CATEGORIES[n % 3]}",
                     "entry_id": entry[0], "algorithm": "md5" if n % 20 else "pdq",
                     "distance": 0 if n % 20 else 12, "category": CATEGORIES[n % 3],
                     "known_good": False, "best": True,

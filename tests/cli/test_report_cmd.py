@@ -75,6 +75,7 @@ def test_each_format_to_a_file_is_audited(
         "output": str(target.resolve()),
         "sha256": digest,
         "bytes": len(data),
+        "revision": 1,  # which revision of the results the report showed
     }
     assert not list(tmp_path.glob(".*.partial"))
     assert _tree_digest(evidence) == before  # the evidence was only read

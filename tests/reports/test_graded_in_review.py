@@ -33,7 +33,9 @@ def test_review_grade_counts_as_graded_and_names_its_set(demo_case: Store) -> No
     assert all(h.matches[0].hashset == "force-graded" for h in graded)
     assert len(report.unknown) == 6  # 8 awaiting grading before
     [later] = [s for s in report.hashsets if s.name == "force-graded"]
-    assert later.run_id is None and later.entry_count == 2 and later.version == "live"
+    # Recorded with the run's results as of the grade (its revision counts the grading).
+    assert later.run_id is not None and later.entry_count == 2 and later.version == "live"
+    assert later.set_revision == 1
     out = io.StringIO()
     write_vics_case(report, out)
     media = json.loads(out.getvalue())["value"][0]["Media"]

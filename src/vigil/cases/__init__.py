@@ -8,6 +8,8 @@ reports, accounts, the web app and the scan alike):
 - ``counting``  the numbers an examiner and a court act on (``CaseSummary``)
 - ``grades``    what review grades say for counting: awaiting or graded, single/agreed/resolved
 - ``inventory`` every item of a case, as CSV, JSON lines, DFXML or hashdeep (``vigil case items``)
+- ``revisions`` frozen result revisions and the set versions each matched against
+- ``rematch``   a new revision from today's library, with its difference shown first
 """
 
 from vigil.cases.case import get_case, get_or_create_case

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, select
+from sqlalchemy import case as sql_case
 
 from vigil.cases.case import get_case
 from vigil.cases.grades import awaiting_grading, grade_state_counts
+from vigil.cases.revisions import ResultView, result_view
 from vigil.cases.runs import counted_evidence
-from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.store.engine import Store
 from vigil.store.schema import (
     evidence,
@@ -98,6 +99,8 @@ class CaseSummary:
     categories: dict[str, CategoryDetail] = field(default_factory=dict)
     locations: dict[str, int] = field(default_factory=dict)
     graded: dict[str, int] = field(default_factory=dict)  # graded in review, per grade state
+    revision: int = 0
+    latest_revision: int = 0
 
     @property
     def exact_total(self) -> int:
@@ -110,10 +113,10 @@ class CaseSummary:
         return sum(c.instances for c in self.perceptual.values())
 
 
-def case_summary(store: Store, name: str) -> CaseSummary:
-    """Summarise every run of the named case."""
+def case_summary(store: Store, name: str, revision: int | None = None) -> CaseSummary:
+    """Summarise every run of the named case, as result ``revision`` has it (default newest)."""
     with store.connect() as conn:
-        return summarise(conn, name)
+        return summarise(conn, name, revision=revision)
 
 
 def summarise(
@@ -121,6 +124,8 @@ def summarise(
     name: str,
     evidence_id: int | None = None,
     leave_out: ColumnElement[bool] | None = None,
+    revision: int | None = None,
+    view: ResultView | None = None,
 ) -> CaseSummary:
     """Summarise the named case on an open connection; only one scan of one exhibit with
     ``evidence_id``.
@@ -128,21 +133,31 @@ def summarise(
     Each exhibit counts once: the items of its latest finished run (see
     ``runs.counted_evidence``); a superseded run stays listed in ``runs``.
     One ``evidence`` row (one PATH of one scan run) is counted by the same
-    queries as the case, restricted to its items. ``leave_out`` (a condition on
+    queries as the case, restricted to its items. Hits are those of result
+    ``revision`` (default: the newest; ``view`` when the caller has it), counted
+    under the labels they were given when matched. ``leave_out`` (a condition on
     ``item``) keeps matching items out of the hit counts: a second grader's view
     leaves out first grades not yet second-graded.
     """
     row = get_case(conn, name)
-    runs = _runs(conn, row.id)
+    if view is None:
+        view = result_view(conn, int(row.id), revision)
+    runs = [r for r in _runs(conn, row.id) if r.id in view.result_ids]
     if evidence_id is not None:
         runs = [r for r in runs if any(e["id"] == evidence_id for e in r.evidence)]
-    summary = CaseSummary(case=row.name, scheme=row.scheme, runs=runs)
+    summary = CaseSummary(
+        case=row.name,
+        scheme=row.scheme,
+        runs=runs,
+        revision=view.number,
+        latest_revision=view.latest,
+    )
     summary.elapsed_s = sum(r.elapsed_s for r in runs)
     counted = [evidence_id] if evidence_id is not None else _counted_ids(runs)
     if counted:
         scope = counted_scope(runs, counted)
-        _item_counts(conn, scope, summary)
-        _hit_counts(conn, scope if leave_out is None else scope & ~leave_out, summary)
+        _item_counts(conn, scope, summary, review_of(view))
+        _hit_counts(conn, scope if leave_out is None else scope & ~leave_out, summary, view)
     return summary
 
 
@@ -155,6 +170,31 @@ def counted_scope(runs: list[RunInfo], evidence_ids: list[int]) -> ColumnElement
 def _counted_ids(runs: list[RunInfo]) -> list[int]:
     """The evidence rows that count: the latest finished run of each exhibit."""
     return [int(e["id"]) for r in runs for e in r.evidence if e["counted"]]
+
+
+def in_view(view: ResultView) -> ColumnElement[bool]:
+    """Match rows of the results ``view`` shows."""
+    return match.c.result_id.in_(list(view.result_ids.values()))
+
+
+def review_of(view: ResultView) -> ColumnElement[Any]:
+    """An item's review state (hit, known, unknown, none) in the revision ``view`` shows.
+
+    The newest revision is ``item.review`` itself (kept by the scan, grading
+    and re-matching); an earlier one is worked out from its own matches the
+    way the scan sets it.
+    """
+    if view.is_latest:
+        return item.c.review
+    # An alias: the enclosing query may read ``match`` itself (the report's hit list).
+    hit = match.alias("review_match")
+    mine = and_(hit.c.item_id == item.c.id, hit.c.result_id.in_(list(view.result_ids.values())))
+    return sql_case(
+        (exists().where(mine, hit.c.known_good.is_(False)), "hit"),
+        (exists().where(mine), "known"),
+        (and_(item.c.family.in_(("image", "video")), item.c.status == "ok"), "unknown"),
+        else_="none",
+    )
 
 
 def case_item_counts(conn: Connection, case_id: int) -> tuple[int, int, int]:
@@ -242,7 +282,9 @@ def _runs(conn: Connection, case_id: int) -> list[RunInfo]:
     return runs
 
 
-def _item_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) -> None:
+def _item_counts(
+    conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary, review: ColumnElement[Any]
+) -> None:
     total, files, size, members = conn.execute(
         select(
             func.count(item.c.id).filter(item.c.kind != "marker"),
@@ -260,11 +302,9 @@ def _item_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary)
             s.images = int(count)
         elif family == "video":
             s.videos = int(count)
-    s.known = int(
-        conn.execute(select(func.count()).where(in_runs, item.c.review == "known")).scalar_one()
-    )
+    s.known = int(conn.execute(select(func.count()).where(in_runs, review == "known")).scalar_one())
     # Awaiting grading: an item graded in review (uncategorised included) is graded.
-    awaiting = awaiting_grading()
+    awaiting = awaiting_grading(review)
     for family, count in conn.execute(
         select(item.c.family, func.count()).where(in_runs, awaiting).group_by(item.c.family)
     ):
@@ -302,10 +342,9 @@ def _item_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary)
         s.locations[str(location)] = int(count)
 
 
-def _hit_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) -> None:
-    schemes: dict[int, Scheme] = {
-        r.id: load_scheme(r.scheme) for r in conn.execute(select(hashset.c.id, hashset.c.scheme))
-    }
+def _hit_counts(
+    conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary, view: ResultView
+) -> None:
     rows = conn.execute(
         select(
             match.c.item_id,
@@ -313,12 +352,13 @@ def _hit_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) 
             match.c.algorithm,
             match.c.distance,
             match.c.category,
+            match.c.category_label,
             item.c.md5,
             item.c.family,
             item.c.location,
         )
         .join(item, item.c.id == match.c.item_id)
-        .where(in_runs, match.c.known_good.is_(False))
+        .where(in_runs, in_view(view), match.c.known_good.is_(False))
     ).all()
     by_item: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
@@ -326,9 +366,9 @@ def _hit_counts(conn: Connection, in_runs: ColumnElement[bool], s: CaseSummary) 
     exact: dict[str, Counter[bytes | None]] = defaultdict(Counter)
     perceptual: dict[str, Counter[bytes | None]] = defaultdict(Counter)
     detail = _DetailCounter()
-    review_sets = graded_set_ids(conn)
+    review_sets = view.graded_sets
     for hits in by_item.values():
-        label, is_exact = item_category(hits, schemes)
+        label, is_exact = item_category(hits)
         if label == CONFLICT:
             s.conflicts += 1
         first = hits[0]
@@ -396,24 +436,31 @@ def basis(hits: list[Any], review_sets: set[int]) -> str:
     return "graded" if all(h.hashset_id in review_sets for h in exact) else "exact"
 
 
-def _label(scheme: Scheme | None, key: str | None) -> str:
-    return scheme.label(key) if scheme is not None else (key or "—")
+def hit_label(hit: Any) -> str:
+    """The category label a hit was given when it was matched.
+
+    Hits stored before labels were kept (a set removed before revision 0007)
+    fall back to their raw category key.
+    """
+    label: str | None = hit.category_label
+    return label if label is not None else (hit.category or "—")
 
 
-def item_category(hits: list[Any], schemes: dict[int, Scheme]) -> tuple[str, bool]:
+def item_category(hits: list[Any]) -> tuple[str, bool]:
     """The category label an item counts under, and whether it rests on an exact hit.
 
     Exact hits decide when there are any; otherwise each set's nearest PDQ hit.
     When the deciding hits disagree the item counts as a conflict, never
-    silently under one of them.
+    silently under one of them. Only the labels frozen on the hits are read:
+    the library as it is today plays no part.
     """
     exact = [h for h in hits if h.algorithm != "pdq"]
     if exact:
-        labels = {_label(schemes.get(h.hashset_id), h.category) for h in exact}
+        labels = {hit_label(h) for h in exact}
         return (labels.pop() if len(labels) == 1 else CONFLICT), True
     nearest: dict[int, Any] = {}
     for h in hits:
         if h.hashset_id not in nearest or h.distance < nearest[h.hashset_id].distance:
             nearest[h.hashset_id] = h
-    labels = {_label(schemes.get(h.hashset_id), h.category) for h in nearest.values()}
+    labels = {hit_label(h) for h in nearest.values()}
     return (labels.pop() if len(labels) == 1 else CONFLICT), False

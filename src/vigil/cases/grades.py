@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, select
 
@@ -43,10 +44,15 @@ class GradeRecord:
     resolved_at: datetime | None
 
 
-def awaiting_grading() -> ColumnElement[bool]:
-    """Items an officer still has to grade: unknown media with no grade (any category) yet."""
+def awaiting_grading(review: ColumnElement[Any] | None = None) -> ColumnElement[bool]:
+    """Items an officer still has to grade: unknown media with no grade (any category) yet.
+
+    ``review`` is the item's review state as a result revision has it (default:
+    the newest, ``item.review``).
+    """
     graded = exists().where(grade.c.item_id == item.c.id)
-    return and_(item.c.review == "unknown", ~graded)
+    state = item.c.review if review is None else review
+    return and_(state == "unknown", ~graded)
 
 
 def grade_state(first: str, second: str | None, final: str | None) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
+from vigil.cases import revisions
 from vigil.errors import ScanError
 from vigil.sources.disk.info import describe_image
 from vigil.sources.locator import escape_path
@@ -97,8 +98,9 @@ def create_run(
     hashsets: list[dict[str, Any]],
     exhibit_ids: dict[int, int],
 ) -> tuple[int, dict[int, int]]:
-    """Insert a run and its evidence rows, each scanning the exhibit ``exhibit_ids`` gives
-    for its ordinal; returns the run id and evidence id by ordinal."""
+    """Insert a run, its evidence rows (each scanning the exhibit ``exhibit_ids`` gives for
+    its ordinal) and its first result revision (with the set versions in ``hashsets``);
+    returns the run id and evidence id by ordinal."""
     run_id = inserted_id(
         conn.execute(
             insert(scan_run).values(
@@ -115,6 +117,7 @@ def create_run(
             )
         )
     )
+    revisions.start_result(conn, case_id, run_id, revisions.SCAN, examiner, hashsets)
     ids = {}
     for source in sources:
         ids[source.ordinal] = inserted_id(

@@ -40,6 +40,12 @@ pass_app = click.make_pass_decorator(AppContext)
     show_default=True,
     help='Protective marking on every page ("" for none).',
 )
+@click.option(
+    "--revision",
+    type=click.IntRange(min=1),
+    help="Revision of the case's results to show (default: the newest; "
+    "`vigil case rematch` makes a new one).",
+)
 @pass_app
 def report_command(
     app: AppContext,
@@ -48,6 +54,7 @@ def report_command(
     output: Path | None,
     examiner: str | None,
     marking: str,
+    revision: int | None,
 ) -> None:
     """Write the report of CASE: counts by category per exhibit, hits, provenance, audit head.
 
@@ -57,7 +64,7 @@ def report_command(
     if output is None and fmt == "pdf":
         raise UsageError("a PDF report needs -o FILE")
     target = output if output is not None else sys.stdout.buffer
-    outcome = make_report(app.store, case, fmt, target, examiner, marking)
+    outcome = make_report(app.store, case, fmt, target, examiner, marking, revision)
     audit = outcome.report.audit
     if not audit.intact:
         click.echo(
@@ -76,6 +83,8 @@ def report_command(
         ),
         err=True,
     )
+    shown = outcome.report.revision
+    click.echo(f"Results shown: revision {shown.number} of {shown.latest}", err=True)
     click.echo(
         f"Audit chain head in the report: seq {audit.seq} {audit.head}; "
         f"this report is audit entry {outcome.audit_seq} {outcome.audit_head}",

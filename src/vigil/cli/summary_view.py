@@ -37,6 +37,8 @@ def print_summary(s: CaseSummary) -> None:
     stdout.print(
         line((f"Case {s.case}", "bold"), f" — scheme {s.scheme}, {len(s.runs)} scan run(s)")
     )
+    if s.latest_revision > 1 or s.revision != s.latest_revision:
+        stdout.print(line(f"  results: revision {s.revision} of {s.latest_revision}"))
     for run in s.runs:
         state: Piece = "complete" if run.status == "complete" else ("unfinished", "red")
         resumed = f", resumed {run.resumed_count}×" if run.resumed_count else ""

@@ -24,8 +24,13 @@ COLUMNS = (
     "hashset", "set_category", "algorithm", "distance_bits", "status", "reason",
     "grade_state", "grade_category", "first_category", "graded_by", "graded_at",
     "second_category", "second_by", "second_at", "final_category", "resolved_by", "resolved_at",
+    "result_revision", "hashset_version", "hashset_revision",
 )  # fmt: skip
-"""Header of the CSV report; ``kind`` is hit, graded, unknown or problem."""
+"""Header of the CSV report; ``kind`` is hit, graded, unknown or problem.
+
+``result_revision`` is the revision of the case's results every row comes
+from; ``hashset_version``/``hashset_revision`` are those of the set a match
+was made against, as they were when it was made."""
 
 
 def write_csv_report(report: Report, out: TextIO) -> int:
@@ -41,21 +46,25 @@ def write_csv_report(report: Report, out: TextIO) -> int:
         ("problem", report.errors),
     ):
         for row in rows:
-            for values in _rows(report.case, kind, row):
+            for values in _rows(report.case, kind, row, report.revision.number):
                 writer.writerow([safe_cell(v) for v in values])
                 count += 1
     return count
 
 
-def _rows(case: str, kind: str, row: ItemRow) -> list[list[Any]]:
+def _rows(case: str, kind: str, row: ItemRow, revision: int) -> list[list[Any]]:
     base = [
         case, row.exhibit, kind, row.locator, row.location, row.family, row.file_type, row.size,
         row.mtime, row.md5, row.sha1, row.sha256, row.pdq, row.pdq_quality, row.category, row.basis,
     ]  # fmt: skip
-    tail = [row.status, row.reason, *_grade(row.grade)]
+    tail = [row.status, row.reason, *_grade(row.grade), revision]
     if not row.matches:
-        return [[*base, None, None, None, None, *tail]]
-    return [[*base, m.hashset, m.set_category, m.algorithm, m.distance, *tail] for m in row.matches]
+        return [[*base, None, None, None, None, *tail, None, None]]
+    return [
+        [*base, m.hashset, m.set_category, m.algorithm, m.distance, *tail, m.set_version,
+         m.set_revision]
+        for m in row.matches
+    ]  # fmt: skip
 
 
 def _grade(grade: GradeRecord | None) -> list[Any]:

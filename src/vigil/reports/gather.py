@@ -16,9 +16,18 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, exists, or_, select
 
 from vigil import __version__
 from vigil.cases.case import get_case
-from vigil.cases.counting import CONFLICT, basis, graded_set_ids, item_category, summarise
+from vigil.cases.counting import (
+    CONFLICT,
+    basis,
+    hit_label,
+    in_view,
+    item_category,
+    review_of,
+    summarise,
+)
 from vigil.cases.exhibits import named
 from vigil.cases.grades import GradeRecord, awaiting_grading, grade_records
+from vigil.cases.revisions import ResultView, result_view
 from vigil.config import current_user
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.reports.model import (
@@ -28,11 +37,12 @@ from vigil.reports.model import (
     ItemRow,
     MatchRow,
     Report,
+    RevisionShown,
 )
 from vigil.reports.provenance import audit_state, run_provenance, sets_used, utc
 from vigil.reports.timeline import timeline
 from vigil.sources.locator import Locator
-from vigil.store.schema import exhibit, finding, grade, hashset, item, match, scan_run
+from vigil.store.schema import exhibit, finding, grade, item, match, scan_run
 
 
 def build_report(
@@ -41,22 +51,29 @@ def build_report(
     user: str | None = None,
     marking: str = DEFAULT_MARKING,
     leave_out: ColumnElement[bool] | None = None,
+    revision: int | None = None,
 ) -> Report:
     """Everything the report of ``case_name`` says, read on ``conn`` (nothing is written).
 
     ``user`` is who makes the report (default: the login name); ``marking`` the
-    protective marking printed on every page ("" for none). ``leave_out`` (a
+    protective marking printed on every page ("" for none); ``revision`` the
+    revision of the case's results to show (default: the newest). ``leave_out`` (a
     condition on ``item``) keeps matching items out of the hits and hit counts
     (the review app's view for a second grader, see ``vigil.web.blind``).
     """
     row = get_case(conn, case_name)
-    summary = summarise(conn, case_name, leave_out=leave_out)
+    view = result_view(conn, int(row.id), revision)
+    summary = summarise(conn, case_name, leave_out=leave_out, view=view)
     scheme = load_scheme(row.scheme)
-    runs = conn.execute(
-        select(scan_run).where(scan_run.c.case_id == row.id).order_by(scan_run.c.id)
-    ).all()
+    runs = [
+        r
+        for r in conn.execute(
+            select(scan_run).where(scan_run.c.case_id == row.id).order_by(scan_run.c.id)
+        )
+        if int(r.id) in view.result_ids
+    ]
     run_ids = [int(r.id) for r in runs]
-    exhibits = _exhibits(conn, int(row.id), case_name, summary.runs, leave_out)
+    exhibits = _exhibits(conn, int(row.id), case_name, summary.runs, view, leave_out)
     # Every scan's reference, superseded ones too (a finding may point at one).
     labels = {int(ev["id"]): str(ev["exhibit"]) for r in summary.runs for ev in r.evidence}
     counted = [e.id for e in exhibits]
@@ -67,7 +84,7 @@ def build_report(
     if leave_out is not None:  # grades a blind second grader may not see yet
         graded_here = graded_here & ~leave_out
     grades = grade_records(conn, graded_here, scheme)
-    items = _Items(conn, [e.run_id for e in exhibits], counted, labels, grades, leave_out)
+    items = _Items(conn, [e.run_id for e in exhibits], counted, labels, view, grades, leave_out)
     report = Report(
         case=row.name,
         scheme=row.scheme,  # what load_scheme takes: a built-in name or a YAML path
@@ -82,17 +99,23 @@ def build_report(
         summary=summary,
         exhibits=exhibits,
         hits=items.hits(),
-        unknown=items.plain(awaiting_grading()),
+        unknown=items.plain(awaiting_grading(review_of(view))),
         errors=items.plain(item.c.status != "ok"),
         findings=_findings(conn, [e.run_id for e in exhibits], counted, labels),
-        hashsets=sets_used(conn, runs, run_ids),
+        hashsets=sets_used(conn, view),
         runs=[run_provenance(r) for r in runs],
         timeline=timeline(conn, run_ids, counted),
         audit=audit_state(conn, int(row.id)),
+        revision=_revision_shown(view),
         marking=marking.strip(),
         graded=items.graded(),
     )
     report.category_order = _category_order(scheme, report)
+    if not view.is_latest:
+        report.notes.append(
+            f"This report shows revision {view.number} of the case's results; "
+            f"the newest is revision {view.latest}."
+        )
     if any(r.status != "complete" for r in runs):
         report.notes.append(
             "A scan of this case is unfinished: the counts cover only what it has read so far."
@@ -108,11 +131,23 @@ def build_report(
     return report
 
 
+def _revision_shown(view: ResultView) -> RevisionShown:
+    info = view.info
+    return RevisionShown(
+        number=view.number,
+        latest=view.latest,
+        kind=info.kind if info else None,
+        created_at=utc(info.created_at) if info else None,
+        created_by=info.created_by if info else None,
+    )
+
+
 def _exhibits(
     conn: Connection,
     case_id: int,
     case_name: str,
     runs: list[Any],
+    view: ResultView,
     leave_out: ColumnElement[bool] | None = None,
 ) -> list[Exhibit]:
     """The case's exhibits in order, each with the counts of its counted scan."""
@@ -145,7 +180,9 @@ def _exhibits(
                 sha256=ev["sha256"],
                 size=ev["size"],
                 info=ev.get("info"),
-                summary=summarise(conn, case_name, evidence_id=int(ev["id"]), leave_out=leave_out),
+                summary=summarise(
+                    conn, case_name, evidence_id=int(ev["id"]), leave_out=leave_out, view=view
+                ),
                 description=detail.description if detail is not None else None,
                 seized_at=detail.seized_at if detail is not None else None,
                 seized_when=detail.seized_when if detail is not None else None,
@@ -164,6 +201,7 @@ class _Items:
         run_ids: list[int],
         evidence_ids: list[int],
         labels: dict[int, str],
+        view: ResultView,
         grades: dict[int, GradeRecord],
         leave_out: ColumnElement[bool] | None = None,
     ) -> None:
@@ -173,11 +211,11 @@ class _Items:
         self.scope = and_(item.c.run_id.in_(run_ids), item.c.evidence_id.in_(evidence_ids))
         self.labels = labels
         self.grades = grades
-        self.schemes: dict[int, Scheme] = {
-            int(r.id): load_scheme(r.scheme)
-            for r in conn.execute(select(hashset.c.id, hashset.c.scheme))
+        self.view = view
+        self.review_sets = view.graded_sets
+        self.versions = {
+            (run_id, s.hashset_id): s.version for run_id, sets in view.sets.items() for s in sets
         }
-        self.review_sets = graded_set_ids(conn)
 
     def plain(self, condition: Any) -> list[ItemRow]:
         """Items meeting ``condition``, in locator order."""
@@ -197,18 +235,20 @@ class _Items:
 
     def hits(self) -> list[ItemRow]:
         """Items with a graded-set hit, each with every such match and the category it counts as."""
-        hit = item.c.review == "hit"
+        review = review_of(self.view)
+        hit = review == "hit"
         if self.leave_out is not None:
             hit = hit & ~self.leave_out
         rows = self.plain(hit)
         by_id = {r.id: r for r in rows}
         matches: dict[int, list[Any]] = defaultdict(list)
         query = (
-            select(match)
+            select(match, item.c.run_id)
             .join(item, item.c.id == match.c.item_id)
             .where(
                 self.scope,
-                item.c.review == "hit",
+                in_view(self.view),
+                review == "hit",
                 match.c.known_good.is_(False),
             )
             .order_by(match.c.item_id, match.c.distance, match.c.hashset_name)
@@ -219,23 +259,21 @@ class _Items:
             row = by_id.get(item_id)
             if row is None:
                 continue
-            row.category, _ = item_category(found, self.schemes)
+            row.category, _ = item_category(found)
             row.basis = basis(found, self.review_sets)
             row.matches = [
                 MatchRow(
                     hashset=m.hashset_name,
-                    set_category=self._label(int(m.hashset_id), m.category),
+                    set_category=hit_label(m),
                     algorithm=m.algorithm,
                     distance=int(m.distance),
                     variant=m.variant,
+                    set_version=self.versions.get((int(m.run_id), int(m.hashset_id))),
+                    set_revision=m.set_revision,
                 )
                 for m in found
             ]
         return rows
-
-    def _label(self, set_id: int, key: str | None) -> str:
-        scheme = self.schemes.get(set_id)
-        return scheme.label(key) if scheme is not None else (key or "—")
 
     def _row(self, r: Row[Any]) -> ItemRow:
         return ItemRow(

@@ -52,10 +52,12 @@ class MatchRow:
     """One match of an item against a graded set."""
 
     hashset: str
-    set_category: str  # label in the set's scheme
+    set_category: str  # label in the set's scheme, as it was when matched
     algorithm: str  # md5, sha1, sha256, pdq
     distance: int  # bits for PDQ, 0 for exact
     variant: int | None  # PDQ rotation/flip that matched
+    set_version: str | None = None  # the set's version (file) when matched
+    set_revision: int | None = None  # the set's revision counter when matched
 
 
 @dataclass(slots=True)
@@ -100,10 +102,11 @@ class FindingRow:
 
 @dataclass(slots=True)
 class HashSetUsed:
-    """A hash set a scan matched against, as the run recorded it.
+    """A hash set the shown results were matched against, as recorded when matching.
 
-    ``run_id`` is None for a set matched after the scans, such as the set of
-    grades made in review; its current version is shown.
+    ``run_id`` is None for a set whose hits were stored before set versions
+    were recorded (grades made in review then); only its name is known.
+    ``set_revision`` counts changes to the set's entries (imports, grades).
     """
 
     run_id: int | None
@@ -115,6 +118,21 @@ class HashSetUsed:
     source_sha256: str | None
     entry_count: int | None
     imported_at: str | None
+    set_revision: int | None = None
+
+
+@dataclass(slots=True)
+class RevisionShown:
+    """Which revision of the case's results a report shows, and how it came about.
+
+    Revision 1 is what the scans matched; each ``vigil case rematch`` adds one.
+    """
+
+    number: int
+    latest: int
+    kind: str | None  # scan, rematch (None: nothing scanned yet)
+    created_at: datetime | None
+    created_by: str | None
 
 
 @dataclass(slots=True)
@@ -179,6 +197,7 @@ class Report:
     runs: list[RunProvenance]
     timeline: list[TimelineBin]
     audit: AuditState
+    revision: RevisionShown
     notes: list[str] = field(default_factory=list)
     marking: str = DEFAULT_MARKING
     graded: list[ItemRow] = field(default_factory=list)  # every item graded in review

@@ -8,71 +8,55 @@ file it came from), and the audit chain's head so that a later
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
 from vigil.audit import GLOBAL_SCOPE, case_scope, head, verify
+from vigil.cases.counting import in_view
+from vigil.cases.revisions import ResultView
 from vigil.hashing.pdq import LOW_QUALITY
 from vigil.reports.model import AuditState, HashSetUsed, RunProvenance
-from vigil.store.schema import hashset, hashset_version, item, match
+from vigil.store.schema import item, match
 
 
-def sets_used(conn: Connection, runs: Sequence[Row[Any]], run_ids: list[int]) -> list[HashSetUsed]:
-    """The sets each run recorded, then any set matched since (review grades) with no run."""
-    used = [_set_used(r.id, s) for r in runs for s in r.hashsets]
-    recorded = {int(s["id"]) for r in runs for s in r.hashsets if "id" in s}
-    later = (
-        select(
-            hashset.c.id,
-            hashset.c.name,
-            hashset.c.known_good,
-            hashset.c.scheme,
-            hashset_version.c.version,
-            hashset_version.c.source_date,
-            hashset_version.c.source_sha256,
-            hashset_version.c.entry_count,
-            hashset_version.c.imported_at,
+def sets_used(conn: Connection, view: ResultView) -> list[HashSetUsed]:
+    """The set versions each shown result recorded when it matched, whatever the library is now.
+
+    A set with hits in the shown results but no recorded version (grades made
+    in review before versions were recorded) is listed by name, run unknown.
+    """
+    used = [
+        HashSetUsed(
+            run_id=run_id,
+            name=s.name,
+            known_good=s.known_good,
+            scheme=s.scheme,
+            version=s.version,
+            source_date=s.source_date,
+            source_sha256=s.source_sha256,
+            entry_count=s.entry_count,
+            imported_at=utc(s.imported_at).isoformat() if s.imported_at else None,
+            set_revision=s.set_revision,
         )
-        .join(hashset_version, hashset_version.c.id == hashset.c.current_version_id)
-        .where(
-            hashset.c.id.in_(
-                select(match.c.hashset_id)
-                .join(item, item.c.id == match.c.item_id)
-                .where(item.c.run_id.in_(run_ids))
-            ),
-            hashset.c.id.not_in(recorded),
-        )
-        .order_by(hashset.c.name)
+        for run_id, sets in sorted(view.sets.items())
+        for s in sets
+    ]
+    recorded = {(run_id, s.hashset_id) for run_id, sets in view.sets.items() for s in sets}
+    unrecorded = (
+        select(item.c.run_id, match.c.hashset_id, match.c.hashset_name, match.c.known_good)
+        .join(item, item.c.id == match.c.item_id)
+        .where(in_view(view))
+        .distinct()
     )
-    for r in conn.execute(later):
-        used.append(
-            _set_used(
-                None,
-                {
-                    **dict(r._mapping),
-                    "imported_at": r.imported_at.isoformat() if r.imported_at else None,
-                },
-            )
-        )
+    extra: dict[str, bool] = {}
+    for r in conn.execute(unrecorded):
+        if (int(r.run_id), int(r.hashset_id)) not in recorded:
+            extra[r.hashset_name] = bool(r.known_good)
+    for name, known_good in sorted(extra.items()):
+        used.append(HashSetUsed(None, name, known_good, "—", None, None, None, None, None))
     return used
-
-
-def _set_used(run_id: int | None, recorded: dict[str, Any]) -> HashSetUsed:
-    count = recorded.get("entry_count")
-    return HashSetUsed(
-        run_id=run_id,
-        name=str(recorded.get("name")),
-        known_good=bool(recorded.get("known_good")),
-        scheme=str(recorded.get("scheme")),
-        version=recorded.get("version"),
-        source_date=recorded.get("source_date"),
-        source_sha256=recorded.get("source_sha256"),
-        entry_count=int(count) if count is not None else None,
-        imported_at=recorded.get("imported_at"),
-    )
 
 
 def run_provenance(r: Row[Any]) -> RunProvenance:

@@ -77,13 +77,17 @@ def make_report(
     output: Path | BinaryIO,
     user: str | None = None,
     marking: str = DEFAULT_MARKING,
+    revision: int | None = None,
 ) -> ReportOutcome:
-    """Build, render and write the report, then append a ``report`` entry to the case's chain."""
+    """Build, render and write the report, then append a ``report`` entry to the case's chain.
+
+    ``revision`` is the revision of the case's results to show (default: the newest).
+    """
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
     actor = user or current_user()
     with store.connect() as conn:
-        report = build_report(conn, case_name, actor, marking)
+        report = build_report(conn, case_name, actor, marking, revision=revision)
         if isinstance(output, Path):
             _refuse_evidence(conn, report, output)
     data = render_report(report, fmt)
@@ -98,7 +102,13 @@ def make_report(
                 actor,
                 "report",
                 target=case_name,
-                detail={"format": fmt, "output": where, "sha256": digest, "bytes": len(data)},
+                detail={
+                    "format": fmt,
+                    "output": where,
+                    "sha256": digest,
+                    "bytes": len(data),
+                    "revision": report.revision.number,
+                },
             )
     except BaseException:
         # No audit entry, no report: a file the log does not know of must not be left behind.

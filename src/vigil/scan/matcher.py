@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from sqlalchemy import Connection, select
@@ -24,6 +25,21 @@ MAX_PDQ_HITS = 50
 """Nearest PDQ entries kept per item; a flood of near-duplicates says no more than 50 do."""
 
 
+class Hashed(Protocol):
+    """What matching reads of an item: a scan's ``ItemRecord`` or a stored item row."""
+
+    @property
+    def md5(self) -> bytes | None: ...
+    @property
+    def sha1(self) -> bytes | None: ...
+    @property
+    def sha256(self) -> bytes | None: ...
+    @property
+    def pdq_quality(self) -> int | None: ...
+    @property
+    def pdq_variants(self) -> bytes | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SetInfo:
     """What matching needs to know of a hash set."""
@@ -32,11 +48,17 @@ class SetInfo:
     name: str
     known_good: bool
     scheme: Scheme
+    revision: int
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One item-to-entry match."""
+    """One item-to-entry match, with what it means frozen at match time.
+
+    ``category_label`` is the category as the set's scheme names it and
+    ``set_revision`` the set's revision then: counting reads these, never the
+    library, so a set replaced or removed later changes no past result.
+    """
 
     set_id: int
     set_name: str
@@ -46,6 +68,8 @@ class Hit:
     variant: int | None
     category: str | None
     known_good: bool
+    category_label: str
+    set_revision: int
 
 
 class Matcher:
@@ -54,7 +78,9 @@ class Matcher:
     def __init__(self, conn: Connection, pdq_threshold: int = 31) -> None:
         self.threshold = pdq_threshold
         self.sets = {
-            row.id: SetInfo(row.id, row.name, bool(row.known_good), load_scheme(row.scheme))
+            row.id: SetInfo(
+                row.id, row.name, bool(row.known_good), load_scheme(row.scheme), int(row.revision)
+            )
             for row in conn.execute(select(hashset))
         }
         self._versions = _set_versions(conn)
@@ -68,21 +94,20 @@ class Matcher:
                 "name": s.name,
                 "known_good": s.known_good,
                 "scheme": s.scheme.name,
+                "revision": s.revision,
                 **self._versions.get(s.id, {}),
             }
             for s in self.sets.values()
         ]
 
-    def match(self, conn: Connection, records: Sequence[ItemRecord]) -> list[list[Hit]]:
+    def match(self, conn: Connection, records: Sequence[Hashed]) -> list[list[Hit]]:
         """Hits for each record, in the records' order."""
         hits: list[list[Hit]] = [[] for _ in records]
         self._exact(conn, records, hits)
         self._perceptual(conn, records, hits)
         return hits
 
-    def _exact(
-        self, conn: Connection, records: Sequence[ItemRecord], hits: list[list[Hit]]
-    ) -> None:
+    def _exact(self, conn: Connection, records: Sequence[Hashed], hits: list[list[Hit]]) -> None:
         seen: list[set[int]] = [set() for _ in records]
         for kind in EXACT_ORDER:
             wanted: dict[bytes, list[int]] = {}
@@ -109,7 +134,7 @@ class Matcher:
                         )
 
     def _perceptual(
-        self, conn: Connection, records: Sequence[ItemRecord], hits: list[list[Hit]]
+        self, conn: Connection, records: Sequence[Hashed], hits: list[list[Hit]]
     ) -> None:
         eligible = [
             i
@@ -153,7 +178,16 @@ class Matcher:
     ) -> Hit:
         info = self.sets[set_id]
         return Hit(
-            set_id, info.name, entry_id, algorithm, distance, variant, category, info.known_good
+            set_id,
+            info.name,
+            entry_id,
+            algorithm,
+            distance,
+            variant,
+            category,
+            info.known_good,
+            info.scheme.label(category),
+            info.revision,
         )
 
 
@@ -161,6 +195,7 @@ def _set_versions(conn: Connection) -> dict[int, dict[str, object]]:
     """The current version of each set: what a report must name as matched against."""
     query = select(
         hashset.c.id,
+        hashset_version.c.id.label("version_id"),
         hashset_version.c.version,
         hashset_version.c.source_date,
         hashset_version.c.source_sha256,
@@ -170,6 +205,7 @@ def _set_versions(conn: Connection) -> dict[int, dict[str, object]]:
     ).join(hashset_version, hashset_version.c.id == hashset.c.current_version_id)
     return {
         int(r.id): {
+            "version_id": int(r.version_id),
             "version": r.version,
             "source_date": r.source_date,
             "source_sha256": r.source_sha256,
@@ -196,11 +232,16 @@ def _entries(conn: Connection, entry_ids: list[int]) -> dict[int, tuple[int, str
 
 def review_state(record: ItemRecord, hits: Sequence[Hit]) -> str:
     """``hit`` (in a graded set), ``known`` (known-good only), ``unknown`` media, or ``none``."""
+    return review_from(record.family, record.status, hits)
+
+
+def review_from(family: str | None, status: str, hits: Sequence[Hit]) -> str:
+    """:func:`review_state` of an item known by its family and status (a stored item)."""
     if any(not h.known_good for h in hits):
         return "hit"
     if hits:
         return "known"
-    if record.is_media and record.status == "ok":
+    if family in ("image", "video") and status == "ok":
         return "unknown"
     return "none"
 

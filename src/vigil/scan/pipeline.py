@@ -26,7 +26,7 @@ from sqlalchemy import update
 from vigil import __version__
 from vigil.audit import append, case_scope
 from vigil.cases import case as case_rows
-from vigil.cases import exhibits, runs
+from vigil.cases import exhibits, revisions, runs
 from vigil.cases.exhibits import ExhibitRequest
 from vigil.config import current_user
 from vigil.errors import ScanError, SourceError
@@ -131,7 +131,15 @@ def run_scan(
                 .values(resumed_count=scan_run.c.resumed_count + 1)
             )
             settings = _settings_from(pending.params)
-            append(conn, case_scope(case_id), examiner, "scan.resume", detail={"run": run_id})
+            # Sets new since the run began are recorded too; those it had keep their version,
+            # and any of them changed since is named in the audit entry.
+            moved = revisions.record_sets(
+                conn, revisions.current_result_id(conn, run_id), matcher.describe()
+            )
+            detail: dict[str, object] = {"run": run_id}
+            if moved:
+                detail["sets_changed_since_start"] = moved
+            append(conn, case_scope(case_id), examiner, "scan.resume", detail=detail)
         else:
             if pending is not None:
                 raise ScanError(

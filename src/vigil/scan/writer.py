@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from vigil.cases.exhibits import record_container_hash
+from vigil.cases.revisions import current_result_id
 from vigil.inert import inert, inert_value
 from vigil.scan.matcher import Hit, Matcher, best_hit, review_state
 from vigil.scan.records import ItemRecord, Task
@@ -55,8 +56,9 @@ def write_tasks(
     if rows:
         result = conn.execute(insert(item).returning(item.c.id, sort_by_parameter_order=True), rows)
         ids = [int(r[0]) for r in result]
+    result_id = current_result_id(conn, run_id)
     match_rows = [
-        _match_row(item_id, hit, hit is best_hit(record_hits))
+        match_row(result_id, item_id, hit, hit is best_hit(record_hits))
         for item_id, record_hits in zip(ids, hits, strict=True)
         for hit in record_hits
     ]
@@ -118,11 +120,15 @@ def _item_row(run_id: int, evidence_id: int, record: ItemRecord, hits: list[Hit]
     }
 
 
-def _match_row(item_id: int, hit: Hit, best: bool) -> dict[str, Any]:
+def match_row(result_id: int, item_id: int, hit: Hit, best: bool) -> dict[str, Any]:
+    """The ``match`` row of one hit of an item, in result revision ``result_id``."""
     return {
         "item_id": item_id,
+        "result_id": result_id,
         "hashset_id": hit.set_id,
         "hashset_name": hit.set_name,
+        "set_revision": hit.set_revision,
+        "category_label": hit.category_label,
         "entry_id": hit.entry_id,
         "algorithm": hit.algorithm,
         "distance": hit.distance,

@@ -195,21 +195,79 @@ item = Table(
     Index("ix_item_md5", "md5"),
 )
 
+# One revision of a run's results: the matches a scan made (kind "scan"), or a
+# re-match of its items against the library of the day (kind "rematch"). The
+# number counts per case, so "revision 2" names one re-match of every run.
+# Earlier revisions are kept: a report can show any of them (rev 0007).
+result_revision = Table(
+    "result_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("case_.id", ondelete="CASCADE"), nullable=False),
+    Column("run_id", Integer, ForeignKey("scan_run.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # scan, rematch
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("detail", JSON, nullable=True),
+    UniqueConstraint("run_id", "number", name="uq_result_revision_run_number"),
+    Index("ix_result_revision_case", "case_id"),
+)
+
+# The version of every hash set a result revision matched against, copied at
+# match time: the set may later be replaced or removed (no foreign key on purpose).
+result_hashset_version = Table(
+    "result_hashset_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "result_id",
+        Integer,
+        ForeignKey("result_revision.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("hashset_id", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("scheme", String(500), nullable=False),
+    Column("known_good", Boolean, nullable=False),
+    Column("set_revision", BigInteger, nullable=True),
+    Column("version_id", Integer, nullable=True),
+    Column("version", String(200), nullable=True),
+    Column("source_date", String(64), nullable=True),
+    Column("source_sha256", String(64), nullable=True),
+    Column("format", String(32), nullable=True),
+    Column("entry_count", BigInteger, nullable=True),
+    Column("imported_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("result_id", "hashset_id", name="uq_result_hashset"),
+)
+
+# A hit carries what it meant when it was made (set name, set revision, the
+# category's label under the set's scheme, known-good or not), so counting
+# never looks at the library again (rev 0007: result_id, set_revision, category_label).
 match = Table(
     "match",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("item_id", BigInteger, ForeignKey("item.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "result_id",
+        Integer,
+        ForeignKey("result_revision.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     Column("hashset_id", Integer, nullable=False),
     Column("hashset_name", String(200), nullable=False),
+    Column("set_revision", BigInteger, nullable=True),
     Column("entry_id", BigInteger, nullable=False),
     Column("algorithm", String(16), nullable=False),  # md5, sha1, sha256, pdq
     Column("distance", SmallInteger, nullable=False),
     Column("variant", SmallInteger, nullable=True),
     Column("category", String(64), nullable=True),
+    Column("category_label", String(200), nullable=True),
     Column("known_good", Boolean, nullable=False),
     Column("best", Boolean, nullable=False, default=False),
     Index("ix_match_item", "item_id"),
+    Index("ix_match_result", "result_id"),
 )
 
 # --- audit and findings ------------------------------------------------------

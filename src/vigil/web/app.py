@@ -14,7 +14,15 @@ from vigil.web.access import NeedLogin, guard
 from vigil.web.deps import ids_in_range, render
 from vigil.web.grading import GradeError
 from vigil.web.grouping import PairCache
-from vigil.web.routes import admin, auth_routes, grading_routes, media, pages, static
+from vigil.web.routes import (
+    admin,
+    auth_routes,
+    grading_routes,
+    media,
+    pages,
+    rematch_routes,
+    static,
+)
 from vigil.web.security import AllowedHosts, SecurityHeaders, TrustedProxies
 from vigil.web.settings import WebSettings
 from vigil.web.thumbnails import ThumbnailError
@@ -36,7 +44,7 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     app.state.pair_cache = PairCache()
-    for module in (auth_routes, pages, grading_routes, media, admin, static):
+    for module in (auth_routes, pages, grading_routes, rematch_routes, media, admin, static):
         app.include_router(module.router)
     app.add_exception_handler(NeedLogin, _need_login)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -15,8 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
+from vigil.cases.revisions import current_result_id, replace_set
 from vigil.errors import ConfigError
 from vigil.hashsets.library import bump_revision
+from vigil.hashsets.schemes import load_scheme
 from vigil.store.engine import inserted_id
 from vigil.store.schema import grade, hash_entry, hashset, hashset_version, item, match
 
@@ -72,31 +74,70 @@ def apply(
     """Make the set and the items' matches say ``category`` (None or undecided: nothing).
 
     ``items`` are ``item`` rows. Entries no other grade still needs are removed.
+    Only the newest result revision of each item's run changes (earlier
+    revisions are frozen); it records the graded set's version as of this grade.
     """
     ids = [int(r.id) for r in items]
-    conn.execute(delete(match).where(match.c.item_id.in_(ids), match.c.hashset_id == set_id))
+    results = {int(r.run_id): current_result_id(conn, int(r.run_id)) for r in items}
+    conn.execute(
+        delete(match).where(
+            match.c.item_id.in_(ids),
+            match.c.hashset_id == set_id,
+            match.c.result_id.in_(list(results.values())),
+        )
+    )
     if category is None or category == UNDECIDED:
         conn.execute(update(item).where(item.c.id.in_(ids)).values(review="unknown"))
         _drop_unused(conn, set_id, {r.md5 for r in items}, ids)
-    else:
-        for row in items:
-            entry_id = _upsert_entry(conn, set_id, row, category)
-            conn.execute(
-                insert(match).values(
-                    item_id=row.id,
-                    hashset_id=set_id,
-                    hashset_name=set_name,
-                    entry_id=entry_id,
-                    algorithm="sha256" if row.sha256 is not None else "md5",
-                    distance=0,
-                    variant=None,
-                    category=category,
-                    known_good=False,
-                    best=True,
-                )
-            )
-        conn.execute(update(item).where(item.c.id.in_(ids)).values(review="hit"))
+        _recount(conn, set_id)
+        return
+    entries = {int(row.id): _upsert_entry(conn, set_id, row, category) for row in items}
     _recount(conn, set_id)
+    owner = conn.execute(select(hashset).where(hashset.c.id == set_id)).one()
+    label = load_scheme(owner.scheme).label(category)
+    for row in items:
+        conn.execute(
+            insert(match).values(
+                item_id=row.id,
+                result_id=results[int(row.run_id)],
+                hashset_id=set_id,
+                hashset_name=set_name,
+                set_revision=int(owner.revision),
+                entry_id=entries[int(row.id)],
+                algorithm="sha256" if row.sha256 is not None else "md5",
+                distance=0,
+                variant=None,
+                category=category,
+                category_label=label,
+                known_good=False,
+                best=True,
+            )
+        )
+    conn.execute(update(item).where(item.c.id.in_(ids)).values(review="hit"))
+    described = _describe(conn, owner)
+    for result_id in set(results.values()):
+        replace_set(conn, result_id, described)
+
+
+def _describe(conn: Connection, owner: Row[Any]) -> dict[str, Any]:
+    """The graded set as a result records it (the shape of ``Matcher.describe()``)."""
+    version = conn.execute(
+        select(hashset_version).where(hashset_version.c.id == owner.current_version_id)
+    ).one()
+    return {
+        "id": int(owner.id),
+        "name": owner.name,
+        "known_good": False,
+        "scheme": owner.scheme,
+        "revision": int(owner.revision),
+        "version_id": int(version.id),
+        "version": version.version,
+        "source_date": version.source_date,
+        "source_sha256": version.source_sha256,
+        "format": version.format,
+        "entry_count": int(version.entry_count),
+        "imported_at": version.imported_at,
+    }
 
 
 def _upsert_entry(conn: Connection, set_id: int, row: Row[Any], category: str) -> int:

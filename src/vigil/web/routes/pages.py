@@ -50,7 +50,7 @@ def cases_page(request: Request) -> Response:
 
 
 @route(router, "GET", "/cases/{case_id}", ANY_USER)
-def case_page(request: Request, case_id: int) -> Response:
+def case_page(request: Request, case_id: int, rematched: int | None = None) -> Response:
     """The report's numbers for the case, its hits, grading queue and indicator findings."""
     user = user_of(request)
     settings = settings_of(request)
@@ -80,6 +80,7 @@ def case_page(request: Request, case_id: int) -> Response:
         "graded": view.graded_counts(),
         "awaiting_you": view.hidden_items(),
         "disputed": disputed,
+        "rematched": rematched,
     }
     return render(request, "case.html", context)
 
