@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from vigil.cli.confirm import confirm_destructive
 from vigil.cli.context import AppContext
 from vigil.cli.output import print_json, stderr, stdout, when
 from vigil.config import current_user
 from vigil.errors import ExportError
 from vigil.hashsets import library
 from vigil.hashsets.formats import FORMATS
+from vigil.hashsets.removal import removal_impact
 from vigil.hashsets.schemes import load_scheme
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -141,13 +143,13 @@ def show_cmd(app: AppContext, name: str, as_json: bool) -> None:
 
 @hashset.command("remove")
 @click.argument("name")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Do not ask (required when stdin is not a terminal).")
 @pass_app
 def remove_cmd(app: AppContext, name: str, yes: bool) -> None:
-    """Remove a set, its entries and its history."""
-    if not yes and sys.stdin.isatty():
-        click.confirm(f"Remove hash set {name!r} and all its entries?", abort=True)
-    gone = library.remove_set(app.store, name)
+    """Remove a set, its entries and its history (asks first; --yes in scripts)."""
+    impact = removal_impact(app.store, name)
+    confirm_destructive(f"remove hash set {name!r}", impact.describe(), yes)
+    gone = library.remove_set(app.store, name, user=current_user())
     stdout.print(f"Removed {name}: {gone:,} entries")
 
 
