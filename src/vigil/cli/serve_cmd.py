@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from datetime import timedelta
 
 import click
 
 from vigil.cli.context import AppContext
 from vigil.cli.output import stderr
-from vigil.errors import UsageError
+from vigil.errors import ServeError, UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -70,6 +72,7 @@ def serve_command(
 
     if not graded_set.strip():
         raise UsageError("--graded-set needs a name")
+    ensure_port_free(host, port)
     settings = WebSettings(
         session_idle=timedelta(minutes=session_minutes),
         break_every=break_every,
@@ -88,3 +91,28 @@ def serve_command(
         )
     stderr.print(f"Vigil review on http://{host}:{port}/ (Ctrl-C stops)")
     uvicorn.run(web, host=host, port=port, log_level="warning", server_header=False)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """ServeError (one line, exit 1) unless ``host:port`` can be listened on now.
+
+    Uvicorn would log a traceback-like error and exit 1 after the app was built;
+    binding first gives the examiner one clear line instead.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ServeError(f"cannot listen on {host}: {exc.strerror}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn does: a port left in TIME_WAIT by a server just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ServeError(
+                    f"port {port} on {host} is already in use (another vigil serve?): "
+                    "stop it or choose another with --port"
+                ) from exc
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
