@@ -46,5 +46,5 @@ def test_a_free_port_passes_and_stays_free() -> None:
 
 
 def test_unknown_host_is_named() -> None:
-    with pytest.raises(ServeError, match="cannot listen on no-such-host.invalid"):
+    with pytest.raises(ServeError, match=r"cannot listen on no-such-host\.invalid"):
         ensure_port_free("no-such-host.invalid", 8080)

@@ -10,7 +10,7 @@ from rich.table import Table
 from vigil.cases.counting import case_summary, list_cases
 from vigil.cli.context import AppContext
 from vigil.cli.findings_view import print_findings
-from vigil.cli.output import print_json, stdout, when
+from vigil.cli.output import print_json, print_table, stdout, when
 from vigil.cli.summary_view import print_summary
 from vigil.indicators.findings import case_findings
 
@@ -47,7 +47,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
             f"{r['unknown_media']:,}",
             when(r["last_scan"]),
         )
-    stdout.print(table)
+    print_table(table)
 
 
 @case_group.command("show")

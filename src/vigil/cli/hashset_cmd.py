@@ -10,7 +10,7 @@ from rich.table import Table
 
 from vigil.cli.confirm import confirm_destructive
 from vigil.cli.context import AppContext
-from vigil.cli.output import print_json, stderr, stdout, when
+from vigil.cli.output import print_json, print_table, stderr, stdout, when
 from vigil.config import current_user
 from vigil.errors import ExportError
 from vigil.hashsets import library
@@ -97,7 +97,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
             when(s.imported_at),
             s.imported_by,
         )
-    stdout.print(table)
+    print_table(table)
 
 
 @hashset.command("show")
@@ -123,7 +123,7 @@ def show_cmd(app: AppContext, name: str, as_json: bool) -> None:
     cats.add_column("Entries", justify="right")
     for key, count in sorted(detail.by_category.items(), key=lambda kv: -kv[1]):
         cats.add_row(scheme.label(key or None), f"{count:,}")
-    stdout.print(cats)
+    print_table(cats)
     history = Table(title="Import history")
     for column in ("", "Version", "Date", "Format", "Entries", "Imported", "By", "SHA-256"):
         history.add_column(column)
@@ -138,7 +138,7 @@ def show_cmd(app: AppContext, name: str, as_json: bool) -> None:
             v.imported_by,
             v.source_sha256[:16] + "…",
         )
-    stdout.print(history)
+    print_table(history)
 
 
 @hashset.command("remove")

@@ -7,7 +7,7 @@ from typing import Any
 from rich.table import Table
 
 from vigil.cases.counting import CaseSummary, CategoryCount
-from vigil.cli.output import stdout, when
+from vigil.cli.output import print_table, stdout, when
 
 
 def _duration(seconds: float) -> str:
@@ -62,7 +62,7 @@ def print_summary(s: CaseSummary) -> None:
         ("Elapsed", _duration(s.elapsed_s)),
     ):
         overview.add_row(label, value)
-    stdout.print(overview)
+    print_table(overview)
     _hits_table("Exact hits by category", s.exact)
     _hits_table("Perceptual hits by category", s.perceptual)
     if s.problems:
@@ -71,7 +71,7 @@ def print_summary(s: CaseSummary) -> None:
         problems.add_column("Items", justify="right")
         for status, count in sorted(s.problems.items()):
             problems.add_row(status, f"{count:,}")
-        stdout.print(problems)
+        print_table(problems)
 
 
 def _hits_table(title: str, counts: dict[str, CategoryCount]) -> None:
@@ -83,7 +83,7 @@ def _hits_table(title: str, counts: dict[str, CategoryCount]) -> None:
     table.add_column("Unique (MD5)", justify="right")
     for label, count in sorted(counts.items()):
         table.add_row(label, f"{count.instances:,}", f"{count.unique:,}")
-    stdout.print(table)
+    print_table(table)
 
 
 def _recovered_rows(s: CaseSummary) -> list[tuple[str, str]]:
