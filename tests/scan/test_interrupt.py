@@ -97,10 +97,11 @@ def test_ctrl_c_prints_the_resume_command(store: Store, db_url: str, tmp_path: P
     os.killpg(proc.pid, signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as hung:
+        # Still running a minute after Ctrl-C: show where it is stuck (faulthandler's dump).
         os.kill(proc.pid, signal.SIGABRT)
         _, err = proc.communicate(timeout=20)
-        raise AssertionError(err.decode()[-8000:])
+        raise AssertionError(err.decode()[-8000:]) from hung
     assert proc.returncode == 130, err
     saved = committed(store)
     assert at_signal <= saved < 1500 + 31
