@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from vigil.demo.imagegen import encode, make_picture
 from vigil.scan import pipeline
+from vigil.scan.analyse import Settings, analyse_task
 from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.scan.records import ItemRecord, Task
 from vigil.scan.writer import committed_task_count
@@ -44,14 +45,13 @@ def test_ctrl_c_commits_every_finished_task(
     # No commit by size or age before the interrupt: only the Ctrl-C path can save them.
     monkeypatch.setattr(pipeline, "COMMIT_TASKS", 10**6)
     monkeypatch.setattr(pipeline, "COMMIT_SECONDS", 10**6)
-    real = pipeline.analyse_task
     seen: list[str] = []
 
-    def analyse(task: Task, settings: pipeline.Settings) -> list[ItemRecord]:
+    def analyse(task: Task, settings: Settings) -> list[ItemRecord]:
         if len(seen) == 80:
             raise KeyboardInterrupt
         seen.append(task.key)
-        return real(task, settings)
+        return analyse_task(task, settings)
 
     monkeypatch.setattr(pipeline, "analyse_task", analyse)
     with pytest.raises(KeyboardInterrupt):
@@ -63,7 +63,7 @@ def test_ctrl_c_commits_every_finished_task(
         kept = set(conn.execute(sa.select(scan_task.c.task_key)).scalars())
     assert kept == set(seen)
 
-    monkeypatch.setattr(pipeline, "analyse_task", real)
+    monkeypatch.setattr(pipeline, "analyse_task", analyse_task)
     outcome = run_scan(store, [], ScanOptions(case="cut", workers=1, resume=True))
     assert (outcome.tasks_skipped, outcome.tasks_done) == (80, 124 - 80)
 
