@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ pytest: $(STAMP)
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck pytest
+
+# Long fuzzing run: FUZZ_EXAMPLES inputs per parser from FUZZ_SEED; the smallest input
+# that breaks a parser is saved in tests/fuzz/corpus/<target>/ (commit it with the fix:
+# every `make test` replays the corpus). See tests/fuzz/contract.py.
+FUZZ_EXAMPLES ?= 2000
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: $(STAMP)
+	@echo "fuzz seed $(FUZZ_SEED), $(FUZZ_EXAMPLES) inputs per target"
+	VIGIL_FUZZ_PROFILE=long VIGIL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) VIGIL_FUZZ_SAVE=1 \
+	  $(VENV)/bin/pytest -q tests/fuzz --hypothesis-seed=$(FUZZ_SEED) --hypothesis-show-statistics
 
 # Each benchmark prints a table with ratios; see bench/README.md.
 bench: $(STAMP)

@@ -23,6 +23,7 @@ turns each into one line and an exit code (see ``vigil.cli.exit_codes``).
     ├── ThumbnailError              a review thumbnail cannot be made (web/thumbnails.py)
     ├── GradeError                  a grade cannot be made as asked (web/grading.py)
     ├── LoginRefused                wrong name or password, or locked (accounts/login.py)
+    │   └── LoginBraked             too many failed logins from one address lately
     ├── ServeError                  the review app cannot listen (port in use; cli/serve_cmd.py)
     └── MatchIndexError             an index on disk is missing or damaged (matching/_store.py)
         └── GpuUnavailableError     the GPU path was asked for without a GPU (matching/pdq_gpu.py)

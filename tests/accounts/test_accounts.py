@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from vigil.accounts import assignments, users
-from vigil.accounts.login import LockoutPolicy, LoginRefused, authenticate, record_refusal
+from vigil.accounts import assignments, login, users
+from vigil.accounts.login import LockoutPolicy, LoginRefused, authenticate
 from vigil.accounts.passwords import hash_password, verify_password
 from vigil.audit import GLOBAL_SCOPE, case_scope, entries, verify
 from vigil.cases.case import get_or_create_case
@@ -60,20 +60,65 @@ def test_add_list_disable_and_audit(store: Store) -> None:
 def test_lockout_counts_wrong_passwords_only(store: Store) -> None:
     users.add_user(store, "eve", "examiner", PASSWORD, "admin")
     policy = LockoutPolicy(max_failures=3, lock_for=timedelta(minutes=5))
-    for attempt in range(3):
-        with store.begin() as conn:
-            with pytest.raises(LoginRefused) as refused:
-                authenticate(conn, "eve", "wrong wrong wrong", policy)
-            locked = record_refusal(conn, "eve", refused.value, policy)
-        assert locked == (attempt == 2)
-    with store.begin() as conn, pytest.raises(LoginRefused, match="wrong name or password"):
-        authenticate(conn, "eve", PASSWORD, policy)
+    for _ in range(3):
+        with pytest.raises(LoginRefused) as refused:
+            authenticate(store, "eve", "wrong wrong wrong", policy)
+        assert refused.value.reason == "wrong password"
+    with pytest.raises(LoginRefused, match="wrong name or password") as refused:
+        authenticate(store, "eve", PASSWORD, policy)
+    assert refused.value.reason == "account locked"
     later = datetime.now(UTC) + timedelta(minutes=6)
-    with store.begin() as conn:
-        assert authenticate(conn, "eve", PASSWORD, policy, now=later).name == "eve"
+    assert authenticate(store, "eve", PASSWORD, policy, now=later).name == "eve"
     actions = [a for _, a, _ in _log(store)]
-    assert actions.count("login.failed") == 3 and "user.locked" in actions
+    assert actions.count("login.failed") == 4 and actions.count("user.locked") == 1
+    assert actions.index("user.locked") == 4  # right after the third wrong password
     assert actions[-1] == "login"
+
+
+def test_a_right_password_ends_the_run_of_failures(store: Store) -> None:
+    users.add_user(store, "eve", "examiner", PASSWORD, "admin")
+    policy = LockoutPolicy(max_failures=3)
+    for _ in range(2):
+        with pytest.raises(LoginRefused):
+            authenticate(store, "eve", "wrong wrong wrong", policy)
+    # The third try takes the last place and locks at once; being right, it lifts the lock.
+    assert authenticate(store, "eve", PASSWORD, policy).name == "eve"
+    user = users.list_users(store)[0]
+    assert (user.failed_logins, user.locked_until) == (0, None)
+    for _ in range(2):
+        with pytest.raises(LoginRefused):
+            authenticate(store, "eve", "wrong wrong wrong", policy)
+    assert authenticate(store, "eve", PASSWORD, policy).name == "eve"
+    assert "user.locked" not in [a for _, a, _ in _log(store)]
+
+
+def test_a_locked_or_disabled_account_is_refused_without_a_check(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users.add_user(store, "eve", "examiner", PASSWORD, "admin")
+    users.add_user(store, "val", "examiner", PASSWORD, "admin")
+    users.set_disabled(store, "val", True, "admin")
+    with store.begin() as conn:
+        conn.execute(
+            sa.update(user_account)
+            .where(user_account.c.name == "eve")
+            .values(locked_until=datetime.now(UTC) + timedelta(minutes=1))
+        )
+    checked: list[str | None] = []
+    real_verify = login.verify_password
+
+    def counting_verify(stored_hash: str | None, password: str) -> bool:
+        checked.append(stored_hash)
+        return real_verify(stored_hash, password)
+
+    monkeypatch.setattr(login, "verify_password", counting_verify)
+    reasons = []
+    for name in ("eve", "val", "nobody"):
+        with pytest.raises(LoginRefused) as refused:
+            authenticate(store, name, PASSWORD, LockoutPolicy())
+        reasons.append(refused.value.reason)
+    assert reasons == ["account locked", "account disabled", "no such user"]
+    assert checked == [None, None, None]  # only the dummy hash, for the timing
 
 
 def test_password_change_clears_lockout(store: Store) -> None:
@@ -83,8 +128,7 @@ def test_password_change_clears_lockout(store: Store) -> None:
             sa.update(user_account).values(locked_until=datetime.now(UTC) + timedelta(hours=1))
         )
     users.set_password(store, "eve", "another long passphrase", "admin")
-    with store.begin() as conn:
-        assert authenticate(conn, "eve", "another long passphrase", LockoutPolicy()).name == "eve"
+    assert authenticate(store, "eve", "another long passphrase", LockoutPolicy()).name == "eve"
     assert ("admin", "user.passwd", "eve") in _log(store)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,37 @@ def test_vics_export_round_trips(store: Store, tmp_path: Path) -> None:
     parsed = read_hashset(exported, load_scheme("uk"))
     assert len(list(parsed.entries)) == 2
     assert out2.getvalue() == out.getvalue()
+
+
+def test_values_no_database_can_store_are_refused_by_record(store: Store, tmp_path: Path) -> None:
+    """A size past 2^63 (SQLite and PostgreSQL BIGINT) once ended in a traceback."""
+    path = tmp_path / "big.csv"
+    path.write_text(f"md5,size\n{'0' * 31}1,10\n{'0' * 31}2,{2**70}\n")
+    with pytest.raises(ImportFormatError, match=r"entry #2: size \d+ is not a possible file size"):
+        library.import_file(store, path, "big")
+    assert library.list_sets(store) == []
+
+
+def test_nsrl_package_fields_stored_as_blobs_import_as_text(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "nsrl.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE FILE (sha256 TEXT, sha1 TEXT, md5 TEXT, file_name TEXT, file_size INTEGER,"
+        " package_id INTEGER);"
+        "CREATE TABLE PKG (package_id INTEGER, name TEXT, version TEXT, application_type TEXT);"
+    )
+    conn.execute(
+        "INSERT INTO FILE VALUES (?, ?, ?, ?, 5, 7)", ("A" * 64, "B" * 40, "C" * 32, "a\x00b.exe")
+    )
+    conn.execute(
+        "INSERT INTO PKG VALUES (7, ?, ?, ?)", (b"Hide\xffIt", b"1.0", b"Operating System")
+    )
+    conn.commit()
+    conn.close()
+    library.import_file(store, path, "nsrl", known_good=True)
+    with store.connect() as db:
+        set_id = library.get_set_row(db, "nsrl").id
+        (entry,) = library.iter_entries(db, set_id)
+    assert entry.name == "a\\x00b.exe"  # NUL made visible: PostgreSQL text cannot hold it
+    assert entry.extra["package_name"] == "Hide\ufffdIt"
+    assert entry.extra["application_types"] == ["Operating System"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,11 +39,8 @@ def sqlite_store(vigil_home: Path) -> Iterator[Store]:
 def test_a_clean_documentation_tree_gives_at_most_a_few_listed_findings(
     sqlite_store: Store,
 ) -> None:
-    started = time.monotonic()
     run_scan(sqlite_store, [CLEAN_TREE], ScanOptions(case="clean", workers=2))
-    elapsed = time.monotonic() - started
     found = case_findings(sqlite_store, "clean")
     unexpected = [(f["rule_id"], f["item"]) for f in found if f["rule_id"] not in ALLOWED]
     assert unexpected == []
     assert len(found) <= MAX_FINDINGS
-    assert elapsed < 120, f"the clean tree took {elapsed:.0f} s: pick a smaller one"

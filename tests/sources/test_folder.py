@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,19 +119,57 @@ def test_unreadable_file_and_dir_via_monkeypatch(
     assert entries[b"b/c.jpg"].status == "ok"
 
 
-@pytest.mark.skipif(
-    os.geteuid() == 0, reason="root ignores chmod 000; covered by the monkeypatch test"
-)
+NOBODY = 65534
+
+
+def _walk_statuses(root: Path) -> dict[str, str]:
+    """Statuses from a walk by a user whom permissions bind (as root: a child running as nobody).
+
+    The child is forked, not spawned: the interpreter lives under /root, which
+    nobody cannot enter, but a fork has everything loaded already.
+    """
+    if os.geteuid() != 0:
+        return {_rel(e, root).decode(errors="replace"): e.status for e in walk(root)}
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's work is checked through the pipe
+        code = 1
+        try:
+            os.close(read_end)
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            found = {_rel(e, root).decode(errors="replace"): e.status for e in walk(root)}
+            os.write(write_end, json.dumps(found).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        output = pipe.read()
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the walk as nobody failed"
+    statuses: dict[str, str] = json.loads(output)
+    return statuses
+
+
 def test_unreadable_file_and_dir_for_real(tree: Path) -> None:
-    (tree / "a.txt").chmod(0)
-    (tree / "b" / "e").chmod(0)
+    """Real permissions, not a monkeypatch: as root the walk runs as the user nobody."""
+    shared = Path(tempfile.mkdtemp(prefix="vigil-perm-"))
+    shared.chmod(0o755)  # nobody must reach the tree to be refused inside it
     try:
-        entries = {_rel(e, tree): e for e in walk(tree)}
+        root = shared / "evidence"
+        shutil.copytree(tree, root, symlinks=True, ignore=shutil.ignore_patterns("sock", "fifo"))
+        (root / "a.txt").chmod(0)
+        (root / "b" / "e").chmod(0)
+        statuses = _walk_statuses(root)
     finally:
-        (tree / "a.txt").chmod(0o644)
-        (tree / "b" / "e").chmod(0o755)
-    assert entries[b"a.txt"].status == "error"
-    assert entries[b"b/e"].status == "error"
+        (root / "a.txt").chmod(0o644)
+        (root / "b" / "e").chmod(0o755)
+        shutil.rmtree(shared)
+    assert statuses["a.txt"] == "error"
+    assert statuses["b/e"] == "error"
+    assert statuses["b/c.jpg"] == "ok"
+    assert "b/e/f.txt" not in statuses
 
 
 def test_probe_can_be_turned_off(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from vigil.errors import VigilError
 from vigil.sources.archives import iter_nested
 from vigil.sources.folder import open_readonly, walk
 from vigil.sources.identify import SNIFF_BYTES, sniff
@@ -118,8 +119,8 @@ def _read_everything(root: Path, read_links: bool) -> int:
                         try:
                             with member.open() as data:
                                 data.read()
-                        except Exception:
-                            pass  # damaged members fail; the evidence must still be untouched
+                        except VigilError:
+                            pass  # damaged members fail cleanly; the evidence stays untouched
                         members_read += 1
             else:
                 stream.read()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from web_helpers import PEOPLE, Site, csrf_of, pre_login_token
+from web_helpers import PEOPLE, Site, app_client, csrf_of, pre_login_token
 
 from vigil.web.access import PUBLIC, RULES
 from vigil.web.app import create_app
@@ -60,7 +60,7 @@ def test_unruled_route_is_refused(sqlite_site: Site) -> None:
     def sneaky() -> dict[str, str]:
         return {"secret": "yes"}
 
-    client = TestClient(app)
+    client = app_client(app)
     assert client.get("/no-rule-here").status_code == 403
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD, Site, csrf_of, login, pre_login_token
+from web_helpers import PASSWORD, Site, app_client, csrf_of, login, pre_login_token
 
+from vigil.accounts.brake import BrakePolicy
 from vigil.audit import GLOBAL_SCOPE, entries
 from vigil.store.schema import user_account, web_session
 from vigil.web import sessions
 from vigil.web.app import create_app
 from vigil.web.security import CSP
-from vigil.web.throttle import LoginThrottle
 
 
 def _audit_actions(site: Site) -> list[tuple[str, str | None]]:
@@ -46,7 +47,7 @@ def test_session_id_changes_at_login(sqlite_site: Site) -> None:
     after = client.cookies.get(sessions.COOKIE)
     assert after and after != before
     # The old token is gone from the store: it cannot be replayed.
-    old = TestClient(client.app, cookies={sessions.COOKIE: before or ""}, follow_redirects=False)
+    old = app_client(client.app, cookies={sessions.COOKIE: before or ""}, follow_redirects=False)
     assert old.get("/api/me/exposure").status_code == 401
 
 
@@ -88,7 +89,7 @@ def test_logout_ends_the_session(sqlite_site: Site) -> None:
     token = client.cookies.get(sessions.COOKIE)
     response = client.post("/logout", data={"csrf_token": csrf_of(client)})
     assert response.status_code == 303
-    replay = TestClient(client.app, cookies={sessions.COOKIE: token or ""})
+    replay = app_client(client.app, cookies={sessions.COOKIE: token or ""})
     assert replay.get("/api/me/exposure").status_code == 401
     assert ("logout", "eve") in _audit_actions(sqlite_site)
 
@@ -244,20 +245,19 @@ def test_abandoned_sessions_are_swept_at_login(sqlite_site: Site) -> None:
 
 
 def test_password_spraying_from_one_address_is_braked(sqlite_site: Site) -> None:
-    app = create_app(sqlite_site.store, sqlite_site.settings)
-    app.state.login_throttle = LoginThrottle(max_failures=3, window_s=60)
-    client = TestClient(app, follow_redirects=False)
+    settings = replace(sqlite_site.settings, brake=BrakePolicy(max_failures=3))
+    sprayer = {"follow_redirects": False, "client": ("10.1.1.1", 4321)}
+    client = app_client(create_app(sqlite_site.store, settings), **sprayer)
     for name in ("ed", "rita", "val"):  # one guess at each of three accounts: no lockout
         assert login(client, name, "Summer2026!summer").status_code == 401
     braked = login(client, "eve", PASSWORD)
     assert braked.status_code == 429 and "too many failed logins" in braked.text
     assert ("login.throttled", "eve…") in _audit_actions(sqlite_site)
-
-
-def test_throttle_forgets_old_failures() -> None:
-    throttle = LoginThrottle(max_failures=2, window_s=10)
-    throttle.failed("10.0.0.1", now=100.0)
-    throttle.failed("10.0.0.1", now=105.0)
-    assert throttle.blocked("10.0.0.1", now=106.0)
-    assert not throttle.blocked("10.0.0.2", now=106.0)
-    assert not throttle.blocked("10.0.0.1", now=111.0)
+    # The brake is in the database: a fresh app (a restart, another process) keeps it.
+    again = app_client(create_app(sqlite_site.store, settings), **sprayer)
+    assert login(again, "eve", PASSWORD).status_code == 429
+    # Another address is not braked.
+    other = app_client(
+        create_app(sqlite_site.store, settings), follow_redirects=False, client=("10.9.9.9", 1)
+    )
+    assert login(other, "eve", PASSWORD).status_code == 303

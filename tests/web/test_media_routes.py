@@ -14,7 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from PIL import Image
-from web_helpers import PASSWORD, Site, csrf_of, login, make_video
+from web_helpers import PASSWORD, Site, app_client, csrf_of, login, make_video
 
 from vigil.accounts import assignments
 from vigil.audit import case_scope, entries
@@ -204,7 +204,7 @@ def test_video_items_show_a_contact_sheet(
 
 def test_break_reminder_comes_every_n_pictures(sqlite_site: Site) -> None:
     settings = replace(sqlite_site.settings, break_every=3)
-    client = TestClient(create_app(sqlite_site.store, settings), follow_redirects=False)
+    client = app_client(create_app(sqlite_site.store, settings), follow_redirects=False)
     assert login(client, "rex", PASSWORD).status_code == 303
     start = client.get("/api/me/exposure").json()["thumbnails"]
     row = _item(sqlite_site, name="camera_104.jpg")

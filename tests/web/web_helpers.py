@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from vigil.accounts import assignments, users
@@ -39,6 +41,14 @@ PEOPLE = {
 }
 """eve and rex work on the case; ed and rita are not assigned to it; admins act on val."""
 
+BASE_URL = "http://localhost"
+"""What test clients call: a name on the app's default Host allow-list."""
+
+
+def app_client(app: FastAPI, **options: Any) -> TestClient:
+    """A test client of ``app`` that sends an allowed Host (``testserver`` is refused)."""
+    return TestClient(app, base_url=BASE_URL, **options)
+
 
 @dataclass
 class Site:
@@ -51,7 +61,7 @@ class Site:
 
     def client(self, name: str | None = None) -> TestClient:
         """A client of a fresh app, logged in as ``name`` (anonymous for None)."""
-        client = TestClient(create_app(self.store, self.settings), follow_redirects=False)
+        client = app_client(create_app(self.store, self.settings), follow_redirects=False)
         if name is not None:
             response = login(client, name, PASSWORD)
             assert response.status_code == 303, response.text

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from vigil.inert import inert, inert_value
 from vigil.store.schema import audit_log
 
 GLOBAL_SCOPE = "global"
@@ -119,6 +120,11 @@ def append(
     when = _utc(at or datetime.now(UTC))
     # Microseconds survive every backend; the digest must see what is stored.
     detail = json.loads(json.dumps(detail)) if detail is not None else None
+    # Targets and details can quote evidence (names, paths): stored inert, never
+    # cut (a target is looked for whole), and hashed as stored.
+    actor = inert(actor, None)
+    target = None if target is None else inert(target, None)
+    detail = inert_value(detail, None)
     for _ in range(_APPEND_ATTEMPTS):
         last = conn.execute(
             sa.select(audit_log.c.seq, audit_log.c.entry_hash)

@@ -12,7 +12,7 @@ from vigil.cases.case import get_case
 from vigil.cli.audit_view import print_chain
 from vigil.cli.context import AppContext
 from vigil.cli.exit_codes import ExitCode
-from vigil.cli.output import print_json, stdout
+from vigil.cli.output import echo_text, line, print_json, stdout
 from vigil.errors import UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -86,12 +86,12 @@ def verify_cmd(
             }
         )
     elif problems:
-        click.echo(f"Audit log of {name} FAILED verification:", err=True)
+        click.echo(echo_text(f"Audit log of {name} FAILED verification:"), err=True)
         for p in problems:
-            click.echo(f"  entry {p.seq}: {p.kind}: {p.message}", err=True)
+            click.echo(echo_text(f"  entry {p.seq}: {p.kind}: {p.message}"), err=True)
     else:
         stdout.print(
-            f"Audit log of {name} intact: {last_seq} entries, head seq {last_seq} {last_hash}"
+            line(f"Audit log of {name} intact: {last_seq} entries, head seq {last_seq} {last_hash}")
         )
     return ExitCode.TAMPERED if problems else ExitCode.OK
 

@@ -12,7 +12,7 @@ import textwrap
 from typing import Any
 
 from vigil.audit.log import AuditEntry
-from vigil.cli.output import stdout, when
+from vigil.cli.output import echo_text, plain, stdout, when
 
 INDENT = 6
 """Fields start under the action, clear of the sequence number."""
@@ -21,10 +21,11 @@ INDENT = 6
 def print_chain(name: str, chain: list[AuditEntry]) -> None:
     """Print every entry of a chain, oldest first; a line saying so when it is empty."""
     width = max(stdout.width, 40)
+    shown = echo_text(name)
     if not chain:
-        title = f"The audit log of {name} is empty."
+        title = f"The audit log of {shown} is empty."
     else:
-        title = f"Audit log of {name}: {len(chain)} entr{'ies' if len(chain) != 1 else 'y'}"
+        title = f"Audit log of {shown}: {len(chain)} entr{'ies' if len(chain) != 1 else 'y'}"
     for line in _wrap(title, width, "", "  "):
         _emit(line)
     for entry in chain:
@@ -34,11 +35,11 @@ def print_chain(name: str, chain: list[AuditEntry]) -> None:
 
 def entry_lines(entry: AuditEntry, width: int) -> list[str]:
     """The lines of one entry, none longer than ``width`` (long words are broken, not cut)."""
-    head = f"{entry.seq:>4}  {when(entry.at)}  {entry.actor}  {entry.action}"
+    head = f"{entry.seq:>4}  {when(entry.at)}  {echo_text(entry.actor)}  {entry.action}"
     fields: list[tuple[str, str]] = []
     if entry.target:
-        fields.append(("target", entry.target))
-    fields.extend((key, _text(value)) for key, value in (entry.detail or {}).items())
+        fields.append(("target", echo_text(entry.target)))
+    fields.extend((echo_text(key), _text(value)) for key, value in (entry.detail or {}).items())
     fields.append(("hash", entry.entry_hash))
     lines = _wrap(head, width, "", " " * INDENT)
     for key, value in fields:
@@ -47,9 +48,10 @@ def entry_lines(entry: AuditEntry, width: int) -> list[str]:
 
 
 def _text(value: Any) -> str:
+    """A detail value as one inert line (nested values as JSON)."""
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
+        return echo_text(json.dumps(value, ensure_ascii=False, default=str))
+    return echo_text(value)
 
 
 def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
@@ -64,5 +66,5 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
 
 
 def _emit(line: str) -> None:
-    # Details hold paths and names: never read them as rich markup.
-    stdout.print(line, markup=False, highlight=False)
+    # Details hold paths and names: printed as Text, never read as rich markup.
+    stdout.print(plain(line), highlight=False)

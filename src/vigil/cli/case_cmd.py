@@ -10,7 +10,7 @@ from rich.table import Table
 from vigil.cases.counting import case_summary, list_cases
 from vigil.cli.context import AppContext
 from vigil.cli.findings_view import print_findings
-from vigil.cli.output import print_json, print_table, stdout, when
+from vigil.cli.output import line, plain, print_json, print_table, stdout, when
 from vigil.cli.summary_view import print_summary
 from vigil.indicators.findings import case_findings
 
@@ -32,13 +32,13 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
         print_json(rows)
         return
     if not rows:
-        stdout.print("No cases yet: `vigil scan PATH --case NAME` makes one.")
+        stdout.print(line("No cases yet: `vigil scan PATH --case NAME` makes one."))
         return
     table = Table(title="Cases")
     for column in ("Case", "Runs", "Unfinished", "Items", "Hits", "Unknown media", "Last scan"):
         table.add_column(column)
     for r in rows:
-        table.add_row(
+        cells = (
             r["case"],
             str(r["runs"]),
             str(r["unfinished"]),
@@ -47,6 +47,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
             f"{r['unknown_media']:,}",
             when(r["last_scan"]),
         )
+        table.add_row(*(plain(c) for c in cells))
     print_table(table)
 
 

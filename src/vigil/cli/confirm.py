@@ -7,6 +7,7 @@ import sys
 import click
 
 from vigil.cli.exit_codes import ExitCode
+from vigil.cli.output import echo_text
 from vigil.errors import UsageError
 
 
@@ -24,7 +25,7 @@ def confirm_destructive(action: str, loses: str, yes: bool) -> None:
         raise UsageError(
             f"will not {action} without --yes (stdin is not a terminal): nothing changed"
         )
-    click.echo(f"This will {action}: {loses}.", err=True)
-    if not click.confirm(f"{action[:1].upper()}{action[1:]}?", err=True):
+    click.echo(echo_text(f"This will {action}: {loses}."), err=True)
+    if not click.confirm(echo_text(f"{action[:1].upper()}{action[1:]}?"), err=True):
         click.echo("vigil: nothing changed", err=True)
         raise click.exceptions.Exit(ExitCode.FAILURE)

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from vigil.cli.confirm import confirm_destructive
 from vigil.cli.context import AppContext
-from vigil.cli.output import print_json, print_table, stderr, stdout, when
+from vigil.cli.output import line, plain, print_json, print_table, stderr, stdout, when
 from vigil.config import current_user
 from vigil.errors import ExportError
 from vigil.hashsets import library
@@ -54,7 +54,7 @@ def import_cmd(
     as_json: bool,
 ) -> None:
     """Import FILE (VICS, NSRL RDSv3, hashdeep, CSV, md5sum-style or plain list)."""
-    with stderr.status(f"Importing {file.name}…"):
+    with stderr.status(plain(f"Importing {file.name}…")):
         result = library.import_file(
             app.store, file, name, scheme=scheme, known_good=known_good, format=fmt
         )
@@ -66,8 +66,11 @@ def import_cmd(
     ]
     suffix = " (same file as the current version)" if result.status == "unchanged" else ""
     stdout.print(
-        f"{verb} [bold]{result.name}[/]: {result.entry_count:,} entries "
-        f"from {result.format}{suffix}"
+        line(
+            f"{verb} ",
+            (result.name, "bold"),
+            f": {result.entry_count:,} entries from {result.format}{suffix}",
+        )
     )
 
 
@@ -81,13 +84,15 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
         print_json(sets)
         return
     if not sets:
-        stdout.print("No hash sets yet: import one with `vigil hashset import FILE --name NAME`.")
+        stdout.print(
+            line("No hash sets yet: import one with `vigil hashset import FILE --name NAME`.")
+        )
         return
     table = Table(title="Hash library")
     for column in ("Name", "Kind", "Scheme", "Entries", "Version", "Format", "Imported", "By"):
         table.add_column(column, justify="right" if column == "Entries" else "left")
     for s in sets:
-        table.add_row(
+        cells = (
             s.name,
             "known-good" if s.known_good else "graded",
             s.scheme,
@@ -97,6 +102,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
             when(s.imported_at),
             s.imported_by,
         )
+        table.add_row(*(plain(c) for c in cells))
     print_table(table)
 
 
@@ -113,22 +119,25 @@ def show_cmd(app: AppContext, name: str, as_json: bool) -> None:
     s = detail.summary
     scheme = load_scheme(s.scheme)
     stdout.print(
-        f"[bold]{s.name}[/] — {'known-good' if s.known_good else 'graded'} set, "
-        f"scheme {scheme.title}, {s.entry_count:,} entries"
+        line(
+            (s.name, "bold"),
+            f" — {'known-good' if s.known_good else 'graded'} set, "
+            f"scheme {scheme.title}, {s.entry_count:,} entries",
+        )
     )
     hashes = ", ".join(f"{k.upper()} {v:,}" for k, v in detail.hash_counts.items())
-    stdout.print(f"Hashes: {hashes}")
+    stdout.print(line(f"Hashes: {hashes}"))
     cats = Table(title="By category")
     cats.add_column("Category")
     cats.add_column("Entries", justify="right")
     for key, count in sorted(detail.by_category.items(), key=lambda kv: -kv[1]):
-        cats.add_row(scheme.label(key or None), f"{count:,}")
+        cats.add_row(plain(scheme.label(key or None)), plain(f"{count:,}"))
     print_table(cats)
     history = Table(title="Import history")
     for column in ("", "Version", "Date", "Format", "Entries", "Imported", "By", "SHA-256"):
         history.add_column(column)
     for v in detail.history:
-        history.add_row(
+        cells = (
             "*" if v.current else "",
             v.version or "—",
             v.source_date or "—",
@@ -138,6 +147,7 @@ def show_cmd(app: AppContext, name: str, as_json: bool) -> None:
             v.imported_by,
             v.source_sha256[:16] + "…",
         )
+        history.add_row(*(plain(c) for c in cells))
     print_table(history)
 
 
@@ -150,7 +160,7 @@ def remove_cmd(app: AppContext, name: str, yes: bool) -> None:
     impact = removal_impact(app.store, name)
     confirm_destructive(f"remove hash set {name!r}", impact.describe(), yes)
     gone = library.remove_set(app.store, name, user=current_user())
-    stdout.print(f"Removed {name}: {gone:,} entries")
+    stdout.print(line(f"Removed {name}: {gone:,} entries"))
 
 
 @hashset.command("export")
@@ -178,4 +188,4 @@ def export_cmd(app: AppContext, name: str, fmt: str, output: Path | None) -> Non
             raise ExportError(f"cannot write {output}: {exc.strerror or exc}") from exc
         finally:
             partial.unlink(missing_ok=True)
-    stderr.print(f"Exported {count:,} entries of {name} as {fmt}")
+    stderr.print(line(f"Exported {count:,} entries of {name} as {fmt}"))

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from vigil.cli.context import AppContext
 from vigil.cli.exit_codes import ExitCode
-from vigil.cli.output import print_json, print_table, stdout
+from vigil.cli.output import line, plain, print_json, print_table, stdout
 from vigil.hashsets.lookup import PDQ_THRESHOLD, lookup
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -36,13 +36,14 @@ def lookup_command(app: AppContext, hashes: tuple[str, ...], threshold: int, as_
     else:
         for result in results:
             if not result.hits:
-                stdout.print(f"{result.query}: [dim]not in any set[/]")
+                stdout.print(line(f"{result.query}: ", ("not in any set", "dim")))
                 continue
-            table = Table(title=f"{result.query} ({'/'.join(result.kinds)})", title_justify="left")
+            title = plain(f"{result.query} ({'/'.join(result.kinds)})")
+            table = Table(title=title, title_justify="left")
             for column in ("Set", "Kind", "Algorithm", "Distance", "Category", "Name"):
                 table.add_column(column)
             for hit in result.hits:
-                table.add_row(
+                cells = (
                     hit.set_name,
                     "known-good" if hit.known_good else "graded",
                     hit.algorithm.upper(),
@@ -50,6 +51,7 @@ def lookup_command(app: AppContext, hashes: tuple[str, ...], threshold: int, as_
                     hit.category_label,
                     hit.name or "—",
                 )
+                table.add_row(*(plain(c) for c in cells))
             print_table(table)
     found = any(r.hits for r in results)
     return ExitCode.FINDINGS if found else ExitCode.OK

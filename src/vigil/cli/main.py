@@ -13,6 +13,7 @@ from vigil.cli.context import AppContext
 from vigil.cli.exit_codes import ExitCode
 from vigil.cli.hashset_cmd import hashset
 from vigil.cli.lookup_cmd import lookup_command
+from vigil.cli.output import echo_text
 from vigil.cli.report_cmd import report_command
 from vigil.cli.rules_cmd import rules_group
 from vigil.cli.scan_cmd import scan_command
@@ -63,7 +64,7 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="vigil", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:
-        click.echo(f"vigil: interrupted{_interrupt_hint(exc)}", err=True)
+        click.echo(echo_text(f"vigil: interrupted{_interrupt_hint(exc)}"), err=True)
         return ExitCode.INTERRUPTED
     except click.ClickException as exc:
         exc.show()
@@ -71,10 +72,10 @@ def run(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except (UsageError, ImportFormatError) as exc:
-        click.echo(f"vigil: error: {exc}", err=True)
+        click.echo(echo_text(f"vigil: error: {exc}"), err=True)
         return ExitCode.USAGE
     except VigilError as exc:
-        click.echo(f"vigil: error: {exc}", err=True)
+        click.echo(echo_text(f"vigil: error: {exc}"), err=True)
         return ExitCode.FAILURE
     except BrokenPipeError:
         # `vigil … | head` closed the pipe: not an error worth a traceback.
@@ -82,7 +83,7 @@ def run(argv: list[str] | None = None) -> int:
     except OSError as exc:
         # A full disk or a vanished file outside any evidence read: say what and where.
         where = f": {exc.filename}" if exc.filename else ""
-        click.echo(f"vigil: error: {exc.strerror or exc}{where}", err=True)
+        click.echo(echo_text(f"vigil: error: {exc.strerror or exc}{where}"), err=True)
         return ExitCode.FAILURE
     return int(result) if isinstance(result, int) else ExitCode.OK
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from vigil.cli.context import AppContext
+from vigil.cli.output import echo_text
 from vigil.errors import UsageError
 from vigil.reports.model import DEFAULT_MARKING
 from vigil.reports.writer import FORMATS, make_report
@@ -60,15 +61,19 @@ def report_command(
     audit = outcome.report.audit
     if not audit.intact:
         click.echo(
-            f"vigil: warning: the audit log of case {case} failed verification "
-            f"(`vigil audit verify {case}`); the report says so",
+            echo_text(
+                f"vigil: warning: the audit log of case {case} failed verification "
+                f"(`vigil audit verify {case}`); the report says so"
+            ),
             err=True,
         )
     where = outcome.output if output is not None else "stdout"
     # click.echo, not rich: hashes must stay on one line to be copied whole.
     click.echo(
-        f"Wrote the {fmt} report of case {case} to {where} "
-        f"({outcome.size_bytes:,} bytes, SHA-256 {outcome.sha256})",
+        echo_text(
+            f"Wrote the {fmt} report of case {case} to {where} "
+            f"({outcome.size_bytes:,} bytes, SHA-256 {outcome.sha256})"
+        ),
         err=True,
     )
     click.echo(

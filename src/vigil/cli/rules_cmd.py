@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from vigil.cli.exit_codes import ExitCode
-from vigil.cli.output import print_json, stderr, stdout
+from vigil.cli.output import echo_text, line, plain, print_json, stderr, stdout
 from vigil.indicators.checks import CHECKS
 from vigil.indicators.loader import load_ruleset, parse_rule_file, user_rule_files
 
@@ -50,16 +49,18 @@ def list_cmd(family: str | None, as_json: bool) -> None:
             }
         )
         return
-    table = Table(title=f"Indicator rules ({len(rules)})")
+    table = Table(title=plain(f"Indicator rules ({len(rules)})"))
     for column in ("Rule", "Family", "Severity", "Scope", "Description"):
         table.add_column(column, overflow="fold")
     for r in rules:
-        table.add_row(r.id, r.family, r.severity, r.scope, escape(r.description))
+        table.add_row(*(plain(c) for c in (r.id, r.family, r.severity, r.scope, r.description)))
     stdout.print(table)
     users = user_rule_files()
     stderr.print(
-        f"{len(ruleset.sources)} rule file(s), {len(users)} of them yours in $VIGIL_HOME/rules"
-        + (f"; disabled: {', '.join(ruleset.disabled)}" if ruleset.disabled else "")
+        line(
+            f"{len(ruleset.sources)} rule file(s), {len(users)} of them yours in $VIGIL_HOME/rules"
+            + (f"; disabled: {', '.join(ruleset.disabled)}" if ruleset.disabled else "")
+        )
     )
 
 
@@ -73,7 +74,7 @@ def check_cmd(paths: tuple[Path, ...]) -> int:
         problems.extend(found)
         if not found:
             extra = f", {len(disabled)} disabled" if disabled else ""
-            stdout.print(f"{escape(str(path))}: ok, {len(rules)} rule(s){extra}")
-    for line in problems:
-        click.echo(line, err=True)  # one problem a line, never wrapped: easy to grep
+            stdout.print(line(f"{path}: ok, {len(rules)} rule(s){extra}"))
+    for problem in problems:
+        click.echo(echo_text(problem), err=True)  # one problem a line, never wrapped: easy to grep
     return ExitCode.USAGE if problems else ExitCode.OK

@@ -16,7 +16,7 @@ from vigil.cases.counting import case_summary
 from vigil.cases.runs import unfinished_run
 from vigil.cli.context import AppContext
 from vigil.cli.findings_view import print_findings
-from vigil.cli.output import print_json, stderr
+from vigil.cli.output import line, print_json, stderr
 from vigil.cli.progress import ScanProgress
 from vigil.cli.summary_view import print_summary
 from vigil.errors import NotFoundError, UsageError
@@ -142,7 +142,11 @@ def scan_command(
         print_summary(summary)
         print_findings(found)
         stderr.print(
-            f"Case [bold]{case_name}[/] saved; `vigil case show {case_name}` reprints this."
+            line(
+                "Case ",
+                (case_name, "bold"),
+                f" saved; `vigil case show {case_name}` reprints this.",
+            )
         )
     return 0
 

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import errno
+import re
 import socket
 from datetime import timedelta
 
 import click
 
 from vigil.cli.context import AppContext
-from vigil.cli.output import stderr
+from vigil.cli.output import line, stderr
 from vigil.errors import ServeError, UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
+
+_ANY_ADDRESS = ("0.0.0.0", "::", "")
+"""Listening addresses that name no host a browser could put in its Host header."""
+
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")
+"""A DNS name or an IP address, as :func:`vigil.web.security.host_of` gives it."""
 
 
 @click.command("serve")
@@ -48,6 +55,22 @@ pass_app = click.make_pass_decorator(AppContext)
 @click.option(
     "--secure-cookies", is_flag=True, help="Mark cookies Secure (when served over HTTPS)."
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A host name browsers use to reach the app (repeatable); localhost, 127.0.0.1, "
+    "::1 and the --host address are always allowed. Requests for any other Host get 400.",
+)
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="ADDR",
+    help="Address or network of a reverse proxy whose X-Forwarded-For is believed "
+    "(repeatable). Without it proxy headers are ignored.",
+)
 @pass_app
 def serve_command(
     app: AppContext,
@@ -58,20 +81,29 @@ def serve_command(
     session_minutes: int,
     graded_set: str,
     secure_cookies: bool,
+    allowed_hosts: tuple[str, ...],
+    trusted_proxies: tuple[str, ...],
 ) -> None:
     """Serve the review app: case pages, grading with welfare safeguards, admin.
 
     Create the first account with `vigil user add NAME --role admin`. Listening
     on anything but localhost exposes the app to the network: put it behind an
-    HTTPS proxy and pass --secure-cookies.
+    HTTPS proxy, pass --secure-cookies, --allowed-host with the name users type
+    and --trusted-proxy with the proxy's address.
     """
     import uvicorn
 
     from vigil.web.app import create_app
-    from vigil.web.settings import WebSettings
+    from vigil.web.security import host_of, trusted_networks
+    from vigil.web.settings import LOCAL_HOSTS, WebSettings
 
     if not graded_set.strip():
         raise UsageError("--graded-set needs a name")
+    for name in allowed_hosts:
+        if not _HOST_NAME.fullmatch(host_of(name)):
+            raise UsageError(f"--allowed-host {name!r} is not a host name or IP address")
+    trusted_networks(trusted_proxies)  # a bad address is a one-line error now, not at start-up
+    hosts = (*LOCAL_HOSTS, *([] if host in _ANY_ADDRESS else [host]), *allowed_hosts)
     ensure_port_free(host, port)
     settings = WebSettings(
         session_idle=timedelta(minutes=session_minutes),
@@ -79,18 +111,38 @@ def serve_command(
         break_minutes=break_minutes,
         graded_set=graded_set,
         secure_cookies=secure_cookies,
+        allowed_hosts=hosts,
+        trusted_proxies=trusted_proxies,
     )
     from vigil.accounts.users import list_users
 
     web = create_app(app.store, settings)
     if not list_users(app.store):
-        stderr.print("No accounts yet: create one with `vigil user add NAME --role admin`.")
+        stderr.print(line("No accounts yet: create one with `vigil user add NAME --role admin`."))
     if host not in ("127.0.0.1", "localhost", "::1") and not secure_cookies:
         stderr.print(
-            f"warning: serving on {host} without --secure-cookies: use an HTTPS proxy in front"
+            line(
+                f"warning: serving on {host} without --secure-cookies: use an HTTPS proxy in front"
+            )
         )
-    stderr.print(f"Vigil review on http://{host}:{port}/ (Ctrl-C stops)")
-    uvicorn.run(web, host=host, port=port, log_level="warning", server_header=False)
+    if host in _ANY_ADDRESS and not allowed_hosts:
+        stderr.print(
+            line(
+                f"note: listening on {host}: only localhost names are allowed in the Host "
+                "header; add --allowed-host NAME for the name others use"
+            )
+        )
+    stderr.print(line(f"Vigil review on http://{host}:{port}/ (Ctrl-C stops)"))
+    # uvicorn's own proxy handling (on by default, trusting 127.0.0.1) is off: the
+    # app believes X-Forwarded-For only from --trusted-proxy (web/security.py).
+    uvicorn.run(
+        web,
+        host=host,
+        port=port,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+    )
 
 
 def ensure_port_free(host: str, port: int) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from rich.table import Table
 
 from vigil.cases.counting import CaseSummary, CategoryCount
-from vigil.cli.output import print_table, stdout, when
+from vigil.cli.output import Piece, line, plain, print_table, stdout, when
 
 
 def _duration(seconds: float) -> str:
@@ -27,19 +27,25 @@ def _size(n: int) -> str:
 
 def print_summary(s: CaseSummary) -> None:
     """Print the examiner's summary of a case."""
-    stdout.print(f"[bold]Case {s.case}[/] — scheme {s.scheme}, {len(s.runs)} scan run(s)")
+    stdout.print(
+        line((f"Case {s.case}", "bold"), f" — scheme {s.scheme}, {len(s.runs)} scan run(s)")
+    )
     for run in s.runs:
-        state = "complete" if run.status == "complete" else "[red]unfinished[/]"
+        state: Piece = "complete" if run.status == "complete" else ("unfinished", "red")
         resumed = f", resumed {run.resumed_count}×" if run.resumed_count else ""
         stdout.print(
-            f"  run {run.id}: {state}, examiner {run.examiner} on {run.host}, "
-            f"started {when(run.started_at)}, {_duration(run.elapsed_s)}{resumed}"
+            line(
+                f"  run {run.id}: ",
+                state,
+                f", examiner {run.examiner} on {run.host}, "
+                f"started {when(run.started_at)}, {_duration(run.elapsed_s)}{resumed}",
+            )
         )
         for ev in run.evidence:
             digest = f" sha256 {ev['sha256']}" if ev["sha256"] else ""
-            stdout.print(f"    exhibit {ev['ordinal']}: {ev['kind']} {ev['path']}{digest}")
-            for line in _image_lines(ev.get("info")):
-                stdout.print(f"      {line}", markup=False)
+            stdout.print(line(f"    exhibit {ev['ordinal']}: {ev['kind']} {ev['path']}{digest}"))
+            for text in _image_lines(ev.get("info")):
+                stdout.print(line(f"      {text}"))
     overview = Table(title="Found", show_header=False)
     overview.add_column("What")
     overview.add_column("Count", justify="right")
@@ -61,7 +67,7 @@ def print_summary(s: CaseSummary) -> None:
         ("Extension/signature mismatches", f"{s.ext_mismatch:,}"),
         ("Elapsed", _duration(s.elapsed_s)),
     ):
-        overview.add_row(label, value)
+        overview.add_row(plain(label), plain(value))
     print_table(overview)
     _hits_table("Exact hits by category", s.exact)
     _hits_table("Perceptual hits by category", s.perceptual)
@@ -70,7 +76,7 @@ def print_summary(s: CaseSummary) -> None:
         problems.add_column("Status")
         problems.add_column("Items", justify="right")
         for status, count in sorted(s.problems.items()):
-            problems.add_row(status, f"{count:,}")
+            problems.add_row(plain(status), plain(f"{count:,}"))
         print_table(problems)
 
 
@@ -82,7 +88,7 @@ def _hits_table(title: str, counts: dict[str, CategoryCount]) -> None:
     table.add_column("Instances", justify="right")
     table.add_column("Unique (MD5)", justify="right")
     for label, count in sorted(counts.items()):
-        table.add_row(label, f"{count.instances:,}", f"{count.unique:,}")
+        table.add_row(plain(label), plain(f"{count.instances:,}"), plain(f"{count.unique:,}"))
     print_table(table)
 
 

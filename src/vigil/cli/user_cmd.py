@@ -9,7 +9,7 @@ from rich.table import Table
 
 from vigil.accounts import assignments, users
 from vigil.cli.context import AppContext
-from vigil.cli.output import print_json, print_table, stdout, when
+from vigil.cli.output import line, plain, print_json, print_table, stdout, when
 from vigil.config import current_user
 from vigil.errors import UsageError
 
@@ -42,7 +42,7 @@ def add_cmd(app: AppContext, name: str, role: str, password_stdin: bool) -> None
     """Create user NAME with a role; the password is asked for (or read from stdin)."""
     password = _read_password(password_stdin)
     user = users.add_user(app.store, name, role, password, current_user())
-    stdout.print(f"Added {user.name} ({user.role}).")
+    stdout.print(line(f"Added {user.name} ({user.role})."))
 
 
 @user_group.command("list")
@@ -72,7 +72,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
         )
         return
     if not people:
-        stdout.print("No users yet: `vigil user add NAME --role admin` makes the first.")
+        stdout.print(line("No users yet: `vigil user add NAME --role admin` makes the first."))
         return
     table = Table(title="Users")
     for column in ("Name", "Role", "State", "Cases", "Created"):
@@ -80,7 +80,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
     for u in people:
         state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
         shown = "all" if u.role == "admin" else ", ".join(cases.get(u.name, [])) or "—"
-        table.add_row(u.name, u.role, state, shown, when(u.created_at))
+        table.add_row(*(plain(c) for c in (u.name, u.role, state, shown, when(u.created_at))))
     print_table(table)
 
 
@@ -90,7 +90,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
 def disable_cmd(app: AppContext, name: str) -> None:
     """Stop NAME logging in and end their sessions."""
     users.set_disabled(app.store, name, True, current_user())
-    stdout.print(f"Disabled {name}.")
+    stdout.print(line(f"Disabled {name}."))
 
 
 @user_group.command("enable")
@@ -99,7 +99,7 @@ def disable_cmd(app: AppContext, name: str) -> None:
 def enable_cmd(app: AppContext, name: str) -> None:
     """Let a disabled or locked-out NAME log in again."""
     users.set_disabled(app.store, name, False, current_user())
-    stdout.print(f"Enabled {name}.")
+    stdout.print(line(f"Enabled {name}."))
 
 
 @user_group.command("passwd")
@@ -110,7 +110,7 @@ def passwd_cmd(app: AppContext, name: str, password_stdin: bool) -> None:
     """Set a new password for NAME (ends their sessions, clears a lockout)."""
     password = _read_password(password_stdin)
     users.set_password(app.store, name, password, current_user())
-    stdout.print(f"Password of {name} changed.")
+    stdout.print(line(f"Password of {name} changed."))
 
 
 @user_group.command("assign")
@@ -120,7 +120,7 @@ def passwd_cmd(app: AppContext, name: str, password_stdin: bool) -> None:
 def assign_cmd(app: AppContext, name: str, case: str) -> None:
     """Let examiner or reviewer NAME work on CASE."""
     done = assignments.assign(app.store, name, case, current_user())
-    stdout.print(f"{name} {'assigned to' if done else 'was already on'} {case}.")
+    stdout.print(line(f"{name} {'assigned to' if done else 'was already on'} {case}."))
 
 
 @user_group.command("unassign")
@@ -130,4 +130,4 @@ def assign_cmd(app: AppContext, name: str, case: str) -> None:
 def unassign_cmd(app: AppContext, name: str, case: str) -> None:
     """Take CASE away from NAME."""
     done = assignments.unassign(app.store, name, case, current_user())
-    stdout.print(f"{name} {'taken off' if done else 'was not on'} {case}.")
+    stdout.print(line(f"{name} {'taken off' if done else 'was not on'} {case}."))

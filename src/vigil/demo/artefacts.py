@@ -147,7 +147,7 @@ def torrent(name: str, files: list[tuple[str, int]]) -> tuple[bytes, str]:
     }
     data = bencode({"announce": "udp://tracker.example.invalid:80", "info": info,
                     "creation date": 1_700_000_000, "created by": "vigil-test"})  # fmt: skip
-    return data, hashlib.sha1(bencode(info)).hexdigest()
+    return data, hashlib.sha1(bencode(info), usedforsecurity=False).hexdigest()
 
 
 def utorrent_resume(entries: list[tuple[str, str, str, bytes]]) -> bytes:

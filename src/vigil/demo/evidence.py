@@ -50,7 +50,10 @@ def build_demo(root: Path) -> DemoLayout:
     _write_demo_set(layout.vics, listed)
     system_files = {f"Windows/System32/driver{i}.dll": _system_file(i) for i in range(4)}
     layout.known_good.write_text(
-        "".join(f"{hashlib.md5(d).hexdigest()}  {n}\n" for n, d in system_files.items())
+        "".join(
+            f"{hashlib.md5(d, usedforsecurity=False).hexdigest()}  {n}\n"
+            for n, d in system_files.items()
+        )
     )
     _write_evidence(evidence, listed, system_files)
     layout.expected = {
@@ -85,9 +88,9 @@ def _write_demo_set(path: Path, listed: list[bytes]) -> None:
         pdq = hash_image(data)
         entries.append(
             HashEntry(
-                md5=hashlib.md5(data).digest(),
-                sha1=hashlib.sha1(data).digest(),
-                sha256=hashlib.sha256(data).digest(),
+                md5=hashlib.md5(data, usedforsecurity=False).digest(),
+                sha1=hashlib.sha1(data, usedforsecurity=False).digest(),
+                sha256=hashlib.sha256(data, usedforsecurity=False).digest(),
                 pdq=pdq.hash,
                 pdq_quality=pdq.quality,
                 category=category,

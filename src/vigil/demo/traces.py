@@ -76,7 +76,12 @@ def build_exhibit(base: Path) -> Exhibit:
     _write(root, "Users/bob/Pictures/2019/IMG_0001.jpg", renamed)  # shared under another name
     met = A.known_met(
         [
-            ("shared one.jpg", len(shared), hashlib.md5(shared).digest(), 4096),
+            (
+                "shared one.jpg",
+                len(shared),
+                hashlib.md5(shared, usedforsecurity=False).digest(),
+                4096,
+            ),
             ("as shared.jpg", len(renamed), md4(renamed), 0),
         ]
     )
@@ -119,9 +124,9 @@ def write_nsrl(path: Path, content: bytes, application_type: str) -> Path:
     conn.execute(
         "INSERT INTO FILE VALUES (?, ?, ?, 'hide.exe', ?, 7)",
         (
-            hashlib.sha256(content).hexdigest().upper(),
-            hashlib.sha1(content).hexdigest().upper(),
-            hashlib.md5(content).hexdigest().upper(),
+            hashlib.sha256(content, usedforsecurity=False).hexdigest().upper(),
+            hashlib.sha1(content, usedforsecurity=False).hexdigest().upper(),
+            hashlib.md5(content, usedforsecurity=False).hexdigest().upper(),
             len(content),
         ),
     )

@@ -29,7 +29,7 @@ class CryptoHasher:
         # usedforsecurity=False: these are identifiers, and it keeps FIPS builds working.
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._sha1 = hashlib.sha1(usedforsecurity=False)
-        self._sha256 = hashlib.sha256()
+        self._sha256 = hashlib.sha256(usedforsecurity=False)
         self.size = 0
 
     def update(self, block: bytes | memoryview) -> None:

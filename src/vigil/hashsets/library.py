@@ -87,7 +87,7 @@ class SetDetail:
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(usedforsecurity=False)
     with path.open("rb") as handle:
         while block := handle.read(1 << 20):
             digest.update(block)
@@ -232,7 +232,10 @@ def _insert_entries(
         count += 1
         if not entry.has_hash():
             raise ImportFormatError(source, f"entry #{count}", "has no hash")
-        batch.append(_row(set_id, entry))
+        try:
+            batch.append(_row(set_id, entry))
+        except ValueError as exc:
+            raise ImportFormatError(source, f"entry #{count}", str(exc)) from None
         if len(batch) >= BATCH_ROWS:
             conn.exec_driver_sql(sql, batch)
             batch = []
@@ -255,7 +258,32 @@ def _insert_sql(conn: Connection) -> str:
     )
 
 
+MAX_STORED_SIZE = 2**63 - 1
+"""Largest size an SQL BIGINT holds (SQLite and PostgreSQL alike)."""
+
+
+def _stored_size(size: int | None) -> int | None:
+    if size is not None and not 0 <= size <= MAX_STORED_SIZE:
+        raise ValueError(f"size {size} is not a possible file size in bytes")
+    return size
+
+
+def _stored_text(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL; a name from a hash set may (the file's own bytes).
+    return None if value is None else value.replace("\x00", "\\x00")
+
+
+def _json_value(value: object) -> object:
+    """What json.dumps cannot write (a BLOB from an NSRL database): stored as text."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, set | frozenset):
+        return sorted(map(str, value))
+    raise TypeError(f"{type(value).__name__} cannot be stored in a hash entry")
+
+
 def _row(set_id: int, entry: HashEntry) -> tuple[Any, ...]:
+    """The entry as an INSERT's values; ValueError when a value cannot be stored."""
     return (
         set_id,
         entry.md5,
@@ -264,10 +292,10 @@ def _row(set_id: int, entry: HashEntry) -> tuple[Any, ...]:
         entry.pdq,
         entry.pdq_quality,
         entry.category,
-        entry.name,
-        entry.size,
-        entry.media_id,
-        json.dumps(entry.extra, ensure_ascii=False) if entry.extra else None,
+        _stored_text(entry.name),
+        _stored_size(entry.size),
+        _stored_text(entry.media_id),
+        json.dumps(entry.extra, ensure_ascii=False, default=_json_value) if entry.extra else None,
     )
 
 

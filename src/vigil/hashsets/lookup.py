@@ -77,7 +77,8 @@ def lookup(store: Store, queries: list[str], threshold: int = PDQ_THRESHOLD) -> 
         for result, (_, kinds, digest) in zip(results, parsed, strict=True):
             for kind in kinds:
                 if kind == "pdq":
-                    assert bank is not None
+                    if bank is None:  # needs_pdq is true whenever a PDQ kind is asked
+                        raise RuntimeError("PDQ lookup without a PDQ searcher")
                     found = _pdq_hits(conn, bank, digest, threshold)
                 else:
                     found = _exact_hits(conn, kind, digest)

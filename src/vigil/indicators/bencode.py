@@ -56,18 +56,21 @@ class _Decoder:
         if end < 0:
             raise self.fail("unterminated integer")
         text = self.data[self.pos + 1 : end]
-        try:
-            value = int(text)
-        except ValueError:
-            raise self.fail(f"bad integer {text[:20]!r}") from None
+        digits = text[1:] if text.startswith(b"-") else text
+        # int() alone would also take " 5", "+5" and "1_0": bencode allows none of them.
+        if not digits.isdigit():
+            raise self.fail(f"bad integer {text[:20]!r}")
         self.pos = end + 1
-        return value
+        return int(text)
 
     def string(self) -> bytes:
         colon = self.data.find(b":", self.pos, self.pos + 21)
         if colon < 0:
             raise self.fail("bad string length")
-        length = int(self.data[self.pos : colon])
+        digits = self.data[self.pos : colon]
+        if not digits.isdigit():
+            raise self.fail(f"bad string length {digits!r}")
+        length = int(digits)
         start = colon + 1
         if start + length > len(self.data):
             raise self.fail("string runs past the end of data")

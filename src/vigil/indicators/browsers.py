@@ -11,6 +11,7 @@ Both are read from a private copy (see :mod:`.sqlite_copy`).
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,23 @@ _CHROMIUM_COLUMNS = (
     "full_path",  # before Chrome 26
     "url",  # before Chrome 26
 )
+
+
+def _cell(value: Any) -> Any:
+    """A value read from the database, made JSON-able: the suspect chose its SQLite type.
+
+    A path or URL stored as a BLOB is still a path (decoded, damage replaced);
+    infinities (SQLite stores no NaN) have no JSON form and mean nothing here.
+    """
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _row(names: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
+    return {name: _cell(value) for name, value in zip(names, row, strict=False)}
 
 
 def webkit_time(value: Any) -> str | None:
@@ -80,10 +98,10 @@ def chromium_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     if table_columns(conn, "downloads_url_chains"):
         query = "SELECT id, url FROM downloads_url_chains ORDER BY id, chain_index"
         for row_id, url in conn.execute(query):
-            chains.setdefault(int(row_id), []).append(str(url))
+            chains.setdefault(int(row_id), []).append(str(_cell(url)))
     records = []
     for row in conn.execute(f"SELECT id, {', '.join(wanted)} FROM downloads ORDER BY id"):
-        values = dict(zip(["id", *wanted], row, strict=True))
+        values = _row(["id", *wanted], row)
         chain = chains.get(int(values["id"]), [])
         url = chain[-1] if chain else values.get("url")
         records.append(
@@ -120,7 +138,10 @@ def firefox_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         "'downloads/destinationFileName') ORDER BY p.id"
     )
     by_place: dict[int, dict[str, Any]] = {}
-    for place_id, url, name, content, added, modified in conn.execute(query):
+    for row in conn.execute(query):
+        place_id, url, name, content, added, modified = _row(
+            ["place_id", "url", "name", "content", "added", "modified"], row
+        ).values()
         record = by_place.setdefault(
             int(place_id), {"place_id": int(place_id), "url": url, "target_path": None}
         )
@@ -147,7 +168,7 @@ def firefox_legacy_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     )
     records = []
     for row in conn.execute(query):
-        values = dict(zip(["id", "source", "target", *wanted], row, strict=False))
+        values = _row(["id", "source", "target", *wanted], row)
         records.append(
             {
                 "id": values["id"],

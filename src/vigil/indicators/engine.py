@@ -26,6 +26,7 @@ from vigil.indicators.grouping import Hit, to_findings
 from vigil.indicators.linking import RunContext, wanted_names, wanted_sizes
 from vigil.indicators.loader import RuleSet
 from vigil.indicators.model import Finding, ItemView, Key, Rule
+from vigil.inert import inert_value
 from vigil.store.schema import finding, hash_entry, item, match, scan_run
 
 _COLUMNS = (
@@ -239,7 +240,8 @@ def write_findings(conn: Connection, run_id: int, findings: list[Finding]) -> No
             "severity": f.severity,
             "description": f.description,
             "locators": f.locators,
-            "detail": f.detail or None,
+            # Details quote artefact fields (URLs, torrent names): stored inert.
+            "detail": inert_value(f.detail) if f.detail else None,
         }
         for f in findings
     ]

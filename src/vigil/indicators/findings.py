@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from vigil.cases.case import get_case
+from vigil.inert import inert
 from vigil.sources.locator import Locator
 from vigil.store.engine import Store
 from vigil.store.schema import finding, item, scan_run
@@ -47,9 +48,9 @@ def _first(locators: list[str] | None) -> str | None:
     if not locators:
         return None
     try:
-        return Locator.from_json(locators[0]).display()
+        return inert(Locator.from_json(locators[0]).display())
     except ValueError:
-        return locators[0]
+        return inert(locators[0])
 
 
 def summarise(detail: dict[str, Any]) -> str:

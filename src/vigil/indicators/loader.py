@@ -185,7 +185,8 @@ def _rule(
     match = parse_match(raw.get("match"), where, problems)
     if match is None or len(problems.items) > before:
         return None, False
-    assert isinstance(family, str) and isinstance(description, str)
+    if not isinstance(family, str) or not isinstance(description, str):
+        return None, False  # each was reported as a problem above
     rule = Rule(
         rule_id, family, description.strip(), severity, scope, match, source, index_keys(match)
     )

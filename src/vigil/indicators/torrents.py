@@ -25,6 +25,10 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def unix_time(value: Any) -> str | None:
     """ISO-8601 UTC of a Unix time in seconds (None for 0, absent or absurd values)."""
     seconds = _int(value)
@@ -43,8 +47,8 @@ def _files_of(info: Any) -> list[dict[str, Any]]:
         for entry in info[b"files"]:
             if not isinstance(entry, dict):
                 continue
-            parts = entry.get(b"path.utf-8") or entry.get(b"path") or []
-            names = [_text(p) or "" for p in parts if isinstance(p, bytes)]
+            parts = entry.get(b"path.utf-8") or entry.get(b"path")
+            names = [_text(p) or "" for p in _list(parts) if isinstance(p, bytes)]
             files.append({"path": "/".join([name, *names]), "size": _int(entry.get(b"length"))})
         return files
     return [{"path": name, "size": _int(info.get(b"length"))}]
@@ -60,10 +64,14 @@ def parse_torrent(data: bytes) -> list[dict[str, Any]]:
         raise ValueError("not a .torrent: no info dictionary")
     start, end = spans[b"info"]
     info = value[b"info"]
+    if not isinstance(info, dict):
+        raise ValueError("not a valid .torrent: its info is not a dictionary")
     return [
         {
             "name": _text(info.get(b"name.utf-8")) or _text(info.get(b"name")),
-            "info_hash": hashlib.sha1(data[start:end]).hexdigest(),  # BitTorrent's v1 id
+            "info_hash": hashlib.sha1(
+                data[start:end], usedforsecurity=False
+            ).hexdigest(),  # BitTorrent's v1 id
             "files": _files_of(info),
             "announce": _text(value.get(b"announce")),
             "created_by": _text(value.get(b"created by")),
@@ -122,7 +130,7 @@ def parse_qbittorrent_fastresume(data: bytes) -> list[dict[str, Any]]:
     if not name and isinstance(info, dict):
         name = _text(info.get(b"name"))
     save_path = _text(value.get(b"qBt-savePath")) or _text(value.get(b"save_path"))
-    mapped = [_text(m) for m in value.get(b"mapped_files", []) if isinstance(m, bytes)]
+    mapped = [_text(m) for m in _list(value.get(b"mapped_files")) if isinstance(m, bytes)]
     return [
         {
             "name": name,

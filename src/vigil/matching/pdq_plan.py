@@ -181,7 +181,8 @@ def choose_parts(
         cost = search_cost_ns(widths, loads, allocate_radii(widths, loads, threshold))
         if best is None or cost < best[0]:
             best = (cost, parts)
-    assert best is not None  # 32 parts of 8 bits are always allowed
+    if best is None:  # 32 parts of 8 bits are always allowed
+        raise RuntimeError("no index partition was considered")
     return best[1]
 
 

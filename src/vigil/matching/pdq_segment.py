@@ -78,7 +78,8 @@ class _Table:
 
     def rows_at(self, slots: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Hash rows at ``slots`` of the postings."""
-        assert self.postings is not None
+        if self.postings is None:
+            raise RuntimeError("segment postings read before they were loaded")
         if self.high is None:
             return self.postings.take(slots).astype(np.int64)
         rows = self.high.take(slots).astype(np.int64)

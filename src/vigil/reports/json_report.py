@@ -18,7 +18,8 @@ from vigil.reports.model import REPORT_FORMAT, Report
 def report_json(report: Report) -> dict[str, Any]:
     """The report as a JSON-ready dict (timestamps as ISO-8601 UTC)."""
     data = _plain(report)
-    assert isinstance(data, dict)
+    if not isinstance(data, dict):
+        raise RuntimeError("the report did not serialise to an object")
     return {"format": REPORT_FORMAT, **data}
 
 

@@ -98,8 +98,7 @@ def _analyse_os_file(task: Task, settings: Settings) -> list[ItemRecord]:
             top.attrs.update(segment)  # read as part of its image, from the first segment
         elif top.file_type in DISK_TYPES:
             top.attrs.update(image_attrs(task.path, top.file_type, settings.verify))
-        if segment is None and top.file_type in CONTAINER_TYPES:
-            assert top.file_type is not None
+        if segment is None and top.file_type is not None and top.file_type in CONTAINER_TYPES:
             stream.seek(0)
             budget = Budget(settings.limits, size)
             spool_dir = Path(settings.tmp_dir) if settings.tmp_dir else None

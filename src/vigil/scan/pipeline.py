@@ -357,8 +357,13 @@ class _Runner:
     def _submit(self, chunk: list[Task]) -> None:
         while len(self.in_flight) >= self.window:
             self._drain()
-        assert self.pool is not None
-        self.in_flight[self.pool.submit(analyse_chunk, chunk, self.settings)] = chunk
+        self.in_flight[self._live_pool().submit(analyse_chunk, chunk, self.settings)] = chunk
+
+    def _live_pool(self) -> ProcessPoolExecutor:
+        # Tasks are chunked only when there is a pool (more than one worker).
+        if self.pool is None:
+            raise RuntimeError("tasks were handed to workers without a worker pool")
+        return self.pool
 
     def _drain(self) -> None:
         """Take in the chunks that finish within COMMIT_SECONDS; commit when one is due."""
@@ -381,8 +386,7 @@ class _Runner:
         for chunk in self.in_flight.values():
             broken.extend(chunk)
         self.in_flight.clear()
-        assert self.pool is not None
-        self.pool.shutdown(cancel_futures=True)
+        self._live_pool().shutdown(cancel_futures=True)
         self.pool = None
         for task in broken:
             self._isolated(task)

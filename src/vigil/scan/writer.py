@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from vigil.inert import inert, inert_value
 from vigil.scan.matcher import Hit, Matcher, best_hit, review_state
 from vigil.scan.records import ItemRecord, Task
-from vigil.sources.locator import escape_path
 from vigil.store.schema import evidence, item, match, scan_task
 
 
@@ -79,12 +79,13 @@ def write_tasks(
 def _record_container_hash(conn: Connection, evidence_id: int, task: Task, top: ItemRecord) -> None:
     # A file given as evidence (an archive, later a disk image) is a container:
     # its SHA-256 goes with the exhibit. Folders have no single hash.
-    assert top.sha256 is not None
+    if top.sha256 is None:
+        raise RuntimeError("a container was recorded before it was hashed")
     values: dict[str, Any] = {"sha256": top.sha256.hex(), "size": top.size}
     if "verification" in top.attrs:
         # An E01's media checked against its stored hashes (--verify): kept with the exhibit.
         info = conn.execute(select(evidence.c.info).where(evidence.c.id == evidence_id)).scalar()
-        values["info"] = {**(info or {}), "verification": top.attrs["verification"]}
+        values["info"] = {**(info or {}), "verification": inert_value(top.attrs["verification"])}
     conn.execute(update(evidence).where(evidence.c.id == evidence_id).values(**values))
 
 
@@ -93,12 +94,14 @@ def _item_row(run_id: int, evidence_id: int, record: ItemRecord, hits: list[Hit]
         "run_id": run_id,
         "evidence_id": evidence_id,
         "locator": record.locator.key(),
-        "display": record.locator.display(),
-        "name": escape_path(record.locator.name),
+        # Text from evidence is stored inert (escaped and bounded); the locator
+        # key is ASCII JSON and keeps the exact bytes.
+        "display": inert(record.locator.display()),
+        "name": inert(record.locator.name),
         "depth": record.locator.depth,
         "kind": record.kind,
         "status": record.status,
-        "reason": record.reason,
+        "reason": None if record.reason is None else inert(record.reason),
         "size": record.size,
         "mtime": record.mtime,
         "file_type": record.file_type,
@@ -115,7 +118,7 @@ def _item_row(run_id: int, evidence_id: int, record: ItemRecord, hits: list[Hit]
         "width": record.width,
         "height": record.height,
         "review": review_state(record, hits),
-        "attrs": record.attrs or None,
+        "attrs": inert_value(record.attrs) if record.attrs else None,
     }
 
 

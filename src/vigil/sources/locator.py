@@ -8,6 +8,12 @@ Each layer names the container type and the path inside its parent, plus
 optional attributes (``deleted``, ``carved``, ``offset``, ``inode``, …).
 Paths are text; bytes that are not valid UTF-8 are kept as surrogate escapes
 so that ``os.fsencode`` gives back the exact original name.
+
+Stored, a locator is its :meth:`Locator.key`: JSON written with
+``ensure_ascii``, so every character outside printable ASCII, NUL and
+surrogate escapes included, is a ``\\uXXXX`` escape. The key is plain ASCII
+(safe in a PostgreSQL text column, which cannot hold NUL) and gives back the
+exact path, whatever bytes the evidence put in it.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
+
+from vigil.inert import inert
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +100,8 @@ class Locator:
 
     def key(self) -> str:
         """A canonical string: equal locators give equal keys (for uniqueness)."""
-        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+        # ensure_ascii is what makes the key NUL-free and byte-exact: see the module docstring.
+        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
     @classmethod
     def from_json(cls, data: list[dict[str, Any]] | str) -> Locator:
@@ -118,7 +127,8 @@ class Locator:
 
 
 def escape_path(path: str) -> str:
-    """Show a path with undecodable bytes as ``\\xNN`` and control characters escaped."""
-    raw = os.fsencode(path)
-    text = raw.decode("utf-8", errors="backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """Show a path with undecodable bytes as ``\\xNN`` and control characters escaped.
+
+    Never cut: callers that store the text bound it (:func:`vigil.inert.inert`).
+    """
+    return inert(path, limit=None)

@@ -99,7 +99,7 @@ def open_item(locator: Locator | str, sha256: bytes | None) -> BinaryIO:
     loc = Locator.from_json(locator) if isinstance(locator, str) else locator
     stream = open_locator(loc)
     try:
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(usedforsecurity=False)
         while block := stream.read(READ_BYTES):
             digest.update(block)
         if sha256 is None:

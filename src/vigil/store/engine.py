@@ -26,7 +26,7 @@ from vigil.errors import NotFoundError, StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0006"
 """The newest migration's revision (a test keeps it equal to Alembic's head).
 
 Knowing it lets a database already at head open without importing Alembic,
@@ -70,7 +70,8 @@ class Store:
 def inserted_id(result: CursorResult[Any]) -> int:
     """The primary key of the row a single INSERT made."""
     key = result.inserted_primary_key
-    assert key is not None, "not the result of a single-row INSERT"
+    if key is None:
+        raise RuntimeError("not the result of a single-row INSERT")
     return int(key[0])
 
 

@@ -245,6 +245,17 @@ user_account = Table(
     Column("password_changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# The brake on password guessing per client address (accounts/brake.py): the
+# login attempts that failed, or are being checked, since ``window_start``. One
+# row per address, updated in one statement, so several app processes share it.
+login_brake = Table(
+    "login_brake",
+    metadata,
+    Column("client", String(200), primary_key=True),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("failures", Integer, nullable=False),
+)
+
 # A logged-in browser. Only the SHA-256 of the session token is stored, so a
 # copy of the database does not let anyone take over a session.
 web_session = Table(

@@ -26,6 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from vigil.web import sessions
+from vigil.web.security import host_of, normal_hosts
 
 PUBLIC: frozenset[str] = frozenset({"public"})
 ANY_USER: frozenset[str] = frozenset({"examiner", "reviewer", "admin"})
@@ -115,5 +116,9 @@ def _check_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return
-    if urlsplit(origin).netloc != request.headers.get("host", ""):
+    # The Host allow-list (security.AllowedHosts) has passed the Host header; the
+    # origin must be that same host and port, and a name on the list too.
+    netloc = urlsplit(origin).netloc
+    allowed = normal_hosts(request.app.state.settings.allowed_hosts)
+    if netloc != request.headers.get("host", "") or host_of(netloc) not in allowed:
         raise HTTPException(403, "cross-site request refused")

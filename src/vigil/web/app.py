@@ -1,4 +1,4 @@
-"""The application factory: routes, the access guard, security headers, error pages."""
+"""The application factory: routes, the access guard, host and proxy checks, error pages."""
 
 from __future__ import annotations
 
@@ -11,29 +11,31 @@ from vigil.errors import NotFoundError, VigilError
 from vigil.sources.reopen import ReopenError
 from vigil.store.engine import Store
 from vigil.web.access import NeedLogin, guard
-from vigil.web.deps import render
+from vigil.web.deps import ids_in_range, render
 from vigil.web.grading import GradeError
 from vigil.web.grouping import PairCache
 from vigil.web.routes import admin, auth_routes, grading_routes, media, pages, static
-from vigil.web.security import SecurityHeaders
+from vigil.web.security import AllowedHosts, SecurityHeaders, TrustedProxies
 from vigil.web.settings import WebSettings
-from vigil.web.throttle import LoginThrottle
 from vigil.web.thumbnails import ThumbnailError
 
 
 def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
-    """The review app on ``store``; every route passes :func:`vigil.web.access.guard`."""
+    """The review app on ``store``; every route passes :func:`vigil.web.access.guard`.
+
+    Then :func:`vigil.web.deps.ids_in_range`, so an id no row can have is a 404.
+    """
+    settings = settings or WebSettings()
     app = FastAPI(
         title="Vigil review",
         docs_url=None,
         redoc_url=None,
         openapi_url=None,  # no unauthenticated description of the API
-        dependencies=[Depends(guard)],
+        dependencies=[Depends(guard), Depends(ids_in_range)],
     )
     app.state.store = store
-    app.state.settings = settings or WebSettings()
+    app.state.settings = settings
     app.state.pair_cache = PairCache()
-    app.state.login_throttle = LoginThrottle()
     for module in (auth_routes, pages, grading_routes, media, admin, static):
         app.include_router(module.router)
     app.add_exception_handler(NeedLogin, _need_login)
@@ -43,6 +45,10 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
     app.add_exception_handler(ThumbnailError, _conflict)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(VigilError, _bad_request)
+    # The last added runs first: security headers go on every answer, the host
+    # refusal included; the client address is settled before any route sees it.
+    app.add_middleware(TrustedProxies, proxies=settings.trusted_proxies)
+    app.add_middleware(AllowedHosts, hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)
     return app
 
@@ -62,7 +68,8 @@ async def _need_login(request: Request, exc: Exception) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     if wants_json(request):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
     context = {"status": exc.status_code, "message": exc.detail}

@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException, Request
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import BigInteger, Column, Connection, Row, select
 from starlette.responses import Response
 
 from vigil.accounts.assignments import can_see_case
 from vigil.accounts.users import User
 from vigil.store.engine import Store
-from vigil.store.schema import case
+from vigil.store.schema import case, item
 from vigil.web import exposure
 from vigil.web.grouping import PairCache
 from vigil.web.sessions import Session
 from vigil.web.settings import WebSettings
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+_ID_COLUMNS: dict[str, Column[Any]] = {"case_id": case.c.id, "item_id": item.c.id}
+"""The key each id path parameter names; its type bounds the ids a row can have."""
+
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def largest_id(param: str) -> int:
+    """The largest value a row's key can take for path parameter ``param``.
+
+    BIGINT keys are signed 64-bit; INTEGER keys are 32-bit on PostgreSQL (SQLite
+    would take more, but the two databases answer alike). An unknown name gets
+    the smaller bound.
+    """
+    column = _ID_COLUMNS.get(param)
+    return 2**63 - 1 if column is not None and isinstance(column.type, BigInteger) else 2**31 - 1
 
 
 def store_of(request: Request) -> Store:
@@ -59,6 +77,24 @@ def visible_case(conn: Connection, user: User, case_id: int) -> Row[Any]:
     if row is None or not can_see_case(conn, user, case_id):
         raise HTTPException(404, "no such case")
     return row
+
+
+async def ids_in_range(request: Request) -> None:
+    """App-wide dependency: an integer path parameter that no row can have answers 404.
+
+    Without it a number beyond the key's width reaches the database, which fails
+    (a 500 or 400) instead of finding nothing. Signs, spaces and non-ASCII digits are
+    refused the same way: ids are written in plain digits.
+    """
+    matched = request.scope.get("route")
+    if not isinstance(matched, APIRoute):
+        return
+    for param in matched.dependant.path_params:
+        if param.field_info.annotation is not int:
+            continue
+        raw = str(request.path_params.get(param.name, ""))
+        if not _DIGITS.fullmatch(raw) or not 0 < int(raw) <= largest_id(param.name):
+            raise HTTPException(404, f"no such {param.name.removesuffix('_id')}")
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

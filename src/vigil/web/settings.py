@@ -1,11 +1,15 @@
-"""Settings of the review app: session lifetimes, lockout, thumbnails, breaks."""
+"""Settings of the review app: session lifetimes, lockout, hosts and proxies, thumbnails, breaks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from vigil.accounts.brake import BrakePolicy
 from vigil.accounts.login import LockoutPolicy
+
+LOCAL_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+"""The host names a browser on this machine uses: always allowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +21,14 @@ class WebSettings:
     session_max: timedelta = timedelta(hours=10)
     """No session lasts longer than one shift, however busy."""
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    brake: BrakePolicy = field(default_factory=BrakePolicy)
+    """Failed logins per client address before further tries are refused for a while."""
+    allowed_hosts: tuple[str, ...] = LOCAL_HOSTS
+    """Names the ``Host`` header may carry (the port aside); any other is answered 400."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of reverse proxies whose ``X-Forwarded-For`` is believed.
+
+    Empty: every proxy header is ignored and the client is the connection's peer."""
     thumb_px: int = 160
     """Longest side of a thumbnail, blurred or revealed."""
     blur_radius_px: float = 10.0

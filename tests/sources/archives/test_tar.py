@@ -156,3 +156,19 @@ def test_compressed_tar_bomb_stops_on_ratio() -> None:
     found = read_all(data, "gzip")
     content = found[0][1]
     assert isinstance(content, str) and "ratio" in content
+
+
+def test_member_declaring_2_to_88_bytes_ends_the_listing_not_the_scan() -> None:
+    """A base-256 size field of ~2^88 bytes once made tarfile skip for ever."""
+    info = tarfile.TarInfo("liar")
+    info.size = 256**11 - 1  # the largest a 12-byte base-256 field holds
+    header = info.tobuf(format=tarfile.GNU_FORMAT)
+    data = tar_bytes([("before", b"kept")])[:1024] + header + bytes(1024)
+    found = read_all(data, "tar")
+    assert found[0][0].name == "before"
+    assert found[0][1] == b"kept"
+    liar = next(m for m, _ in found if m.name == "liar")
+    assert liar.status == "limit"  # over the member-size limit, never opened
+    note = found[-1][0]
+    assert (note.kind, note.status) == ("container", "error")
+    assert "runs past the end" in note.reason

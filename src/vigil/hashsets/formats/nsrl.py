@@ -120,10 +120,11 @@ def _packages(conn: sqlite3.Connection) -> dict[int, dict[str, Any]]:
     query = 'SELECT package_id, name, version, application_type FROM "PKG"'
     for package_id, name, version, app_type in conn.execute(query):
         package = packages.setdefault(
-            package_id, {"package_name": name, "package_version": version, "types": set()}
+            package_id,
+            {"package_name": _label(name), "package_version": _label(version), "types": set()},
         )
         if app_type:
-            package["types"].add(str(app_type))
+            package["types"].add(_label(app_type))
     return packages
 
 
@@ -162,6 +163,13 @@ def _entry(
     if view == "FILE":
         _add_file_fields(entry, row, packages)
     return entry
+
+
+def _label(value: object) -> object:
+    """A package field as text: SQLite lets a BLOB sit in a TEXT column."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
 
 
 def _text(value: object, column: str) -> str | None:

@@ -19,6 +19,7 @@ import ijson
 
 from vigil.errors import ImportFormatError, UnknownCategoryError
 from vigil.hashsets.formats._common import require_content
+from vigil.hashsets.formats.json_depth import NestingGuard, NestingTooDeep
 from vigil.hashsets.formats.vics_fields import FieldError, is_annotation, media_entry
 from vigil.hashsets.model import HashEntry, ParsedSet
 from vigil.hashsets.schemes import CategoryLookupError, Scheme
@@ -61,18 +62,29 @@ class _Place:
 class _Reader:
     """A binary reader for ijson that skips a UTF-8 BOM (yajl rejects one) and knows its block."""
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: BinaryIO, source: str) -> None:
         self._handle = handle
+        self._source = source
+        self._nesting = NestingGuard()
         if handle.read(len(BOM)) != BOM:
             handle.seek(0)
         self.block = (handle.tell(), handle.tell())
 
     def read(self, size: int = -1) -> bytes:
-        """Read like a file, remembering the byte range handed to the parser last."""
+        """Read like a file, remembering the byte range handed to the parser last.
+
+        Raises ImportFormatError before the parser sees a block that nests too deep.
+        """
         start = self._handle.tell()
         data = self._handle.read(size)
         if data:
             self.block = (start, start + len(data))
+            try:
+                self._nesting.feed(data)
+            except NestingTooDeep as exc:
+                raise ImportFormatError(
+                    self._source, f"bytes {start}–{start + len(data)}", str(exc)
+                ) from None
         return data
 
 
@@ -92,7 +104,7 @@ def read_vics(path: Path, scheme: Scheme, known_good: bool = False) -> ParsedSet
 def has_vics_root(path: Path) -> bool:
     """True if the JSON file's root names a VICS data model; ImportFormatError if it is bad JSON."""
     with path.open("rb") as handle:
-        reader = _Reader(handle)
+        reader = _Reader(handle, str(path))
         try:
             for prefix, event, value in ijson.parse(reader):
                 if prefix == "" and event == "map_key" and value in CONTEXT_KEYS:
@@ -107,7 +119,7 @@ def has_vics_root(path: Path) -> bool:
 def _scan_header(path: Path, source: str) -> _Header:
     header = _Header()
     with path.open("rb") as handle:
-        reader = _Reader(handle)
+        reader = _Reader(handle, source)
         try:
             for prefix, event, value in ijson.parse(reader, use_float=True):
                 _note(header, prefix, event, value, source)
@@ -156,7 +168,8 @@ def _shape_of(context: str) -> str | None:
 
 
 def _header_info(header: _Header) -> dict[str, str]:
-    assert header.key is not None and header.context is not None
+    if header.key is None or header.context is None:
+        raise RuntimeError("VICS header read without its context key")
     info = {"version": CONTEXT_KEYS[header.key], "shape": header.shape or "Media"}
     info["context"] = header.context
     model = _MODEL.search(header.context)
@@ -173,7 +186,7 @@ def _entries(
 ) -> Iterator[HashEntry]:
     count = 0
     with path.open("rb") as handle:
-        reader = _Reader(handle)
+        reader = _Reader(handle, source)
         records = _Records(reader, shape, info)
         try:
             for place, record in records:

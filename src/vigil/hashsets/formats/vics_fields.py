@@ -149,7 +149,8 @@ def _md5(record: dict[str, Any]) -> bytes:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise FieldError("MD5 is missing: every VICS Media needs one")
     digest = _hex_field(record, "MD5", "md5")
-    assert digest is not None  # not blank, checked above
+    if digest is None:  # not blank, checked above
+        raise FieldError("MD5 is missing: every VICS Media needs one")
     return digest
 
 

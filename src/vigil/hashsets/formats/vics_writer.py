@@ -140,7 +140,8 @@ def _code(entry: HashEntry, scheme: Scheme) -> int | None:
 
 
 def _check_category(entry: HashEntry, scheme: Scheme) -> Category:
-    assert entry.category is not None
+    if entry.category is None:
+        raise RuntimeError("an ungraded entry reached the category check")
     try:
         return scheme.by_key(entry.category)
     except CategoryLookupError as exc:

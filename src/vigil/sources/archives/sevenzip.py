@@ -125,7 +125,8 @@ class _Cursor:
 
     def read(self, n_bytes: int) -> bytes:
         """Up to ``n_bytes`` of the current folder's output."""
-        assert self._decoder is not None
+        if self._decoder is None:
+            raise RuntimeError("7z folder read before its decoder was set up")
         self._stream.seek(self._file_pos)
         data = bytes(self._decoder.decompress(self._stream, n_bytes))
         if not data and self._stream.tell() == self._file_pos:

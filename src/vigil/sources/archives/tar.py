@@ -36,7 +36,8 @@ def iter_tar(data: BinaryIO, scan: Scan, *, compressed: bool) -> Iterator[Member
     budget; member streams then only check the member-size limit.
     """
     ends: list[tarfile.HeaderError] = []
-    with tarfile.open(fileobj=data, mode="r|", tarinfo=_recording(ends)) as archive:
+    source = cast(BinaryIO, _EndOfData(data))
+    with tarfile.open(fileobj=source, mode="r|", tarinfo=_recording(ends)) as archive:
         while True:
             info = archive.next()
             if info is None:
@@ -48,6 +49,36 @@ def iter_tar(data: BinaryIO, scan: Scan, *, compressed: bool) -> Iterator[Member
     problem = _ending_problem(ends, offset)
     if problem is not None:
         yield scan.note("error", problem)
+
+
+class _EndOfData:
+    """Reads ``data`` and refuses to go on reading once it has ended.
+
+    In streaming mode tarfile skips a member by reading its declared size in
+    blocks; it does not stop at the end of the data, so a header that declares
+    2^88 bytes (base-256 size field) would loop for ever on empty reads. tarfile
+    itself reads past the end only once or twice (the final header, the
+    truncation check); a run of empty reads means a size that lies.
+    """
+
+    EMPTY_READS_ALLOWED = 64
+
+    def __init__(self, data: BinaryIO) -> None:
+        self._data = data
+        self._empty_reads = 0
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes; ``tarfile.ReadError`` after many reads at the end."""
+        block = self._data.read(size)
+        if block or size == 0:
+            self._empty_reads = 0
+            return block
+        self._empty_reads += 1
+        if self._empty_reads > self.EMPTY_READS_ALLOWED:
+            raise tarfile.ReadError(
+                "unexpected end of data: a member's declared size runs past the end of the archive"
+            )
+        return block
 
 
 def _member(

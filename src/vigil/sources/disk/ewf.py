@@ -137,7 +137,9 @@ def verify(stream: EwfStream) -> Verification:
 
 def compare(stream: BinaryIO | EwfStream, stored: dict[str, str]) -> Verification:
     """Hash all of ``stream`` (MD5, SHA-1) and compare with ``stored`` (may be empty)."""
-    md5, sha1 = hashlib.md5(), hashlib.sha1()
+    # Identifiers, not security: usedforsecurity=False keeps FIPS-mode hosts working.
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha1 = hashlib.sha1(usedforsecurity=False)
     stream.seek(0)
     try:
         while block := stream.read(VERIFY_READ_BYTES):

@@ -205,8 +205,16 @@ def _member(
         )
     kind = entry.kind if entry.kind in ("file", "dir", "symlink") else "special"
     status = entry.status if entry.status in ("ok", "error", "skipped") else "error"
+    reason = entry.reason
     if kind in ("symlink", "special") and status == "ok":
         status = "skipped"
+        reason = reason or (
+            "symbolic link, not followed"
+            if kind == "symlink"
+            else "not a regular file (device, FIFO, socket or unknown type): no data"
+        )
+    if status != "ok" and not reason:
+        reason = "the file system gives no reason"
     opener = None
     if kind == "file" and status == "ok":
         opener = _opener(fs, entry, image, spans)
@@ -218,7 +226,7 @@ def _member(
         mtime=entry.mtime,
         kind=kind,
         status=status,
-        reason=entry.reason,
+        reason=reason,
     )
 
 
@@ -226,7 +234,8 @@ def _opener(
     fs: pytsk3.FS_Info, entry: FsEntry, image: StreamImage, spans: list[tuple[int, int]]
 ) -> Any:
     def open_file() -> BinaryIO:
-        assert entry.inode is not None
+        if entry.inode is None:
+            raise RuntimeError("a file-system entry without an inode was opened")
         try:
             tsk_file = fs.open_meta(inode=entry.inode)
         except (OSError, RuntimeError) as exc:

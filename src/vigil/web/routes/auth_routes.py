@@ -1,4 +1,9 @@
-"""Login and logout. A new session token at every login; failures count towards lockout."""
+"""Login and logout. A new session token at every login; failures count towards lockout.
+
+The client address that the brake counts and the audit records is the ASGI
+peer, which only :class:`vigil.web.security.TrustedProxies` may replace (from a
+proxy named with ``--trusted-proxy``): a header alone never changes it.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from vigil.accounts.login import LoginRefused, authenticate, record_refusal
+from vigil.accounts.login import LoginBraked, LoginRefused, authenticate
 from vigil.audit import GLOBAL_SCOPE, append
 from vigil.web import sessions
 from vigil.web.access import ANY_USER, PRE_LOGIN_COOKIE, PUBLIC, route
 from vigil.web.deps import render, session_of, settings_of, store_of
-from vigil.web.throttle import LoginThrottle
 
 router = APIRouter()
 
@@ -61,22 +65,15 @@ def login(
     """Check the password; on success replace any session with a new one."""
     store, settings = store_of(request), settings_of(request)
     client = _client(request)
-    throttle: LoginThrottle = request.app.state.login_throttle
-    if throttle.blocked(client):
-        with store.begin() as conn:
-            detail = {"reason": "too many failures from this address", "client": client}
-            append(conn, GLOBAL_SCOPE, "anonymous", "login.throttled", name[:3] + "…", detail)
-        return _login_page(request, _safe_next(next), "too many failed logins: wait a while", 429)
     try:
-        with store.begin() as conn:
-            user = authenticate(conn, name, password, settings.lockout, client)
-            sessions.destroy(conn, request.cookies.get(sessions.COOKIE))  # no fixation
-            token = sessions.create(conn, user, settings, request.headers.get("user-agent"))
+        user = authenticate(store, name, password, settings.lockout, settings.brake, client)
+    except LoginBraked as braked:
+        return _login_page(request, _safe_next(next), str(braked), 429)
     except LoginRefused as refused:
-        throttle.failed(client)
-        with store.begin() as conn:
-            record_refusal(conn, name, refused, settings.lockout, client)
         return _login_page(request, _safe_next(next), str(refused), 401)
+    with store.begin() as conn:
+        sessions.destroy(conn, request.cookies.get(sessions.COOKIE))  # no fixation
+        token = sessions.create(conn, user, settings, request.headers.get("user-agent"))
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         sessions.COOKIE,
