@@ -93,10 +93,11 @@ def timed_scan(home: Path, *args: str) -> tuple[float, float]:
     return time.monotonic() - started, _children_cpu_s() - cpu
 
 
-def interrupted_scan(home: Path, after_tasks: int, *args: str) -> tuple[float, float, str]:
+def interrupted_scan(home: Path, after_tasks: int, *args: str) -> tuple[float, float, int, str]:
     """Start a scan, Ctrl-C it once ``after_tasks`` entries are committed.
 
-    Returns (seconds from Ctrl-C to exit, seconds from start to exit, stderr).
+    Returns (seconds from Ctrl-C to exit, seconds from start to exit, entries
+    committed at the Ctrl-C, stderr).
     """
     argv, env = _command(home, *args)
     started = time.monotonic()
@@ -108,13 +109,14 @@ def interrupted_scan(home: Path, after_tasks: int, *args: str) -> tuple[float, f
         if proc.poll() is not None:
             raise SystemExit("the scan finished before it could be interrupted")
         time.sleep(0.05)
+    at_signal = _committed_or_zero(home)
     signalled = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     ended = time.monotonic()
     if proc.returncode != 130:
         raise SystemExit(f"interrupted scan exited {proc.returncode}, not 130: {err.decode()}")
-    return ended - signalled, ended - started, err.decode()
+    return ended - signalled, ended - started, at_signal, err.decode()
 
 
 def _committed_or_zero(home: Path) -> int:
@@ -144,7 +146,7 @@ def main() -> None:
     total_tasks = _committed(full_home)
 
     home = _fresh_home("interrupted")
-    stop_s, until_stop, err = interrupted_scan(
+    stop_s, until_stop, at_signal, err = interrupted_scan(
         home, round(total_tasks * args.at), str(folder), "--case", "cut", *workers
     )
     saved = _committed(home)
@@ -156,8 +158,9 @@ def main() -> None:
           f"({total_tasks} top-level entries), {args.workers} workers")  # fmt: skip
     print(f"full scan        {full:7.2f} s wall, {full_cpu:7.2f} s CPU")
     print(
-        f"interrupted at   {until_stop - stop_s:7.2f} s: stopped {stop_s:.2f} s after Ctrl-C, "
-        f"{saved} of {total_tasks} entries committed ({saved / total_tasks:.0%})"
+        f"interrupted at   {until_stop - stop_s:7.2f} s with {at_signal} entries committed; "
+        f"stopped {stop_s:.2f} s after Ctrl-C with {saved} of {total_tasks} "
+        f"({saved / total_tasks:.0%}; {saved - at_signal} saved on the way out)"
     )
     print(f"resume           {resume:7.2f} s wall, {resume_cpu:7.2f} s CPU")
     print(f"resume / full    {resume / full:7.2f} wall, {resume_cpu / full_cpu:7.2f} CPU")
