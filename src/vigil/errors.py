@@ -25,6 +25,7 @@ turns each into one line and an exit code (see ``vigil.cli.exit_codes``).
     ├── GradeError                  a grade cannot be made as asked (web/grading.py)
     ├── LoginRefused                wrong name or password, or locked (accounts/login.py)
     │   └── LoginBraked             too many failed logins from one address lately
+    ├── ServeError                  the review app cannot listen (port in use; cli/serve_cmd.py)
     └── MatchIndexError             an index on disk is missing or damaged (matching/_store.py)
         └── GpuUnavailableError     the GPU path was asked for without a GPU (matching/pdq_gpu.py)
 
@@ -93,6 +94,10 @@ class ReportError(ExportError):
 
 class ScanError(VigilError):
     """A scan cannot start, continue or resume."""
+
+
+class ServeError(VigilError):
+    """``vigil serve`` cannot listen where it was asked to (the port is taken, say)."""
 
 
 class SourceError(ScanError):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from web_helpers import PASSWORD, Site, csrf_of, login
 
 from vigil.audit import GLOBAL_SCOPE, entries
+from vigil.hashsets import library
 
 
 def _global(site: Site) -> list[tuple[str, str, str | None]]:
@@ -89,7 +91,10 @@ def test_admin_imports_and_removes_a_set(
     assert "imported uploaded-good: 5 entries" in ada.get(response.headers["location"]).text
     log = _global(sqlite_site)
     assert ("ada", "hashset.import", "uploaded-good") in log
-    removed = ada.post("/admin/hashsets/uploaded-good/remove", data={"csrf_token": csrf_of(ada)})
+    removed = ada.post(
+        "/admin/hashsets/uploaded-good/remove",
+        data={"csrf_token": csrf_of(ada), "confirm": "uploaded-good"},
+    )
     assert removed.status_code == 303
     assert ("ada", "hashset.remove", "uploaded-good") in _global(sqlite_site)
     bad = ada.post(
@@ -100,3 +105,48 @@ def test_admin_imports_and_removes_a_set(
     assert bad.status_code == 400 and "nothing was imported" in bad.text
     keep = ada.post("/admin/hashsets/local-graded/remove", data={"csrf_token": csrf_of(ada)})
     assert keep.status_code == 400 and "holds the force" in keep.text
+
+
+def test_removing_a_set_asks_first_and_names_what_goes(site: Site) -> None:
+    ada = site.client("ada")
+    admin = ada.get("/admin").text
+    # The admin page links to the question; it holds no form that removes at once.
+    assert 'href="/admin/hashsets/demo-vics/remove"' in admin
+    assert 'action="/admin/hashsets/demo-vics/remove"' not in admin
+    entries = library.show_set(site.store, "demo-vics").summary.entry_count
+    page = ada.get("/admin/hashsets/demo-vics/remove")
+    assert page.status_code == 200
+    assert "Remove hash set demo-vics?" in page.text
+    assert f"hash set demo-vics: {entries:,} graded entries" in page.text
+    assert "1 version" in page.text
+    assert re.search(r"case op-demo \(\d+ items\)", page.text), page.text
+
+    # A bare POST, as an old page or a script would send: the question again, nothing gone.
+    bare = ada.post("/admin/hashsets/demo-vics/remove", data={"csrf_token": csrf_of(ada)})
+    assert bare.status_code == 400 and "Remove hash set demo-vics?" in bare.text
+    wrong = ada.post(
+        "/admin/hashsets/demo-vics/remove",
+        data={"csrf_token": csrf_of(ada), "confirm": "demo-known-good"},
+    )
+    assert wrong.status_code == 400
+    assert "demo-vics" in [s.name for s in library.list_sets(site.store)]
+    assert ("ada", "hashset.remove", "demo-vics") not in _global(site)
+
+    unsigned = ada.post("/admin/hashsets/demo-vics/remove", data={"confirm": "demo-vics"})
+    assert unsigned.status_code == 403
+    done = ada.post(
+        "/admin/hashsets/demo-vics/remove",
+        data={"csrf_token": csrf_of(ada), "confirm": "demo-vics"},
+    )
+    assert done.status_code == 303
+    assert "demo-vics" not in [s.name for s in library.list_sets(site.store)]
+    assert ("ada", "hashset.remove", "demo-vics") in _global(site)
+
+
+def test_only_admins_see_the_question(client_for: Callable[[str | None], TestClient]) -> None:
+    eve = client_for("eve")
+    assert eve.get("/admin/hashsets/demo-vics/remove").status_code == 403
+    ada = client_for("ada")
+    assert ada.get("/admin/hashsets/none/remove").status_code == 404
+    graded = ada.get("/admin/hashsets/local-graded/remove")
+    assert graded.status_code == 400 and "holds the force" in graded.text

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,3 +130,42 @@ def make_video(path: Path, seconds: int = 3, fps: int = 10, with_audio: bool = T
             tone.sample_rate = 16000
             container.mux(audio.encode(tone))
             container.mux(audio.encode(None))
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on (just now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def vigil_serve(db_url: str, vigil_home: Path, *options: str) -> Iterator[str]:
+    """`vigil serve` in a subprocess on a free port; yields its base URL once it answers."""
+    port = free_port()
+    env = {**os.environ, "VIGIL_DATABASE_URL": db_url, "VIGIL_HOME": str(vigil_home)}
+    argv = [sys.executable, "-m", "vigil", "serve", "--port", str(port), *options]
+    server = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(f"{base}/login"):
+            if server.poll() is not None:
+                output = server.stdout.read().decode() if server.stdout else ""
+                raise AssertionError(f"vigil serve exited: {output}")
+            assert time.monotonic() < deadline, "vigil serve did not start in 30 s"
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False

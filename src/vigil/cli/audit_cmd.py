@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 import click
-from rich.table import Table
 from sqlalchemy import Connection
 
 from vigil.audit import GLOBAL_SCOPE, ChainProblem, case_scope, entries, head, verify
 from vigil.cases.case import get_case
+from vigil.cli.audit_view import print_chain
 from vigil.cli.context import AppContext
 from vigil.cli.exit_codes import ExitCode
-from vigil.cli.output import echo_text, line, plain, print_json, stdout, when
+from vigil.cli.output import echo_text, line, print_json, stdout
 from vigil.errors import UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -47,23 +47,7 @@ def show_cmd(app: AppContext, case: str | None, global_: bool, as_json: bool) ->
     if as_json:
         print_json([e.as_json() for e in chain])
         return
-    if not chain:
-        stdout.print(line(f"The audit log of {name} is empty."))
-        return
-    table = Table(title=plain(f"Audit log of {name}"))
-    for column in ("Seq", "When (UTC)", "Who", "Action", "Target", "Detail", "Hash"):
-        # Seq, action and hash never wrap: they are what a reader searches for.
-        table.add_column(
-            column,
-            justify="right" if column == "Seq" else "left",
-            no_wrap=column in ("Seq", "Action", "Hash"),
-            overflow="fold",
-        )
-    for e in chain:
-        detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items())
-        cells = (str(e.seq), when(e.at), e.actor, e.action, e.target or "", detail)
-        table.add_row(*(plain(c) for c in cells), plain(e.entry_hash[:16]))
-    stdout.print(table)
+    print_chain(name, chain)
 
 
 @audit_group.command("verify")

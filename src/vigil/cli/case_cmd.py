@@ -14,7 +14,7 @@ from vigil.cases.counting import case_summary, list_cases
 from vigil.cases.inventory import FORMATS, STATUSES, InventoryFilter, export_inventory
 from vigil.cli.context import AppContext
 from vigil.cli.findings_view import print_findings
-from vigil.cli.output import echo_text, line, plain, print_json, stdout, when
+from vigil.cli.output import echo_text, line, plain, print_json, print_table, stdout, when
 from vigil.cli.summary_view import print_summary
 from vigil.config import current_user
 from vigil.errors import UsageError
@@ -54,7 +54,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
             when(r["last_scan"]),
         )
         table.add_row(*(plain(c) for c in cells))
-    stdout.print(table)
+    print_table(table)
 
 
 @case_group.command("show")

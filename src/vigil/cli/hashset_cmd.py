@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from vigil.cli.confirm import confirm_destructive
 from vigil.cli.context import AppContext
-from vigil.cli.output import echo_text, line, plain, print_json, stderr, stdout, when
+from vigil.cli.output import line, plain, print_json, print_table, stderr, stdout, when
 from vigil.config import current_user
 from vigil.errors import ExportError
 from vigil.hashsets import library
 from vigil.hashsets.formats import FORMATS
+from vigil.hashsets.removal import removal_impact
 from vigil.hashsets.schemes import load_scheme
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -101,7 +103,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
             s.imported_by,
         )
         table.add_row(*(plain(c) for c in cells))
-    stdout.print(table)
+    print_table(table)
 
 
 @hashset.command("show")
@@ -130,7 +132,7 @@ def show_cmd(app: AppContext, name: str, as_json: bool) -> None:
     cats.add_column("Entries", justify="right")
     for key, count in sorted(detail.by_category.items(), key=lambda kv: -kv[1]):
         cats.add_row(plain(scheme.label(key or None)), plain(f"{count:,}"))
-    stdout.print(cats)
+    print_table(cats)
     history = Table(title="Import history")
     for column in ("", "Version", "Date", "Format", "Entries", "Imported", "By", "SHA-256"):
         history.add_column(column)
@@ -146,18 +148,18 @@ def show_cmd(app: AppContext, name: str, as_json: bool) -> None:
             v.source_sha256[:16] + "…",
         )
         history.add_row(*(plain(c) for c in cells))
-    stdout.print(history)
+    print_table(history)
 
 
 @hashset.command("remove")
 @click.argument("name")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Do not ask (required when stdin is not a terminal).")
 @pass_app
 def remove_cmd(app: AppContext, name: str, yes: bool) -> None:
-    """Remove a set, its entries and its history."""
-    if not yes and sys.stdin.isatty():
-        click.confirm(echo_text(f"Remove hash set {name!r} and all its entries?"), abort=True)
-    gone = library.remove_set(app.store, name)
+    """Remove a set, its entries and its history (asks first; --yes in scripts)."""
+    impact = removal_impact(app.store, name)
+    confirm_destructive(f"remove hash set {name!r}", impact.describe(), yes)
+    gone = library.remove_set(app.store, name, user=current_user())
     stdout.print(line(f"Removed {name}: {gone:,} entries"))
 
 

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from vigil.cli.context import AppContext
 from vigil.cli.exit_codes import ExitCode
-from vigil.cli.output import line, plain, print_json, stdout
+from vigil.cli.output import line, plain, print_json, print_table, stdout
 from vigil.hashsets.lookup import PDQ_THRESHOLD, lookup
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -52,6 +52,6 @@ def lookup_command(app: AppContext, hashes: tuple[str, ...], threshold: int, as_
                     hit.name or "—",
                 )
                 table.add_row(*(plain(c) for c in cells))
-            stdout.print(table)
+            print_table(table)
     found = any(r.hits for r in results)
     return ExitCode.FINDINGS if found else ExitCode.OK

@@ -65,11 +65,8 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI, mapping every outcome to an :class:`ExitCode`."""
     try:
         result = cli.main(args=argv, prog_name="vigil", standalone_mode=False)
-    except KeyboardInterrupt:
-        click.echo("vigil: interrupted", err=True)
-        return ExitCode.INTERRUPTED
-    except click.exceptions.Abort:
-        click.echo("vigil: interrupted", err=True)
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        click.echo(echo_text(f"vigil: interrupted{_interrupt_hint(exc)}"), err=True)
         return ExitCode.INTERRUPTED
     except click.ClickException as exc:
         exc.show()
@@ -91,3 +88,11 @@ def run(argv: list[str] | None = None) -> int:
         click.echo(echo_text(f"vigil: error: {exc.strerror or exc}{where}"), err=True)
         return ExitCode.FAILURE
     return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+def _interrupt_hint(exc: BaseException) -> str:
+    """What a command said to do next when it was stopped (e.g. the scan's resume command)."""
+    # Click turns a KeyboardInterrupt into Abort; the command's own words ride on the cause.
+    cause = exc.__cause__ if isinstance(exc, click.exceptions.Abort) else exc
+    said = str(cause) if isinstance(cause, KeyboardInterrupt) else ""
+    return f": {said}" if said else ""

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from vigil.inert import inert
@@ -92,3 +93,33 @@ def _json_escape(char: str) -> str:
 def when(value: datetime | None) -> str:
     """A timestamp for tables, in UTC, to the second."""
     return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else "—"
+
+
+KEEP_WHOLE = 12
+"""Words up to this long are never split in a table cell (dates, counts, roles)."""
+
+
+def print_table(table: Table) -> None:
+    """Print a table whose cells fold instead of being cut: no identifier ends in "…".
+
+    A set or case name is what a reader copies into the next command; at 80
+    columns rich would shorten it to ``CEOP-nati…``. Folded, it takes more lines
+    and stays whole (``--json`` output is never shortened either).
+    """
+    longest = []
+    for column in table.columns:
+        column.overflow = "fold"
+        cells = [column.header, *column.cells]
+        texts = [c.plain if isinstance(c, Text) else c for c in cells]
+        words = [w for text in texts if isinstance(text, str) for w in text.split()]
+        longest.append(max(map(len, words), default=1))
+    # Short words (a date, a count, "known-good") keep their width where the
+    # terminal allows it; only longer ones fold.
+    borders = 3 * len(longest) + 1
+    for keep in range(KEEP_WHOLE, 0, -1):
+        widths = [min(n, keep) for n in longest]
+        if sum(widths) + borders <= stdout.width:
+            for column, width in zip(table.columns, widths, strict=True):
+                column.min_width = max(column.min_width or 0, width)
+            break
+    stdout.print(table)

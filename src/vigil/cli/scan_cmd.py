@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import asdict
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
+from sqlalchemy.engine import make_url
 
+from vigil.cases.case import get_case
 from vigil.cases.counting import case_summary
 from vigil.cases.exhibits import ExhibitRequest
+from vigil.cases.runs import unfinished_run
 from vigil.cli.context import AppContext
 from vigil.cli.findings_view import print_findings
 from vigil.cli.output import line, print_json, stderr
 from vigil.cli.progress import ScanProgress
 from vigil.cli.summary_view import print_summary
-from vigil.errors import UsageError
+from vigil.errors import NotFoundError, UsageError
 from vigil.indicators.findings import case_findings
 from vigil.scan.pipeline import ScanOptions, run_scan
+from vigil.scan.writer import committed_task_count
 from vigil.sources.limits import ITEM_TIMEOUT_S, Limits
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -171,8 +177,12 @@ def scan_command(
             rescan=rescan,
         ),
     )
-    with ScanProgress("Scanning") as progress:
-        run_scan(app.store, list(paths), options, progress)
+    try:
+        with ScanProgress("Scanning") as progress:
+            run_scan(app.store, list(paths), options, progress)
+    except KeyboardInterrupt as exc:
+        # main() prints "vigil: interrupted: <this>" and exits 130.
+        raise KeyboardInterrupt(_resume_hint(app, case_name)) from exc
     summary = case_summary(app.store, case_name)
     found = case_findings(app.store, case_name)
     if as_json:
@@ -188,3 +198,26 @@ def scan_command(
             )
         )
     return 0
+
+
+def _resume_hint(app: AppContext, case_name: str) -> str:
+    """After Ctrl-C: how much is saved and the exact command that finishes the scan."""
+    with app.store.connect() as conn:
+        try:
+            pending = unfinished_run(conn, int(get_case(conn, case_name).id))
+        except NotFoundError:
+            pending = None
+        saved = committed_task_count(conn, int(pending.id)) if pending is not None else 0
+    if pending is None:
+        return "no scan run was saved yet: run the same `vigil scan` again"
+    command = f"vigil{_db_option(app)} scan --resume --case {shlex.quote(case_name)}"
+    return f"{saved:,} top-level entries saved; finish the scan with: {command}"
+
+
+def _db_option(app: AppContext) -> str:
+    """`` --db URL`` when the URL was given on the command line (password hidden)."""
+    root = click.get_current_context().find_root()
+    if app.db_url is None or root.get_parameter_source("db_url") != ParameterSource.COMMANDLINE:
+        return ""
+    url = make_url(app.db_url).render_as_string(hide_password=True)
+    return f" --db {shlex.quote(url)}"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import re
+import socket
 from datetime import timedelta
 
 import click
 
 from vigil.cli.context import AppContext
 from vigil.cli.output import line, stderr
-from vigil.errors import UsageError
+from vigil.errors import ServeError, UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -108,6 +110,7 @@ def serve_command(
             raise UsageError(f"--allowed-host {name!r} is not a host name or IP address")
     trusted_networks(trusted_proxies)  # a bad address is a one-line error now, not at start-up
     hosts = (*LOCAL_HOSTS, *([] if host in _ANY_ADDRESS else [host]), *allowed_hosts)
+    ensure_port_free(host, port)
     settings = WebSettings(
         session_idle=timedelta(minutes=session_minutes),
         break_every=break_every,
@@ -147,3 +150,28 @@ def serve_command(
         server_header=False,
         proxy_headers=False,
     )
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """ServeError (one line, exit 1) unless ``host:port`` can be listened on now.
+
+    Uvicorn would log a traceback-like error and exit 1 after the app was built;
+    binding first gives the examiner one clear line instead.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ServeError(f"cannot listen on {host}: {exc.strerror}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn does: a port left in TIME_WAIT by a server just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ServeError(
+                    f"port {port} on {host} is already in use (another vigil serve?): "
+                    "stop it or choose another with --port"
+                ) from exc
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc

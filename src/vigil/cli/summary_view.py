@@ -7,7 +7,7 @@ from typing import Any
 from rich.table import Table
 
 from vigil.cases.counting import CaseSummary, CategoryCount
-from vigil.cli.output import Piece, line, plain, stdout, when
+from vigil.cli.output import Piece, line, plain, print_table, stdout, when
 
 
 def _duration(seconds: float) -> str:
@@ -84,7 +84,7 @@ def print_summary(s: CaseSummary) -> None:
         ("Elapsed", _duration(s.elapsed_s)),
     ):
         overview.add_row(plain(label), plain(value))
-    stdout.print(overview)
+    print_table(overview)
     _hits_table("Exact hits by category", s.exact)
     _hits_table("Perceptual hits by category", s.perceptual)
     if s.problems:
@@ -93,7 +93,7 @@ def print_summary(s: CaseSummary) -> None:
         problems.add_column("Items", justify="right")
         for status, count in sorted(s.problems.items()):
             problems.add_row(plain(status), plain(f"{count:,}"))
-        stdout.print(problems)
+        print_table(problems)
 
 
 def _graded_rows(s: CaseSummary) -> list[tuple[str, str]]:
@@ -114,7 +114,7 @@ def _hits_table(title: str, counts: dict[str, CategoryCount]) -> None:
     table.add_column("Unique (MD5)", justify="right")
     for label, count in sorted(counts.items()):
         table.add_row(plain(label), plain(f"{count.instances:,}"), plain(f"{count.unique:,}"))
-    stdout.print(table)
+    print_table(table)
 
 
 def _recovered_rows(s: CaseSummary) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from vigil.accounts import assignments, users
 from vigil.cli.context import AppContext
-from vigil.cli.output import line, plain, print_json, stdout, when
+from vigil.cli.output import line, plain, print_json, print_table, stdout, when
 from vigil.config import current_user
 from vigil.errors import UsageError
 
@@ -81,7 +81,7 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
         state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
         shown = "all" if u.role == "admin" else ", ".join(cases.get(u.name, [])) or "—"
         table.add_row(*(plain(c) for c in (u.name, u.role, state, shown, when(u.created_at))))
-    stdout.print(table)
+    print_table(table)
 
 
 @user_group.command("disable")

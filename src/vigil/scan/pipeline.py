@@ -6,6 +6,10 @@ skips the tasks already committed, so a scan killed at any moment finishes
 with exactly the result of an uninterrupted one. An item that ran out of its
 time budget is committed as a ``limit`` item like any other, so a resumed
 scan never reads it again.
+
+Finished tasks are committed at least every ``COMMIT_SECONDS``, even while the
+workers are busy, so a crash loses only the last seconds of work; on Ctrl-C
+the tasks already finished are committed before the scan stops.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import platform
+import signal
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -321,6 +326,8 @@ class _Runner:
         self.progress = progress
         self.window = workers * 2
         self.finished: list[tuple[Task, list[ItemRecord]]] = []
+        self.in_flight: dict[Future[list[list[ItemRecord]]], list[Task]] = {}
+        self.pool: ProcessPoolExecutor | None = None
         self.last_commit = time.monotonic()
         self.done = 0
         self.base_elapsed = 0.0
@@ -330,66 +337,77 @@ class _Runner:
         self.base_elapsed, self.started = base_elapsed, started
         tmp = private_tmp_dir()
         self.settings.tmp_dir = tmp
-        skipped = 0
         try:
-            pool = self._pool()
-            in_flight: dict[Future[list[list[ItemRecord]]], list[Task]] = {}
-            chunk: list[Task] = []
-            chunk_bytes = 0
-            for batch in _batches(tasks, WALK_BATCH):
-                with self.store.connect() as conn:
-                    done = done_task_keys(conn, self.run_id, [t.key for t in batch])
-                for task in batch:
-                    if task.key in done:
-                        skipped += 1
-                        self._advance(task)
-                    elif pool is None or task.kind != "file" or task.status != "ok":
-                        # Folders, links and walk errors need no worker.
-                        self._finish(task, analyse_task(task, self.settings))
-                    else:
-                        chunk.append(task)
-                        chunk_bytes += task.size or 0
-                        if len(chunk) >= CHUNK_TASKS or chunk_bytes >= CHUNK_BYTES:
-                            pool = self._submit(pool, in_flight, chunk)
-                            chunk, chunk_bytes = [], 0
-            if chunk and pool is not None:  # tasks are chunked only when there is a pool
-                pool = self._submit(pool, in_flight, chunk)
-            while in_flight and pool is not None:
-                pool = self._drain(pool, in_flight)
-            if pool is not None:
-                pool.shutdown()
+            self.pool = self._pool()
+            skipped = self._feed(tasks)
+            if self.pool is not None:
+                self.pool.shutdown()
+                self.pool = None
             self._commit()
+        except KeyboardInterrupt:
+            # Ctrl-C: keep what is finished, so that --resume redoes as little as possible.
+            self._salvage()
+            self._commit(recheck=True)
+            raise
         finally:
+            if self.pool is not None:
+                _stop_pool(self.pool)
             remove_tmp_dir(tmp)
         return self.done, skipped
+
+    def _feed(self, tasks: Iterable[Task]) -> int:
+        """Hand every task not yet committed to the workers; how many were skipped."""
+        skipped = 0
+        chunk: list[Task] = []
+        chunk_bytes = 0
+        for batch in _batches(tasks, WALK_BATCH):
+            with self.store.connect() as conn:
+                done = done_task_keys(conn, self.run_id, [t.key for t in batch])
+            for task in batch:
+                if task.key in done:
+                    skipped += 1
+                    self._advance(task)
+                elif self.pool is None or task.kind != "file" or task.status != "ok":
+                    # Folders, links and walk errors need no worker.
+                    self._finish(task, analyse_task(task, self.settings))
+                else:
+                    chunk.append(task)
+                    chunk_bytes += task.size or 0
+                    if len(chunk) >= CHUNK_TASKS or chunk_bytes >= CHUNK_BYTES:
+                        self._submit(chunk)
+                        chunk, chunk_bytes = [], 0
+        if chunk:
+            self._submit(chunk)
+        while self.in_flight:
+            self._drain()
+        return skipped
 
     def _pool(self) -> ProcessPoolExecutor | None:
         if self.workers == 1:
             return None
         # spawn: no inherited locks or database connections from this process.
         ctx = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_ignore_ctrl_c
+        )
 
-    def _submit(
-        self,
-        pool: ProcessPoolExecutor,
-        in_flight: dict[Future[list[list[ItemRecord]]], list[Task]],
-        chunk: list[Task],
-    ) -> ProcessPoolExecutor:
-        while len(in_flight) >= self.window:
-            pool = self._drain(pool, in_flight)
-        in_flight[pool.submit(analyse_chunk, chunk, self.settings)] = chunk
-        return pool
+    def _submit(self, chunk: list[Task]) -> None:
+        while len(self.in_flight) >= self.window:
+            self._drain()
+        self.in_flight[self._live_pool().submit(analyse_chunk, chunk, self.settings)] = chunk
 
-    def _drain(
-        self,
-        pool: ProcessPoolExecutor,
-        in_flight: dict[Future[list[list[ItemRecord]]], list[Task]],
-    ) -> ProcessPoolExecutor:
-        completed, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+    def _live_pool(self) -> ProcessPoolExecutor:
+        # Tasks are chunked only when there is a pool (more than one worker).
+        if self.pool is None:
+            raise RuntimeError("tasks were handed to workers without a worker pool")
+        return self.pool
+
+    def _drain(self) -> None:
+        """Take in the chunks that finish within COMMIT_SECONDS; commit when one is due."""
+        completed, _ = wait(list(self.in_flight), COMMIT_SECONDS, return_when=FIRST_COMPLETED)
         broken: list[Task] = []
         for future in completed:
-            chunk = in_flight.pop(future)
+            chunk = self.in_flight.pop(future)
             try:
                 results = future.result()
             except BrokenProcessPool:
@@ -397,24 +415,31 @@ class _Runner:
                 continue
             for task, records in zip(chunk, results, strict=True):
                 self._finish(task, records)
+        self._commit_if_due()
         if not broken:
-            return pool
+            return
         # A worker died (a decoder crashed on some item). Every chunk in flight
         # failed with it; rerun their tasks one by one so only the culprit is blamed.
-        for chunk in in_flight.values():
+        for chunk in self.in_flight.values():
             broken.extend(chunk)
-        in_flight.clear()
-        pool.shutdown(cancel_futures=True)
+        self.in_flight.clear()
+        self._live_pool().shutdown(cancel_futures=True)
+        self.pool = None
         for task in broken:
             self._isolated(task)
-        new_pool = self._pool()
-        if new_pool is None:
-            raise RuntimeError("a worker pool was replaced by none")
-        return new_pool
+        self.pool = self._pool()
+
+    def _salvage(self) -> None:
+        """Take in the chunks the workers had already finished when the scan was stopped."""
+        for future, chunk in list(self.in_flight.items()):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self.finished.extend(zip(chunk, future.result(), strict=True))
+                self.done += len(chunk)
+        self.in_flight.clear()
 
     def _isolated(self, task: Task) -> None:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as solo:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_ignore_ctrl_c) as solo:
             try:
                 records = solo.submit(analyse_task, task, self.settings).result()
             except BrokenProcessPool:
@@ -434,6 +459,9 @@ class _Runner:
         self.finished.append((task, records))
         self.done += 1
         self._advance(task)
+        self._commit_if_due()
+
+    def _commit_if_due(self) -> None:
         if (
             len(self.finished) >= COMMIT_TASKS
             or time.monotonic() - self.last_commit >= COMMIT_SECONDS
@@ -444,13 +472,37 @@ class _Runner:
         if self.progress is not None:
             self.progress.advance(1, (task.size or 0) if task.kind == "file" else 0)
 
-    def _commit(self) -> None:
+    def _commit(self, recheck: bool = False) -> None:
+        """Write the finished tasks in one transaction (``recheck``: leave out any committed)."""
         if self.finished:
             elapsed = self.base_elapsed + (time.monotonic() - self.started)
             with self.store.begin() as conn:
-                write_tasks(conn, self.run_id, self.evidence_ids, self.finished, self.matcher)
+                batch = self.finished
+                if recheck:
+                    # A Ctrl-C that landed just after a commit must not write its tasks twice.
+                    done = done_task_keys(conn, self.run_id, [task.key for task, _ in batch])
+                    batch = [(task, records) for task, records in batch if task.key not in done]
+                if batch:
+                    write_tasks(conn, self.run_id, self.evidence_ids, batch, self.matcher)
                 conn.execute(
                     update(scan_run).where(scan_run.c.id == self.run_id).values(elapsed_s=elapsed)
                 )
             self.finished = []
         self.last_commit = time.monotonic()
+
+
+def _ignore_ctrl_c() -> None:
+    """Workers leave Ctrl-C to the scan process, which commits what they finished."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Shut the workers down now: after Ctrl-C, a half-read container is not waited for."""
+    # The executor forgets its processes on shutdown: take them first.
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from vigil.cases.exhibits import record_container_hash
 from vigil.cases.revisions import current_result_id
@@ -28,6 +28,12 @@ def done_task_keys(conn: Connection, run_id: int, keys: Sequence[str]) -> set[st
             ).scalars()
         )
     return done
+
+
+def committed_task_count(conn: Connection, run_id: int) -> int:
+    """How many top-level entries of a run are safely in the store."""
+    count = select(func.count()).select_from(scan_task).where(scan_task.c.run_id == run_id)
+    return int(conn.execute(count).scalar_one())
 
 
 def write_tasks(

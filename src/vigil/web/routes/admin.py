@@ -8,6 +8,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from vigil.accounts import assignments, users
 from vigil.errors import VigilError
 from vigil.hashsets import library
+from vigil.hashsets.removal import removal_impact
 from vigil.store.schema import case
 from vigil.web.access import ADMIN, route
 from vigil.web.deps import render, settings_of, store_of, user_of
@@ -189,13 +191,57 @@ def import_set(
         return _done(request, act)
 
 
-@route(router, "POST", "/admin/hashsets/{name}/remove", ADMIN)
-def remove_set(request: Request, name: str) -> Response:
-    """Remove a hash set from the library (not the set that receives the grades)."""
-    if name == settings_of(request).graded_set:
-        return _admin_page(
-            request, error=f"{name} holds the force's grades: remove it with the CLI if you must"
+def _keeps_grades(request: Request, name: str) -> Response | None:
+    """The admin page with a refusal when ``name`` is the set that receives the grades."""
+    if name != settings_of(request).graded_set:
+        return None
+    return _admin_page(
+        request, error=f"{name} holds the force's grades: remove it with the CLI if you must"
+    )
+
+
+def _confirm_removal(request: Request, name: str, error: str | None = None) -> Response:
+    """The page that names what removing set ``name`` loses, with the button that does it."""
+    impact = removal_impact(store_of(request), name)
+    kind = "known-good" if impact.known_good else "graded"
+    loses = [
+        f"hash set {impact.name}: {impact.entries:,} {kind} entries",
+        f"its import history: {impact.versions} version{'s' if impact.versions != 1 else ''}",
+    ]
+    if impact.cases:
+        loses.append(
+            "future scans and re-matches lose its hits; it matched items in "
+            + ", ".join(f"case {c.case} ({c.items:,} items)" for c in impact.cases)
         )
+    else:
+        loses.append("no case has matched it")
+    context = {
+        "heading": f"Remove hash set {name}?",
+        "loses": loses,
+        "kept": ["the audit log, which records the removal"],
+        "action": f"/admin/hashsets/{quote(name, safe='')}/remove",
+        "confirm": name,
+        "button": f"Remove {name}",
+        "error": error,
+    }
+    return render(request, "confirm.html", context, status=400 if error else 200)
+
+
+@route(router, "GET", "/admin/hashsets/{name}/remove", ADMIN)
+def confirm_remove_set(request: Request, name: str) -> Response:
+    """Ask before removing a set: what it holds and which cases it matched."""
+    return _keeps_grades(request, name) or _confirm_removal(request, name)
+
+
+@route(router, "POST", "/admin/hashsets/{name}/remove", ADMIN)
+def remove_set(request: Request, name: str, confirm: str = Form("", max_length=200)) -> Response:
+    """Remove a hash set once its confirmation page was answered (not the graded set)."""
+    refused = _keeps_grades(request, name)
+    if refused is not None:
+        return refused
+    if confirm != name:
+        # A bare POST (an old page, a script) gets the question instead of the removal.
+        return _confirm_removal(request, name, error="confirm the removal on this page first")
     actor = user_of(request).name
 
     def act() -> str:
