@@ -45,12 +45,14 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from PIL import Image
 
@@ -188,25 +190,42 @@ def ensure_peers() -> bool:
     return done.returncode == 0
 
 
-class Rows(dict[str, float]):
-    """Seconds per row, each also printed to stderr as it is measured (runs take minutes)."""
+class Timing(NamedTuple):
+    """What one command cost."""
 
-    def __setitem__(self, name: str, seconds: float) -> None:
-        print(f"{name}: {seconds:.1f} s", file=sys.stderr, flush=True)
-        super().__setitem__(name, seconds)
+    wall_s: float
+    cpu_s: float
+    """User + system CPU of the command and every process it waited for (its workers):
+    less sensitive than wall time to other work on a shared machine."""
 
 
-def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
-    """Wall seconds of a command that must succeed."""
+class Rows(dict[str, Timing]):
+    """Timings per row, each also printed to stderr as it is measured (runs take minutes)."""
+
+    def __setitem__(self, name: str, timing: Timing) -> None:
+        print(
+            f"{name}: {timing.wall_s:.1f} s, CPU {timing.cpu_s:.1f} s", file=sys.stderr, flush=True
+        )
+        super().__setitem__(name, timing)
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None) -> Timing:
+    """Wall and CPU seconds of a command that must succeed."""
+    cpu = _children_cpu_s()
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{argv[:3]} failed: {done.stderr[-1500:]}")
-    return elapsed
+    return Timing(elapsed, _children_cpu_s() - cpu)
 
 
-def vigil_scan(folder: Path, workers: int) -> float:
+def vigil_scan(folder: Path, workers: int) -> Timing:
     with tempfile.TemporaryDirectory(dir=WORK) as home:
         env = dict(os.environ, VIGIL_HOME=home)
         env.pop("VIGIL_DATABASE_URL", None)
@@ -249,10 +268,16 @@ def main() -> None:
             [str(PEERS / "bin/python"), "-c", PERCEPTION, str(folder)]
         )
     base = rows[BASELINE]
-    print("\n| tool | seconds | pictures/s | × competent loop (1 process) |")
-    print("|---|---|---|---|")
-    for name, seconds in rows.items():
-        print(f"| {name} | {seconds:.1f} | {len(files) / seconds:.1f} | {base / seconds:.2f} |")
+    print(
+        "\n| tool | seconds | pictures/s | × competent loop (1 process) "
+        "| CPU s | CPU × competent loop |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, t in rows.items():
+        print(
+            f"| {name} | {t.wall_s:.1f} | {len(files) / t.wall_s:.1f} "
+            f"| {base.wall_s / t.wall_s:.2f} | {t.cpu_s:.1f} | {base.cpu_s / t.cpu_s:.2f} |"
+        )
 
 
 if __name__ == "__main__":
