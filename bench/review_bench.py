@@ -145,9 +145,9 @@ def competent_thumbnail(data: bytes, size: int) -> bytes:
 
 def grey_draft_thumbnail(data: bytes, size: int) -> bytes:
     """The best plain Pillow does: ``draft("L")`` has libjpeg decode small and grey at once."""
-    image = Image.open(io.BytesIO(data))
-    image.draft("L", (size * 2, size * 2))
-    image = ImageOps.exif_transpose(image).convert("L")
+    opened = Image.open(io.BytesIO(data))
+    opened.draft("L", (size * 2, size * 2))
+    image = ImageOps.exif_transpose(opened).convert("L")
     image.thumbnail((size, size))
     return _blurred_jpeg(image)
 
