@@ -29,8 +29,8 @@ def print_chain(name: str, chain: list[AuditEntry]) -> None:
     for line in _wrap(title, width, "", "  "):
         _emit(line)
     for entry in chain:
-        for line in entry_lines(entry, width):
-            _emit(line)
+        for number, line in enumerate(entry_lines(entry, width)):
+            _emit(line, "bold" if number == 0 else "")  # the heading: seq, time, who, action
 
 
 def entry_lines(entry: AuditEntry, width: int) -> list[str]:
@@ -65,6 +65,6 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     ) or [first.rstrip()]
 
 
-def _emit(line: str) -> None:
+def _emit(line: str, style: str = "") -> None:
     # Details hold paths and names: printed as Text, never read as rich markup.
-    stdout.print(plain(line), highlight=False)
+    stdout.print(plain(line, style), highlight=False)
