@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
 from vigil.audit import GLOBAL_SCOPE, append, case_scope, entries, head, verify
-from vigil.audit.log import entry_digest
+from vigil.audit.log import GENESIS, entry_digest
 from vigil.store.engine import Store
 from vigil.store.schema import audit_log
 
@@ -109,3 +109,67 @@ def test_scopes_are_separate_chains(store: Store) -> None:
     _fill(store, case_scope(2), 2)
     with store.connect() as conn:
         assert [e.seq for e in entries(conn, case_scope(2))] == [1, 2]
+
+
+def test_entry_digest_known_answer() -> None:
+    """Pinned: key names, key order, separators and the time format are part of every old chain.
+
+    Change any of them and chains written before would verify as edited.
+    """
+    digest = entry_digest(
+        "case:7",
+        3,
+        datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC),
+        "dc.smith",
+        "grade",
+        "item 42",
+        {"category": "A", "md5s": ["ab"], "n": 2},
+        GENESIS,
+    )
+    assert digest == "b372ad85541b17cba9b30a10b3634d607e41e4217785b619f496294a2884e7c7"
+
+
+def test_digest_times_are_utc_whatever_the_host() -> None:
+    """A naive time is UTC (SQLite returns naive values); an aware one counts as its UTC instant."""
+
+    def digest(at: datetime) -> str:
+        return entry_digest("global", 1, at, "a", "b", None, None, GENESIS)
+
+    plus_one = timezone(timedelta(hours=1))
+    utc_noon = digest(datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
+    assert digest(datetime(2026, 5, 1, 12, 0)) == utc_noon
+    assert digest(datetime(2026, 5, 1, 13, 0, tzinfo=plus_one)) == utc_noon
+    assert digest(datetime(2026, 5, 1, 12, 0, tzinfo=plus_one)) != utc_noon
+
+
+def test_a_replaced_entry_is_named_where_the_chain_breaks(store: Store) -> None:
+    """A forger rewrites entry 2 as a well-formed entry: entry 3 no longer follows it."""
+    _fill(store, case_scope(1), 4)
+    with store.begin() as conn:
+        prev = conn.execute(
+            sa.select(audit_log.c.entry_hash).where(
+                audit_log.c.scope == case_scope(1), audit_log.c.seq == 1
+            )
+        ).scalar_one()
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        forged = entry_digest(case_scope(1), 2, at, "mallory", "grade", None, None, prev)
+        conn.execute(
+            audit_log.update()
+            .where(audit_log.c.scope == case_scope(1), audit_log.c.seq == 2)
+            .values(at=at, actor="mallory", action="grade", target=None, detail=None,
+                    entry_hash=forged)
+        )  # fmt: skip
+    with store.connect() as conn:
+        problems = verify(conn, case_scope(1))
+    assert [(p.seq, p.kind) for p in problems] == [(3, "inserted")]
+    assert "does not follow entry 2" in problems[0].message
+
+
+def test_an_empty_chain(store: Store) -> None:
+    with store.connect() as conn:
+        assert head(conn, case_scope(9)) == (0, GENESIS)
+        assert list(entries(conn, case_scope(9))) == []
+        assert verify(conn, case_scope(9)) == []
+        assert verify(conn, case_scope(9), expected_head=GENESIS) == []
+        (problem,) = verify(conn, case_scope(9), expected_head="f" * 64)
+    assert (problem.seq, problem.kind) == (1, "truncated")

@@ -245,6 +245,17 @@ def test_alternative_hashes_fill_missing_fields_and_keep_the_rest(
     assert entry.extra["AlternativeHashes"] == [{"HashName": "EDK", "HashValue": "0123"}]
 
 
+def test_top_level_sha256_and_pdq_are_kept(vics_file: Any, uk: Scheme) -> None:
+    """A Media record's own SHA256 and PDQ fields (not only AlternativeHashes) reach the entry."""
+    pdq = "0123456789abcdef" * 4
+    record = media(1, SHA1=sha1_of(b"file-1"), SHA256=sha256_of(b"file-1"), PDQ=pdq.upper())
+    (entry,), _ = read_all(vics_file([record]), uk)
+    assert entry.sha1 == bytes.fromhex(sha1_of(b"file-1"))
+    assert entry.sha256 == bytes.fromhex(sha256_of(b"file-1"))
+    assert entry.pdq == bytes.fromhex(pdq)
+    assert "SHA256" not in entry.extra and "PDQ" not in entry.extra
+
+
 def test_a_conflicting_alternative_hash_stays_in_extra(vics_file: Any, uk: Scheme) -> None:
     other = {"HashName": "SHA1", "HashValue": sha1_of(b"other")}
     same = {"HashName": "SHA1", "HashValue": sha1_of(b"file-1")}

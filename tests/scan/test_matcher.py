@@ -1,0 +1,63 @@
+"""Matching rules a court figure rests on: which hit counts, and that no digest is missed."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigil.hashsets import library
+from vigil.scan.matcher import Hit, Matcher, best_hit
+from vigil.store.engine import Store
+
+
+def _hit(algorithm: str, distance: int, set_name: str, *, known_good: bool = False) -> Hit:
+    return Hit(
+        set_id=1, set_name=set_name, entry_id=1, algorithm=algorithm, distance=distance,
+        variant=None if algorithm != "pdq" else 0, category="1", known_good=known_good,
+        category_label="Category A", set_revision=1,
+    )  # fmt: skip
+
+
+def test_an_exact_hit_beats_a_nearer_looking_pdq_hit() -> None:
+    exact = _hit("md5", 0, "zz-set")
+    pdq = _hit("pdq", 0, "aa-set")  # distance 0 and an earlier name: still perceptual
+    assert best_hit([pdq, exact]) is exact
+    assert best_hit([exact, pdq]) is exact
+
+
+def test_graded_beats_known_good_and_nearest_pdq_wins() -> None:
+    known = _hit("sha256", 0, "nsrl", known_good=True)
+    far = _hit("pdq", 20, "a")
+    near = _hit("pdq", 3, "b")
+    assert best_hit([known, far, near]) is near
+    assert best_hit([known]) is known
+    assert best_hit([]) is None
+    assert best_hit([_hit("pdq", 3, "b"), tie := _hit("pdq", 3, "a")]) is tie  # then by set name
+
+
+@dataclass(frozen=True)
+class _Item:
+    md5: bytes | None
+    sha1: bytes | None = None
+    sha256: bytes | None = None
+    pdq_quality: int | None = None
+    pdq_variants: bytes | None = None
+
+
+def test_more_distinct_digests_than_one_query_takes_all_match(store: Store, tmp_path: Path) -> None:
+    """1,200 distinct MD5s (past SQLite's old 999-variable limit and the 500 a query holds)."""
+    digests = [
+        hashlib.md5(f"file-{i}".encode(), usedforsecurity=False).digest() for i in range(1200)
+    ]
+    listing = tmp_path / "set.txt"
+    listing.write_text("".join(d.hex() + "\n" for d in digests))
+    library.import_file(store, listing, "big-list")
+    with store.connect() as conn:
+        matcher = Matcher(conn)
+        items = [_Item(d) for d in digests] + [_Item(b"\x00" * 16)]
+        hits = matcher.match(conn, items)
+    assert [len(h) for h in hits[:-1]] == [1] * 1200
+    assert hits[-1] == []
+    assert {h[0].set_name for h in hits[:-1]} == {"big-list"}
+    assert all(h[0].algorithm == "md5" and h[0].distance == 0 for h in hits[:-1])
