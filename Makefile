@@ -23,9 +23,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Random order (pytest-randomly); the seed is printed, and TEST_SEED=N reruns that order.
+ifndef TEST_SEED
+TEST_SEED := $(shell od -An -N3 -tu4 /dev/urandom | tr -d ' ')
+endif
 pytest: $(STAMP)
 	@bash scripts/system-deps.sh test
-	$(VENV)/bin/pytest -q
+	@echo "test order: --randomly-seed=$(TEST_SEED) (rerun with make test TEST_SEED=$(TEST_SEED))"
+	$(VENV)/bin/pytest -q --randomly-seed=$(TEST_SEED)
 
 test: lint typecheck pytest
 
@@ -33,7 +38,9 @@ test: lint typecheck pytest
 # that breaks a parser is saved in tests/fuzz/corpus/<target>/ (commit it with the fix:
 # every `make test` replays the corpus). See tests/fuzz/contract.py.
 FUZZ_EXAMPLES ?= 2000
-FUZZ_SEED ?= $(shell date +%s)
+ifndef FUZZ_SEED
+FUZZ_SEED := $(shell date +%s)
+endif
 fuzz: $(STAMP)
 	@echo "fuzz seed $(FUZZ_SEED), $(FUZZ_EXAMPLES) inputs per target"
 	VIGIL_FUZZ_PROFILE=long VIGIL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) VIGIL_FUZZ_SAVE=1 \
