@@ -24,6 +24,7 @@ from vigil.hashsets.formats import read_hashset
 from vigil.hashsets.formats.vics_writer import write_csv, write_vics
 from vigil.hashsets.model import HashEntry
 from vigil.hashsets.schemes import Scheme, load_scheme
+from vigil.inert import inert
 from vigil.store.engine import Store, inserted_id, row_by_name
 from vigil.store.schema import hash_entry, hashset, hashset_version
 
@@ -269,8 +270,9 @@ def _stored_size(size: int | None) -> int | None:
 
 
 def _stored_text(value: str | None) -> str | None:
-    # PostgreSQL text cannot hold NUL; a name from a hash set may (the file's own bytes).
-    return None if value is None else value.replace("\x00", "\\x00")
+    # PostgreSQL text cannot hold NUL, and a name from a hash set may hold NUL or
+    # control characters (the file's own bytes): stored inert, like evidence names.
+    return None if value is None else inert(value, None)
 
 
 def _json_value(value: object) -> object:
