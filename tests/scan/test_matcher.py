@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vigil.hashsets import library
-from vigil.scan.matcher import Hit, Matcher, best_hit
+from vigil.scan.matcher import Hit, Matcher, best_hit, review_from
 from vigil.store.engine import Store
 
 
@@ -34,6 +34,24 @@ def test_graded_beats_known_good_and_nearest_pdq_wins() -> None:
     assert best_hit([known]) is known
     assert best_hit([]) is None
     assert best_hit([_hit("pdq", 3, "b"), tie := _hit("pdq", 3, "a")]) is tie  # then by set name
+
+
+def test_review_state_one_graded_hit_among_known_good_is_a_hit() -> None:
+    known = _hit("md5", 0, "nsrl", known_good=True)
+    graded = _hit("pdq", 5, "cat-set")
+    assert review_from("image", "ok", [known, graded]) == "hit"
+    assert review_from("image", "ok", [graded, known]) == "hit"
+    assert review_from("document", "error", [graded]) == "hit"  # a hit whatever the file
+    assert review_from("image", "ok", [known]) == "known"
+    assert review_from(None, "error", [known, known]) == "known"
+
+
+def test_review_state_without_hits_only_readable_pictures_and_videos_are_unknown() -> None:
+    assert review_from("image", "ok", []) == "unknown"
+    assert review_from("video", "ok", []) == "unknown"
+    assert review_from("image", "error", []) == "none"  # unreadable: nothing to review
+    assert review_from("document", "ok", []) == "none"
+    assert review_from(None, "ok", []) == "none"
 
 
 @dataclass(frozen=True)
