@@ -43,6 +43,7 @@ def test_edited_entry_is_named(store: Store) -> None:
     with store.connect() as conn:
         problems = verify(conn, case_scope(1))
     assert [(p.seq, p.kind) for p in problems] == [(3, "edited")]
+    assert problems[0].message == "entry 3 was changed after it was written"
 
 
 def test_deleted_entry_is_named(store: Store) -> None:
@@ -54,7 +55,22 @@ def test_deleted_entry_is_named(store: Store) -> None:
     with store.connect() as conn:
         problems = verify(conn, case_scope(1))
     assert [(p.seq, p.kind) for p in problems] == [(3, "deleted")]
-    assert "entry 2 missing" in problems[0].message
+    assert problems[0].message == "entry 2 missing before entry 3"
+
+
+def test_a_deleted_run_of_entries_is_named_as_a_range(store: Store) -> None:
+    _fill(store, case_scope(1), 6)
+    with store.begin() as conn:
+        conn.execute(
+            audit_log.delete().where(
+                audit_log.c.scope == case_scope(1), audit_log.c.seq.in_([2, 3, 4])
+            )
+        )
+    with store.connect() as conn:
+        problems = verify(conn, case_scope(1))
+    assert [(p.seq, p.kind, p.message) for p in problems] == [
+        (5, "deleted", "entry 2–4 missing before entry 5")
+    ]
 
 
 def test_inserted_entry_is_named(store: Store) -> None:
@@ -101,7 +117,11 @@ def test_truncation_is_caught_only_against_a_recorded_head(store: Store) -> None
     with store.connect() as conn:
         assert verify(conn, case_scope(1)) == []
         problems = verify(conn, case_scope(1), expected_head=recorded)
-    assert [p.kind for p in problems] == ["truncated"]
+    assert [(p.seq, p.kind) for p in problems] == [(4, "truncated")]
+    assert problems[0].message == (
+        f"the recorded head {recorded[:16]}… is not in the chain: "
+        "entries were removed from its end or it was rewritten"
+    )
 
 
 def test_scopes_are_separate_chains(store: Store) -> None:
@@ -162,7 +182,9 @@ def test_a_replaced_entry_is_named_where_the_chain_breaks(store: Store) -> None:
     with store.connect() as conn:
         problems = verify(conn, case_scope(1))
     assert [(p.seq, p.kind) for p in problems] == [(3, "inserted")]
-    assert "does not follow entry 2" in problems[0].message
+    assert problems[0].message == (
+        "entry 3 does not follow entry 2: an entry was inserted or replaced before it"
+    )
 
 
 def test_an_empty_chain(store: Store) -> None:
