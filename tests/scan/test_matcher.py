@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from vigil.hashsets import library
+from vigil.matching.synthetic import flip_exact, random_hashes
 from vigil.scan.matcher import Hit, Matcher, best_hit, review_from
 from vigil.store.engine import Store
 
@@ -79,3 +83,50 @@ def test_more_distinct_digests_than_one_query_takes_all_match(store: Store, tmp_
     assert hits[-1] == []
     assert {h[0].set_name for h in hits[:-1]} == {"big-list"}
     assert all(h[0].algorithm == "md5" and h[0].distance == 0 for h in hits[:-1])
+
+
+def test_pdq_hits_nearest_variant_threshold_quality_and_exact_first(
+    store: Store, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(22)
+    bank = random_hashes(3, rng)  # entries A, B, C; random hashes lie ~128 bits apart
+    md5s = [hashlib.md5(f"pdq-{i}".encode(), usedforsecurity=False).digest() for i in range(3)]
+    media = [
+        {"MediaID": i + 1, "MD5": md5s[i].hex(), "PDQ": bank[i].tobytes().hex(), "Category": i + 1}
+        for i in range(3)
+    ]
+    listing = tmp_path / "set.json"
+    context = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/UK/$metadata#Media"
+    listing.write_text(json.dumps({"@odata.context": context, "value": media}))
+    library.import_file(store, listing, "pdq-set")
+
+    def variants(*planted: tuple[int, int, int]) -> bytes:
+        """Eight far-away variants, except (slot, entry, bits) planted near an entry."""
+        out = random_hashes(8, rng)
+        for slot, entry, bits in planted:
+            out[slot] = flip_exact(bank[entry : entry + 1], np.array([bits]), rng)[0]
+        return out.tobytes()
+
+    items = [
+        _Item(None, pdq_quality=80, pdq_variants=variants((3, 0, 5), (5, 0, 2))),
+        _Item(None, pdq_quality=50, pdq_variants=variants((0, 1, 31))),  # both bounds inclusive
+        _Item(None, pdq_quality=80, pdq_variants=variants((0, 1, 32))),
+        _Item(None, pdq_quality=49, pdq_variants=variants((0, 0, 0))),  # too poor to compare
+        _Item(None, pdq_quality=None, pdq_variants=variants((0, 0, 0))),
+        _Item(md5s[2], pdq_quality=80, pdq_variants=variants((0, 2, 0), (1, 0, 4))),
+        _Item(None),
+    ]
+    with store.connect() as conn:
+        hits = Matcher(conn).match(conn, items)
+    seen = [[(h.algorithm, h.category, h.distance, h.variant) for h in item] for item in hits]
+    assert seen == [
+        [("pdq", "A", 2, 5)],  # each entry once, by its nearest variant
+        [("pdq", "B", 31, 0)],
+        [],
+        [],
+        [],
+        [("md5", "C", 0, None), ("pdq", "A", 4, 1)],  # C matched exactly: no PDQ hit on C
+        [],
+    ]
+    assert {h.set_name for item in hits for h in item} == {"pdq-set"}
+    assert all(not h.known_good and h.category_label for item in hits for h in item)
