@@ -28,6 +28,7 @@ def test_appends_form_an_intact_chain(store: Store) -> None:
     with store.connect() as conn:
         chain = list(entries(conn, case_scope(1)))
         assert [e.seq for e in chain] == [1, 2, 3, 4]
+        assert all(e.at.tzinfo is UTC for e in chain)  # aware on every backend
         assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(chain))
         assert verify(conn, case_scope(1)) == []
         assert verify(conn, GLOBAL_SCOPE) == []
