@@ -273,6 +273,19 @@ def test_name_comes_from_the_first_media_file(vics_file: Any, uk: Scheme) -> Non
     assert entry.name == "first.jpg"
 
 
+def test_a_media_level_file_name_wins_even_when_null(vics_file: Any, uk: Scheme) -> None:
+    files = [{"FileName": "instance.jpg"}]
+    records = [
+        media(1, FileName="own.jpg", MediaFiles=files),
+        media(2, FileName=None, MediaFiles=files),
+    ]
+    entries, _ = read_all(vics_file(records), uk)
+    assert [e.name for e in entries] == ["own.jpg", None]
+    with pytest.raises(ImportFormatError) as caught:
+        read_all(vics_file([media(3, FileName=5)]), uk)
+    assert caught.value.reason == "FileName must be a string, got 5"
+
+
 def test_an_empty_value_list_gives_no_entries(vics_file: Any, uk: Scheme) -> None:
     entries, info = read_all(vics_file([]), uk)
     assert entries == []
