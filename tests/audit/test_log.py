@@ -210,3 +210,26 @@ def test_an_empty_chain(store: Store) -> None:
         assert verify(conn, case_scope(9), expected_head=GENESIS) == []
         (problem,) = verify(conn, case_scope(9), expected_head="f" * 64)
     assert (problem.seq, problem.kind) == (1, "truncated")
+
+
+def test_append_returns_the_entry_exactly_as_it_is_read_back(store: Store) -> None:
+    """The detail is stored as JSON (tuples become lists), text from evidence stored inert."""
+    with store.begin() as conn:
+        first = append(conn, case_scope(1), "alice", "scan")
+        made = append(
+            conn,
+            case_scope(1),
+            "bob\x1b[2J",
+            "grade",
+            target="dir/\x00evil.jpg",
+            detail={"ids": (1, 2), "name": "a\x07b"},
+            at=datetime(2026, 5, 1, 12, 0),  # naive: UTC
+        )
+    with store.connect() as conn:
+        assert list(entries(conn, case_scope(1))) == [first, made]
+        assert verify(conn, case_scope(1)) == []
+    assert first.target is None and first.detail is None
+    assert made.at == datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    assert made.detail is not None and made.detail["ids"] == [1, 2]
+    assert made.actor.isprintable() and made.target is not None and made.target.isprintable()
+    assert made.seq == 2 and made.prev_hash == first.entry_hash and made.id > first.id

@@ -518,12 +518,12 @@ def test_quality_bounds_booleans_sizes_and_names_that_are_accepted(
         media(1, AlternativeHashes=pdq(0), IsDistributed=0, MediaSize=""),
         media(2, AlternativeHashes=pdq(100), IsDistributed=1, MediaSize=12.0),
         media(3, IsDistributed="0", MediaSize=" 7 ", MediaFiles=[]),
-        media(4, IsDistributed=" TRUE ", MediaFiles=["not-an-object.jpg"]),
+        media(4, IsDistributed=" TRUE ", MediaFiles=["not-an-object.jpg"], MediaSize=0),
     ]
     entries, _ = read_all(vics_file(records), uk)
     assert [e.pdq_quality for e in entries] == [0, 100, None, None]
     assert [e.extra["IsDistributed"] for e in entries] == [False, True, False, True]
-    assert [e.size for e in entries] == [None, 12, 7, None]
+    assert [e.size for e in entries] == [None, 12, 7, 0]
     assert [e.name for e in entries] == [None, None, None, None]
 
 
