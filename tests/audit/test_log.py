@@ -233,3 +233,11 @@ def test_append_returns_the_entry_exactly_as_it_is_read_back(store: Store) -> No
     assert made.detail is not None and made.detail["ids"] == [1, 2]
     assert made.actor.isprintable() and made.target is not None and made.target.isprintable()
     assert made.seq == 2 and made.prev_hash == first.entry_hash and made.id > first.id
+
+
+@pytest.mark.usefixtures("host_13_hours_east")
+def test_an_entry_without_a_time_is_stamped_now_in_utc(store: Store) -> None:
+    before = datetime.now(UTC)
+    with store.begin() as conn:
+        entry = append(conn, case_scope(1), "alice", "scan")
+    assert before <= entry.at <= datetime.now(UTC)  # not local wall time taken as UTC

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import sqlalchemy as sa
 
 from vigil.hashsets import library
 from vigil.matching.synthetic import flip_exact, random_hashes
 from vigil.scan.matcher import Hit, Matcher, best_hit, review_from
 from vigil.store.engine import Store
+from vigil.store.schema import hash_entry, hashset
 
 
 def _hit(algorithm: str, distance: int, set_name: str, *, known_good: bool = False) -> Hit:
@@ -95,6 +97,8 @@ def test_pdq_hits_nearest_variant_threshold_quality_and_exact_first(
         {"MediaID": i + 1, "MD5": md5s[i].hex(), "PDQ": bank[i].tobytes().hex(), "Category": i + 1}
         for i in range(3)
     ]
+    sha256_c = hashlib.sha256(b"pdq-2").digest()
+    media[2]["SHA256"] = sha256_c.hex()
     listing = tmp_path / "set.json"
     context = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/UK/$metadata#Media"
     listing.write_text(json.dumps({"@odata.context": context, "value": media}))
@@ -115,9 +119,16 @@ def test_pdq_hits_nearest_variant_threshold_quality_and_exact_first(
         _Item(None, pdq_quality=None, pdq_variants=variants((0, 0, 0))),
         _Item(md5s[2], pdq_quality=80, pdq_variants=variants((0, 2, 0), (1, 0, 4))),
         _Item(None),
+        _Item(None, pdq_quality=80, pdq_variants=variants((6, 0, 1), (7, 0, 4))),
+        _Item(None, pdq_quality=80, pdq_variants=variants((2, 1, 3), (4, 1, 3))),  # a tie
+        _Item(md5s[2], sha256=sha256_c),  # one entry by two digests: one hit
+        _Item(md5s[2]),  # the same MD5 as the item before
     ]
     with store.connect() as conn:
         hits = Matcher(conn).match(conn, items)
+        strict = Matcher(conn, pdq_threshold=10).match(conn, items[:2])
+        set_id = conn.execute(sa.select(hashset.c.id)).scalar_one()
+        entry_ids = {r.category: r.id for r in conn.execute(sa.select(hash_entry))}
     seen = [[(h.algorithm, h.category, h.distance, h.variant) for h in item] for item in hits]
     assert seen == [
         [("pdq", "A", 2, 5)],  # each entry once, by its nearest variant
@@ -127,6 +138,16 @@ def test_pdq_hits_nearest_variant_threshold_quality_and_exact_first(
         [],
         [("md5", "C", 0, None), ("pdq", "A", 4, 1)],  # C matched exactly: no PDQ hit on C
         [],
+        [("pdq", "A", 1, 6)],  # the nearest copy, though in an earlier slot
+        [("pdq", "B", 3, 2)],  # equally near: the first variant
+        [("sha256", "C", 0, None)],
+        [("md5", "C", 0, None)],
     ]
-    assert {h.set_name for item in hits for h in item} == {"pdq-set"}
-    assert all(not h.known_good and h.category_label for item in hits for h in item)
+    assert [[(h.distance, h.variant) for h in item] for item in strict] == [[(2, 5)], []]
+    every = [h for item in hits for h in item]
+    assert {(h.set_name, h.set_id, h.set_revision) for h in every} == {("pdq-set", set_id, 1)}
+    assert all(h.entry_id == entry_ids[h.category] for h in every)
+    assert all(h.known_good is False for h in every)
+    assert {h.category: h.category_label for h in every} == {
+        "A": "Category A", "B": "Category B", "C": "Category C"
+    }  # fmt: skip

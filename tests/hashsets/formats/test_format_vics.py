@@ -483,6 +483,10 @@ def test_a_50_mb_file_is_read_with_a_small_fraction_of_its_size_in_memory(
         (media(3, IsDistributed=2), "IsDistributed must be true or false, got 2"),
         (media(3, AlternativeHashes=["x"]), "AlternativeHashes[0] must be an object, not a string"),
         (
+            media(3, AlternativeHashes={"HashName": "MD5"}),
+            "AlternativeHashes must be a list, not an object",
+        ),
+        (
             media(3, AlternativeHashes=[{"HashName": "MD5", "HashValue": "a"}, {"HashName": "X"}]),
             "AlternativeHashes[1] needs a HashValue string",
         ),
