@@ -14,7 +14,7 @@ from vigil.hashsets import library
 from vigil.matching.synthetic import flip_exact, random_hashes
 from vigil.scan.matcher import Hit, Matcher, best_hit, review_from
 from vigil.store.engine import Store
-from vigil.store.schema import hash_entry, hashset
+from vigil.store.schema import hash_entry, hashset, hashset_version
 
 
 def _hit(algorithm: str, distance: int, set_name: str, *, known_good: bool = False) -> Hit:
@@ -151,3 +151,38 @@ def test_pdq_hits_nearest_variant_threshold_quality_and_exact_first(
     assert {h.category: h.category_label for h in every} == {
         "A": "Category A", "B": "Category B", "C": "Category C"
     }  # fmt: skip
+
+
+def test_describe_names_each_set_at_its_current_version(store: Store, tmp_path: Path) -> None:
+    """The provenance a run records: every set, known-good or not, at the version matched."""
+    bad, good = tmp_path / "bad.txt", tmp_path / "good.txt"
+    bad.write_text(hashlib.md5(b"bad", usedforsecurity=False).hexdigest() + "\n")
+    good.write_text(hashlib.md5(b"good", usedforsecurity=False).hexdigest() + "\n")
+    library.import_file(store, bad, "bad-list")
+    library.import_file(store, good, "good-list", known_good=True)
+    bad.write_text(bad.read_text() + hashlib.md5(b"worse", usedforsecurity=False).hexdigest())
+    library.import_file(store, bad, "bad-list")  # a second version: the current one counts
+    with store.connect() as conn:
+        matcher = Matcher(conn)
+        described = {d["name"]: d for d in matcher.describe()}
+        versions = {
+            r.hashset_id: r
+            for r in conn.execute(
+                sa.select(hashset_version).join(
+                    hashset, hashset.c.current_version_id == hashset_version.c.id
+                )
+            )
+        }
+        (good_hit,) = matcher.match(
+            conn, [_Item(hashlib.md5(b"good", usedforsecurity=False).digest())]
+        )[0]
+    assert set(described) == {"bad-list", "good-list"}
+    for d in described.values():
+        v = versions[d["id"]]
+        assert d["version_id"] == v.id and d["version"] == v.version
+        assert d["source_sha256"] == v.source_sha256 and d["source_date"] == v.source_date
+        assert d["format"] == v.format == "plain"
+        assert d["imported_at"] == v.imported_at.isoformat()
+    assert described["bad-list"]["entry_count"] == 2 and described["good-list"]["entry_count"] == 1
+    assert described["bad-list"]["known_good"] is False and described["good-list"]["known_good"]
+    assert good_hit.known_good is True and good_hit.set_name == "good-list"
