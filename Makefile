@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench fuzz clean
+.PHONY: demo test lint typecheck pytest bench fuzz mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,25 @@ fuzz: $(STAMP)
 	VIGIL_FUZZ_PROFILE=long VIGIL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) VIGIL_FUZZ_SAVE=1 \
 	  $(VENV)/bin/pytest -q tests/fuzz --hypothesis-seed=$(FUZZ_SEED) --hypothesis-show-statistics
 
+# Mutation testing of the court-critical code (not part of `make test`: ~10 min on 2 cores).
+# mutmut lives in its own venv so the test venv stays as `make test` built it; the modules
+# and tests are in [tool.mutmut] of pyproject.toml; each run starts from a clean mutants/.
+# Scores and the verdict on every survivor: tests/mutation/README.md.
+MUT_VENV := .venv-mut
+MUT_STAMP := $(MUT_VENV)/.installed
+MUTATION_CHILDREN ?= 2
+
+$(MUT_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(MUT_VENV)
+	$(MUT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(MUT_VENV)/bin/python -m pip install -q -e '.[dev,mutation]'
+	touch $(MUT_STAMP)
+
+mutation: $(MUT_STAMP)
+	rm -rf mutants
+	PYTHONPATH= $(MUT_VENV)/bin/mutmut run --max-children $(MUTATION_CHILDREN) > /dev/null
+	$(MUT_VENV)/bin/python tests/mutation/scores.py mutants
+
 # Each benchmark prints a table with ratios; see bench/README.md.
 bench: $(STAMP)
 	@bash scripts/system-deps.sh bench
@@ -59,4 +78,4 @@ bench: $(STAMP)
 	$(PY) bench/disk_image.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(MUT_VENV) mutants .mypy_cache .pytest_cache .ruff_cache

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from vigil.audit import GLOBAL_SCOPE, append, case_scope, entries, head, verify
@@ -25,6 +28,7 @@ def test_appends_form_an_intact_chain(store: Store) -> None:
     with store.connect() as conn:
         chain = list(entries(conn, case_scope(1)))
         assert [e.seq for e in chain] == [1, 2, 3, 4]
+        assert all(e.at.tzinfo is UTC for e in chain)  # aware on every backend
         assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(chain))
         assert verify(conn, case_scope(1)) == []
         assert verify(conn, GLOBAL_SCOPE) == []
@@ -43,6 +47,7 @@ def test_edited_entry_is_named(store: Store) -> None:
     with store.connect() as conn:
         problems = verify(conn, case_scope(1))
     assert [(p.seq, p.kind) for p in problems] == [(3, "edited")]
+    assert problems[0].message == "entry 3 was changed after it was written"
 
 
 def test_deleted_entry_is_named(store: Store) -> None:
@@ -54,7 +59,22 @@ def test_deleted_entry_is_named(store: Store) -> None:
     with store.connect() as conn:
         problems = verify(conn, case_scope(1))
     assert [(p.seq, p.kind) for p in problems] == [(3, "deleted")]
-    assert "entry 2 missing" in problems[0].message
+    assert problems[0].message == "entry 2 missing before entry 3"
+
+
+def test_a_deleted_run_of_entries_is_named_as_a_range(store: Store) -> None:
+    _fill(store, case_scope(1), 6)
+    with store.begin() as conn:
+        conn.execute(
+            audit_log.delete().where(
+                audit_log.c.scope == case_scope(1), audit_log.c.seq.in_([2, 3, 4])
+            )
+        )
+    with store.connect() as conn:
+        problems = verify(conn, case_scope(1))
+    assert [(p.seq, p.kind, p.message) for p in problems] == [
+        (5, "deleted", "entry 2–4 missing before entry 5")
+    ]
 
 
 def test_inserted_entry_is_named(store: Store) -> None:
@@ -101,7 +121,11 @@ def test_truncation_is_caught_only_against_a_recorded_head(store: Store) -> None
     with store.connect() as conn:
         assert verify(conn, case_scope(1)) == []
         problems = verify(conn, case_scope(1), expected_head=recorded)
-    assert [p.kind for p in problems] == ["truncated"]
+    assert [(p.seq, p.kind) for p in problems] == [(4, "truncated")]
+    assert problems[0].message == (
+        f"the recorded head {recorded[:16]}… is not in the chain: "
+        "entries were removed from its end or it was rewritten"
+    )
 
 
 def test_scopes_are_separate_chains(store: Store) -> None:
@@ -129,6 +153,17 @@ def test_entry_digest_known_answer() -> None:
     assert digest == "b372ad85541b17cba9b30a10b3634d607e41e4217785b619f496294a2884e7c7"
 
 
+@pytest.fixture
+def host_13_hours_east(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone is UTC+13 (a POSIX TZ string: no zone database needed)."""
+    monkeypatch.setenv("TZ", "XYZ-13")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("host_13_hours_east")
 def test_digest_times_are_utc_whatever_the_host() -> None:
     """A naive time is UTC (SQLite returns naive values); an aware one counts as its UTC instant."""
 
@@ -162,7 +197,9 @@ def test_a_replaced_entry_is_named_where_the_chain_breaks(store: Store) -> None:
     with store.connect() as conn:
         problems = verify(conn, case_scope(1))
     assert [(p.seq, p.kind) for p in problems] == [(3, "inserted")]
-    assert "does not follow entry 2" in problems[0].message
+    assert problems[0].message == (
+        "entry 3 does not follow entry 2: an entry was inserted or replaced before it"
+    )
 
 
 def test_an_empty_chain(store: Store) -> None:
@@ -173,3 +210,34 @@ def test_an_empty_chain(store: Store) -> None:
         assert verify(conn, case_scope(9), expected_head=GENESIS) == []
         (problem,) = verify(conn, case_scope(9), expected_head="f" * 64)
     assert (problem.seq, problem.kind) == (1, "truncated")
+
+
+def test_append_returns_the_entry_exactly_as_it_is_read_back(store: Store) -> None:
+    """The detail is stored as JSON (tuples become lists), text from evidence stored inert."""
+    with store.begin() as conn:
+        first = append(conn, case_scope(1), "alice", "scan")
+        made = append(
+            conn,
+            case_scope(1),
+            "bob\x1b[2J",
+            "grade",
+            target="dir/\x00evil.jpg",
+            detail={"ids": (1, 2), "name": "a\x07b"},
+            at=datetime(2026, 5, 1, 12, 0),  # naive: UTC
+        )
+    with store.connect() as conn:
+        assert list(entries(conn, case_scope(1))) == [first, made]
+        assert verify(conn, case_scope(1)) == []
+    assert first.target is None and first.detail is None
+    assert made.at == datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    assert made.detail is not None and made.detail["ids"] == [1, 2]
+    assert made.actor.isprintable() and made.target is not None and made.target.isprintable()
+    assert made.seq == 2 and made.prev_hash == first.entry_hash and made.id > first.id
+
+
+@pytest.mark.usefixtures("host_13_hours_east")
+def test_an_entry_without_a_time_is_stamped_now_in_utc(store: Store) -> None:
+    before = datetime.now(UTC)
+    with store.begin() as conn:
+        entry = append(conn, case_scope(1), "alice", "scan")
+    assert before <= entry.at <= datetime.now(UTC)  # not local wall time taken as UTC

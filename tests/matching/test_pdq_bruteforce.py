@@ -55,3 +55,26 @@ def test_rejects_bad_arrays(hashes: np.ndarray, ids: list[float]) -> None:
 def test_rejects_bad_threshold(threshold: int, rng: np.random.Generator) -> None:
     with pytest.raises(ValueError, match="threshold"):
         BruteForcePdqIndex(random_hashes(2, rng), [1, 2]).search(random_hashes(1, rng), threshold)
+
+
+def test_bad_queries_are_named_as_queries(rng: np.random.Generator) -> None:
+    index = BruteForcePdqIndex(random_hashes(2, rng), [1, 2])
+    with pytest.raises(ValueError, match=r"^queries must be a \(n, 32\) uint8 array"):
+        index.search(np.zeros((1, 31), np.uint8))
+
+
+def test_distances_are_int64(rng: np.random.Generator) -> None:
+    a, b = random_hashes(3, rng), random_hashes(3, rng)
+    assert pdq_distance(a, b).dtype == np.int64  # not the uint64 numpy would sum to
+
+
+def test_past_one_bank_chunk_and_one_query_block(rng: np.random.Generator) -> None:
+    # 65,536 hashes make one bank chunk and cap a query block at 16: 70,000 hashes and 40
+    # queries need two chunks and three blocks, and every offset back to the caller's rows.
+    bank = random_hashes(70_000, rng)
+    rows = np.linspace(0, len(bank) - 1, 40).astype(np.int64)  # rows on both sides of 65,536
+    distances = np.arange(40) % 32  # 0..31 bits: all within the threshold
+    queries = flip_exact(bank[rows], distances, rng)
+    found = BruteForcePdqIndex(bank, np.arange(len(bank)) + 7).search(queries)
+    # Random 256-bit hashes lie ~128 bits apart: only the planted near copies match.
+    assert found.tolist() == [(q, int(rows[q]) + 7, int(distances[q])) for q in range(40)]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -271,6 +273,19 @@ def test_name_comes_from_the_first_media_file(vics_file: Any, uk: Scheme) -> Non
     assert entry.name == "first.jpg"
 
 
+def test_a_media_level_file_name_wins_even_when_null(vics_file: Any, uk: Scheme) -> None:
+    files = [{"FileName": "instance.jpg"}]
+    records = [
+        media(1, FileName="own.jpg", MediaFiles=files),
+        media(2, FileName=None, MediaFiles=files),
+    ]
+    entries, _ = read_all(vics_file(records), uk)
+    assert [e.name for e in entries] == ["own.jpg", None]
+    with pytest.raises(ImportFormatError) as caught:
+        read_all(vics_file([media(3, FileName=5)]), uk)
+    assert caught.value.reason == "FileName must be a string, got 5"
+
+
 def test_an_empty_value_list_gives_no_entries(vics_file: Any, uk: Scheme) -> None:
     entries, info = read_all(vics_file([]), uk)
     assert entries == []
@@ -449,3 +464,89 @@ def test_a_50_mb_file_is_read_with_a_small_fraction_of_its_size_in_memory(
     assert seen == count
     # Loading the document whole would need several times its size; streaming needs a few MB.
     assert peak < size / 20, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.0f} MB file"
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ("oops", "a Media record must be a JSON object, not a string"),
+        ([1], "a Media record must be a JSON object, not a list"),
+        (None, "a Media record must be a JSON object, not null"),
+        (7, "a Media record must be a JSON object, not a number"),
+        (True, "a Media record must be a JSON object, not a boolean"),
+        ({"MediaID": 3}, "MD5 is missing: every VICS Media needs one"),
+        ({"MediaID": 3, "MD5": "  "}, "MD5 is missing: every VICS Media needs one"),
+        (media(3, MD5={}), "MD5 must be a hex string, not an object"),
+        (media(3, SHA1=5), "SHA1 must be a hex string, not a number"),
+        (media(3, MediaSize="X5"), "MediaSize must be a whole number of bytes, got 'X5'"),
+        (media(3, IsDistributed="maybe"), "IsDistributed must be true or false, got 'maybe'"),
+        (media(3, IsDistributed=2), "IsDistributed must be true or false, got 2"),
+        (media(3, AlternativeHashes=["x"]), "AlternativeHashes[0] must be an object, not a string"),
+        (
+            media(3, AlternativeHashes={"HashName": "MD5"}),
+            "AlternativeHashes must be a list, not an object",
+        ),
+        (
+            media(3, AlternativeHashes=[{"HashName": "MD5", "HashValue": "a"}, {"HashName": "X"}]),
+            "AlternativeHashes[1] needs a HashValue string",
+        ),
+        (
+            media(
+                3, AlternativeHashes=[{"HashName": "PDQ", "HashValue": "0" * 64, "Quality": 101}]
+            ),
+            "AlternativeHashes[0].Quality must be 0 to 100, got 101",
+        ),
+        (
+            media(3, AlternativeHashes=[{"HashName": "PDQ", "HashValue": "0" * 64, "Quality": -1}]),
+            "AlternativeHashes[0].Quality must be 0 to 100, got -1",
+        ),
+        (
+            media(3, DateUpdated="y" * 80),
+            f"DateUpdated is no ISO-8601 or /Date(ms)/ timestamp: {'y' * 60!r}",
+        ),
+    ],
+)
+def test_a_bad_field_is_told_exactly(vics_file: Any, uk: Scheme, record: Any, reason: str) -> None:
+    with pytest.raises(ImportFormatError) as caught:
+        read_all(vics_file([record]), uk)
+    assert caught.value.reason == reason
+
+
+def test_quality_bounds_booleans_sizes_and_names_that_are_accepted(
+    vics_file: Any, uk: Scheme
+) -> None:
+    def pdq(quality: int) -> list[dict[str, Any]]:
+        return [{"HashName": "PDQ", "HashValue": "0" * 64, "Quality": quality}]
+
+    records = [
+        media(1, AlternativeHashes=pdq(0), IsDistributed=0, MediaSize=""),
+        media(2, AlternativeHashes=pdq(100), IsDistributed=1, MediaSize=12.0),
+        media(3, IsDistributed="0", MediaSize=" 7 ", MediaFiles=[]),
+        media(4, IsDistributed=" TRUE ", MediaFiles=["not-an-object.jpg"], MediaSize=0),
+    ]
+    entries, _ = read_all(vics_file(records), uk)
+    assert [e.pdq_quality for e in entries] == [0, 100, None, None]
+    assert [e.extra["IsDistributed"] for e in entries] == [False, True, False, True]
+    assert [e.size for e in entries] == [None, 12, 7, 0]
+    assert [e.name for e in entries] == [None, None, None, None]
+
+
+def test_a_negative_category_code_is_a_code_not_a_format_error(vics_file: Any, uk: Scheme) -> None:
+    with pytest.raises(UnknownCategoryError):
+        read_all(vics_file([media(1, Category="-3")]), uk)
+
+
+@pytest.fixture
+def host_13_hours_east(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone is UTC+13 (a POSIX TZ string: no zone database needed)."""
+    monkeypatch.setenv("TZ", "XYZ-13")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("host_13_hours_east")
+def test_dates_are_utc_whatever_the_host() -> None:
+    assert iso_utc("2026-05-01T12:00:00") == "2026-05-01T12:00:00Z"  # no zone: UTC
+    assert iso_utc("2026-05-01T13:00:00+01:00") == "2026-05-01T12:00:00Z"
