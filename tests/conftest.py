@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,3 +107,13 @@ def store(db_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def host_13_hours_east(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone is UTC+13 (a POSIX TZ string: no zone database needed)."""
+    monkeypatch.setenv("TZ", "XYZ-13")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -151,16 +149,6 @@ def test_entry_digest_known_answer() -> None:
         GENESIS,
     )
     assert digest == "b372ad85541b17cba9b30a10b3634d607e41e4217785b619f496294a2884e7c7"
-
-
-@pytest.fixture
-def host_13_hours_east(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local zone is UTC+13 (a POSIX TZ string: no zone database needed)."""
-    monkeypatch.setenv("TZ", "XYZ-13")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("host_13_hours_east")

@@ -19,11 +19,10 @@ import pytest
 import sqlalchemy as sa
 from bombs import gif_bomb, jpeg_bomb, mjpeg_avi_bomb, png_bomb, stall_on_tiny
 from PIL import Image
-from web_helpers import Site, csrf_of, make_site
+from web_helpers import Site, built_sqlite_site, csrf_of
 
 from vigil.audit import case_scope, entries
 from vigil.demo.imagegen import encode, make_picture
-from vigil.store.engine import open_store
 from vigil.store.schema import item
 from vigil.web.render_worker import PreviewLimits, RenderJob, RenderPool
 from vigil.web.routes.media import REFUSED_HEADER
@@ -39,15 +38,8 @@ GROWTH_MB = 150
 @pytest.fixture(scope="module")
 def bomb_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The demo site on SQLite, built once for the module."""
-    root = tmp_path_factory.mktemp("bombs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VIGIL_HOME", str(root / "home"))
-        patch.delenv("VIGIL_DATABASE_URL", raising=False)
-        store = open_store(f"sqlite:///{root / 'vigil.db'}")
-        try:
-            yield make_site(store, root)
-        finally:
-            store.close()
+    with built_sqlite_site(tmp_path_factory.mktemp("bombs")) as built:
+        yield built
 
 
 @contextmanager

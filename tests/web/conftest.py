@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import Site, make_site
+from web_helpers import Site, built_sqlite_site, make_site
 
-from vigil.store.engine import Store, open_store
+from vigil.store.engine import Store
 
 
 @pytest.fixture
@@ -21,15 +21,8 @@ def site(store: Store, tmp_path: Path) -> Site:
 @pytest.fixture(scope="module")
 def sqlite_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The demo site on SQLite only, built once per module (for the wide access matrix)."""
-    root = tmp_path_factory.mktemp("site")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VIGIL_HOME", str(root / "home"))
-        patch.delenv("VIGIL_DATABASE_URL", raising=False)
-        store = open_store(f"sqlite:///{root / 'vigil.db'}")
-        try:
-            yield make_site(store, root)
-        finally:
-            store.close()
+    with built_sqlite_site(tmp_path_factory.mktemp("site")) as built:
+        yield built
 
 
 @pytest.fixture(scope="module")

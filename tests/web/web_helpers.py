@@ -17,6 +17,7 @@ from typing import Any
 
 import av
 import numpy as np
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -25,7 +26,7 @@ from vigil.demo.evidence import DemoLayout, build_demo
 from vigil.demo.imagegen import make_picture
 from vigil.hashsets import library
 from vigil.scan.pipeline import ScanOptions, run_scan
-from vigil.store.engine import Store
+from vigil.store.engine import Store, open_store
 from vigil.web.app import create_app
 from vigil.web.settings import WebSettings
 
@@ -169,3 +170,16 @@ def _answers(url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+@contextmanager
+def built_sqlite_site(root: Path) -> Iterator[Site]:
+    """The demo site on SQLite under ``root`` (for fixtures built once per module)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VIGIL_HOME", str(root / "home"))
+        patch.delenv("VIGIL_DATABASE_URL", raising=False)
+        store = open_store(f"sqlite:///{root / 'vigil.db'}")
+        try:
+            yield make_site(store, root)
+        finally:
+            store.close()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -534,16 +532,6 @@ def test_quality_bounds_booleans_sizes_and_names_that_are_accepted(
 def test_a_negative_category_code_is_a_code_not_a_format_error(vics_file: Any, uk: Scheme) -> None:
     with pytest.raises(UnknownCategoryError):
         read_all(vics_file([media(1, Category="-3")]), uk)
-
-
-@pytest.fixture
-def host_13_hours_east(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local zone is UTC+13 (a POSIX TZ string: no zone database needed)."""
-    monkeypatch.setenv("TZ", "XYZ-13")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("host_13_hours_east")
