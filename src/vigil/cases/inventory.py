@@ -35,7 +35,7 @@ from vigil.cases.inventory_dfxml import write_dfxml
 from vigil.cases.inventory_hashdeep import write_hashdeep
 from vigil.cases.inventory_jsonl import write_jsonl
 from vigil.cases.inventory_model import ByteRun, InventoryHeader, InventoryItem, TextSink
-from vigil.cases.runs import counted_evidence
+from vigil.cases.runs import counted_evidence, refuse_inside_evidence
 from vigil.config import current_user
 from vigil.errors import ExportError, NotFoundError, UsageError
 from vigil.sources.locator import escape_path
@@ -290,21 +290,14 @@ def _hex(value: bytes | None) -> str | None:
 
 
 def _refuse_evidence(conn: Connection, case_name: str, output: Path) -> None:
-    """UsageError if ``output`` would land on or inside an exhibit: evidence is never written."""
+    """UsageError if ``output`` would land on or inside any exhibit of the case."""
     case_id = int(get_case(conn, case_name).id)
-    target = Path(os.path.realpath(output))
     query = (
         select(evidence.c.path_bytes)
         .join(scan_run, scan_run.c.id == evidence.c.run_id)
         .where(scan_run.c.case_id == case_id)
     )
-    for raw in conn.execute(query).scalars():
-        source = Path(os.path.realpath(os.fsdecode(bytes(raw))))
-        if target == source or source in target.parents:
-            raise UsageError(
-                f"refusing to write the inventory to {output}: it is inside the evidence "
-                f"{source} (evidence is only ever read)"
-            )
+    refuse_inside_evidence(conn.execute(query).scalars(), output, "the inventory")
 
 
 class _HashingText:

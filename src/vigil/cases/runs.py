@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select, update
 
 from vigil.cases import revisions
-from vigil.errors import ScanError
+from vigil.errors import ScanError, UsageError
 from vigil.sources.disk.info import describe_image
 from vigil.sources.locator import escape_path
 from vigil.store.engine import inserted_id
@@ -154,3 +155,19 @@ def finish_run(conn: Connection, run_id: int, elapsed_s: float) -> None:
         .where(scan_run.c.id == run_id)
         .values(status="complete", finished_at=datetime.now(UTC), elapsed_s=elapsed_s)
     )
+
+
+def refuse_inside_evidence(evidence_paths: Iterable[bytes], output: Path, what: str) -> None:
+    """UsageError if ``output`` would land on or inside one of the evidence paths.
+
+    Evidence is never written: not by a report, an inventory or any export.
+    ``what`` names the file for the message ("the report", "the inventory").
+    """
+    target = Path(os.path.realpath(output))
+    for raw in evidence_paths:
+        source = Path(os.path.realpath(os.fsdecode(bytes(raw))))
+        if target == source or source in target.parents:
+            raise UsageError(
+                f"refusing to write {what} to {output}: it is inside the evidence "
+                f"{source} (evidence is only ever read)"
+            )

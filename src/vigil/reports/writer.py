@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 
 from vigil.audit import append, case_scope
 from vigil.cases.case import get_case
+from vigil.cases.runs import refuse_inside_evidence
 from vigil.config import current_user
 from vigil.errors import ReportError, UsageError
 from vigil.reports.csv_report import write_csv_report
@@ -121,16 +122,10 @@ def make_report(
 
 
 def _refuse_evidence(conn: Connection, report: Report, output: Path) -> None:
-    """UsageError if ``output`` would land on or inside an exhibit: evidence is never written."""
-    target = Path(os.path.realpath(output))
+    """UsageError if ``output`` would land on or inside an exhibit of the report."""
     ids = [e.id for e in report.exhibits]
-    for raw in conn.execute(select(evidence.c.path_bytes).where(evidence.c.id.in_(ids))).scalars():
-        source = Path(os.path.realpath(os.fsdecode(bytes(raw))))
-        if target == source or source in target.parents:
-            raise UsageError(
-                f"refusing to write the report to {output}: it is inside the evidence "
-                f"{source} (evidence is only ever read)"
-            )
+    paths = conn.execute(select(evidence.c.path_bytes).where(evidence.c.id.in_(ids))).scalars()
+    refuse_inside_evidence(paths, output, "the report")
 
 
 def _write(data: bytes, output: Path | BinaryIO) -> str:
