@@ -52,6 +52,23 @@ def test_pdq_only_each_set_speaks_through_its_nearest_hit() -> None:
     assert item_category(list(reversed(hits))) == ("Category A", False)
 
 
+def test_one_sets_nearest_hits_that_disagree_at_the_same_distance_are_a_conflict() -> None:
+    # Two entries of set 1 lie equally near with different labels: the set does
+    # not say which, so the item is a conflict, whatever order the rows came in.
+    hits = [_Match(1, "pdq", 5, "Category A"), _Match(1, "pdq", 5, "Category B")]
+    assert item_category(hits) == (CONFLICT, False)
+    assert item_category(list(reversed(hits))) == (CONFLICT, False)
+
+
+def test_one_sets_equally_near_hits_that_agree_count_under_their_label() -> None:
+    hits = [
+        _Match(1, "pdq", 5, "Category B"),
+        _Match(1, "pdq", 9, "Category C"),
+        _Match(1, "pdq", 5, "Category B"),
+    ]
+    assert item_category(hits) == ("Category B", False)
+
+
 def test_a_label_outside_the_scheme_counts_under_itself() -> None:
     """A set's own label (an 'other' row of the table), never folded into A/B/C."""
     assert item_category([_Match(1, "md5", 0, "Not indecent (other)")]) == (

@@ -87,6 +87,38 @@ def test_more_distinct_digests_than_one_query_takes_all_match(store: Store, tmp_
     assert all(h[0].algorithm == "md5" and h[0].distance == 0 for h in hits[:-1])
 
 
+def test_more_pdq_hit_entries_than_one_query_takes_all_get_their_category(
+    store: Store, tmp_path: Path
+) -> None:
+    """1,200 PDQ-only hits, each on its own entry: every entry's category is fetched."""
+    rng = np.random.default_rng(1200)
+    bank = random_hashes(1200, rng)
+    media = [
+        {
+            "MediaID": i + 1,
+            "MD5": hashlib.md5(f"pdq-{i}".encode(), usedforsecurity=False).hexdigest(),
+            "PDQ": bank[i].tobytes().hex(),
+            "Category": 1 + i % 3,
+        }
+        for i in range(1200)
+    ]
+    listing = tmp_path / "set.json"
+    context = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/UK/$metadata#Media"
+    listing.write_text(json.dumps({"@odata.context": context, "value": media}))
+    library.import_file(store, listing, "pdq-set")
+    # Each item's first variant is its entry's hash; the other seven lie far away.
+    items = []
+    for i in range(1200):
+        variants = random_hashes(8, rng)
+        variants[0] = bank[i]
+        items.append(_Item(None, pdq_quality=90, pdq_variants=variants.tobytes()))
+    with store.connect() as conn:
+        hits = Matcher(conn).match(conn, items)
+    assert [len(h) for h in hits] == [1] * 1200
+    assert [h[0].category for h in hits] == ["ABC"[i % 3] for i in range(1200)]
+    assert all(h[0].algorithm == "pdq" and h[0].distance == 0 for h in hits)
+
+
 def test_pdq_hits_nearest_variant_threshold_quality_and_exact_first(
     store: Store, tmp_path: Path
 ) -> None:
@@ -186,3 +218,27 @@ def test_describe_names_each_set_at_its_current_version(store: Store, tmp_path: 
     assert described["bad-list"]["entry_count"] == 2 and described["good-list"]["entry_count"] == 1
     assert described["bad-list"]["known_good"] is False and described["good-list"]["known_good"]
     assert good_hit.known_good is True and good_hit.set_name == "good-list"
+
+
+def test_describe_follows_the_current_version_not_the_newest(store: Store, tmp_path: Path) -> None:
+    """A set pointed back at an older version is described at that version, with its scheme."""
+    listed = tmp_path / "bad.txt"
+    listed.write_text(hashlib.md5(b"bad", usedforsecurity=False).hexdigest() + "\n")
+    library.import_file(store, listed, "bad-list")
+    listed.write_text(listed.read_text() + hashlib.md5(b"worse", usedforsecurity=False).hexdigest())
+    library.import_file(store, listed, "bad-list")
+    with store.begin() as conn:
+        first = conn.execute(
+            sa.select(hashset_version.c.id, hashset_version.c.version).order_by(
+                hashset_version.c.id
+            )
+        ).first()
+        assert first is not None
+        conn.execute(sa.update(hashset).values(current_version_id=first.id))
+    with store.connect() as conn:
+        (described,) = Matcher(conn).describe()
+        revision = conn.execute(sa.select(hashset.c.revision)).scalar_one()
+    assert described["version_id"] == first.id and described["version"] == first.version
+    assert described["entry_count"] == 1
+    assert described["scheme"] == "uk"
+    assert described["revision"] == revision == 2

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from vigil.errors import StoreError
 from vigil.inert import inert, inert_value
 from vigil.store.schema import audit_log
 
@@ -155,7 +156,10 @@ def append(
         return AuditEntry(
             int(new_id), scope, seq, when, actor, action, target, detail, prev, digest
         )
-    raise RuntimeError(f"audit: could not append to {scope} after {_APPEND_ATTEMPTS} attempts")
+    raise StoreError(
+        f"audit: could not append to {scope}: {_APPEND_ATTEMPTS} other writers took the next "
+        "entry first; try again"
+    )
 
 
 def entries(conn: Connection, scope: str) -> Iterator[AuditEntry]:

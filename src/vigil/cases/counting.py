@@ -449,7 +449,10 @@ def hit_label(hit: Any) -> str:
 def item_category(hits: list[Any]) -> tuple[str, bool]:
     """The category label an item counts under, and whether it rests on an exact hit.
 
-    Exact hits decide when there are any; otherwise each set's nearest PDQ hit.
+    Exact hits decide when there are any; otherwise each set's nearest PDQ hits
+    (all of them when several of one set lie at the same nearest distance: a
+    set whose two nearest entries disagree is a disagreement too, and picking
+    one would make the figure depend on the order the store returns rows in).
     When the deciding hits disagree the item counts as a conflict, never
     silently under one of them. Only the labels frozen on the hits are read:
     the library as it is today plays no part.
@@ -458,9 +461,10 @@ def item_category(hits: list[Any]) -> tuple[str, bool]:
     if exact:
         labels = {hit_label(h) for h in exact}
         return (labels.pop() if len(labels) == 1 else CONFLICT), True
-    nearest: dict[int, Any] = {}
+    nearest_bits: dict[int, int] = {}
     for h in hits:
-        if h.hashset_id not in nearest or h.distance < nearest[h.hashset_id].distance:
-            nearest[h.hashset_id] = h
-    labels = {hit_label(h) for h in nearest.values()}
+        known = nearest_bits.get(h.hashset_id)
+        if known is None or h.distance < known:
+            nearest_bits[h.hashset_id] = h.distance
+    labels = {hit_label(h) for h in hits if h.distance == nearest_bits[h.hashset_id]}
     return (labels.pop() if len(labels) == 1 else CONFLICT), False

@@ -265,6 +265,17 @@ def test_a_conflicting_alternative_hash_stays_in_extra(vics_file: Any, uk: Schem
     assert entry.extra["AlternativeHashes"] == [other]
 
 
+def test_a_bad_date_inside_an_alternative_hash_names_where_it_is(
+    vics_file: Any, uk: Scheme
+) -> None:
+    """An examiner must find the broken field: its path runs through the alternative's index."""
+    bad = {"HashName": "EDK", "HashValue": "0123", "Created": "not a date"}
+    record = media(1, AlternativeHashes=[{"HashName": "EDK", "HashValue": "4567"}, bad])
+    with pytest.raises(ImportFormatError) as caught:
+        read_all(vics_file([record]), uk)
+    assert caught.value.reason.startswith("AlternativeHashes[1].Created ")
+
+
 def test_name_comes_from_the_first_media_file(vics_file: Any, uk: Scheme) -> None:
     files = [{"FileName": "first.jpg"}, {"FileName": "second.jpg"}]
     (entry,), _ = read_all(vics_file([media(1, MediaFiles=files)]), uk)
