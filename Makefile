@@ -36,7 +36,8 @@ test: lint typecheck pytest
 
 # Long fuzzing run: FUZZ_EXAMPLES inputs per parser from FUZZ_SEED; the smallest input
 # that breaks a parser is saved in tests/fuzz/corpus/<target>/ (commit it with the fix:
-# every `make test` replays the corpus). See tests/fuzz/contract.py.
+# every `make test` replays the corpus). See tests/fuzz/contract.py. Whole scans of damaged disk
+# images run in child processes, FUZZ_EXAMPLES/10 per seed image (tests/fuzz/disk_targets.py).
 FUZZ_EXAMPLES ?= 2000
 ifndef FUZZ_SEED
 FUZZ_SEED := $(shell date +%s)
