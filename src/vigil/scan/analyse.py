@@ -37,6 +37,7 @@ from vigil.sources.disk.parts import disk_share
 from vigil.sources.disk.segments import later_segment
 from vigil.sources.folder import open_readonly, os_reason
 from vigil.sources.identify import SNIFF_BYTES, extension_mismatch, sniff
+from vigil.sources.keys import keys_scope
 from vigil.sources.limits import (
     ITEM_TIMEOUT_S,
     Budget,
@@ -66,6 +67,8 @@ class Settings:
     """Hash the media of E01 images and compare with their stored MD5/SHA-1."""
     item_timeout: float = ITEM_TIMEOUT_S
     """Wall-clock seconds one item may take (plus an allowance for its size)."""
+    passphrases: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Passwords given for encrypted exhibits, by evidence ordinal (never stored)."""
 
 
 @contextlib.contextmanager
@@ -86,7 +89,8 @@ def analyse_task(task: Task, settings: Settings) -> list[ItemRecord]:
     if task.kind != "file" or task.status != "ok":
         return [_walk_record(task)]
     try:
-        return _analyse_os_file(task, settings)
+        with keys_scope(settings.passphrases.get(task.evidence_ordinal, ())):
+            return _analyse_os_file(task, settings)
     except OSError as exc:
         record = _walk_record(task)
         record.status, record.reason = "error", f"cannot read: {os_reason(exc)}"
