@@ -49,6 +49,8 @@ from vigil.sources.limits import (
     deadline_scope,
 )
 from vigil.sources.locator import Locator
+from vigil.sources.phones.ufdr import LAYER as UFDR_LAYER
+from vigil.sources.phones.ufdr import stated_hash_problem
 
 IN_MEMORY_BYTES = 64 << 20
 """Items up to this size are read into memory once and hashed and decoded from there."""
@@ -246,7 +248,18 @@ def _file_record(
     if ftype.family == "image":
         stream.seek(0)
         _hash_picture(record, stream, settings)
+    if locator.leaf.type == UFDR_LAYER:
+        _check_stated_hashes(record, digests)
     return record
+
+
+def _check_stated_hashes(record: ItemRecord, digests: Digests) -> None:
+    """A phone extraction's own hash of the item, checked against the bytes read."""
+    attrs = dict(record.locator.leaf.attrs)
+    problem = stated_hash_problem(attrs, digests.md5, digests.sha256)
+    if problem is not None:
+        record.reason = f"{record.reason}; {problem}" if record.reason else problem
+        record.attrs["stated_hash_mismatch"] = True
 
 
 def _hash_picture(record: ItemRecord, stream: BinaryIO, settings: Settings) -> None:

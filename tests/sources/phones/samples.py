@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import plistlib
 import random
 import sqlite3
+import zipfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -134,3 +136,46 @@ def ios_backup(
         conn.executemany("INSERT INTO Files VALUES (?, ?, ?, ?, ?)", rows)
     conn.close()
     return folder
+
+
+UfdrFile = tuple[str, str, bytes]  # device path, path in the zip, content
+
+
+def ufdr_bytes(
+    files: Iterable[UfdrFile], *, wrong_hash_for: str | None = None, extra: Iterable[Entry] = ()
+) -> bytes:
+    """A Cellebrite-style UFDR zip: report.xml (project, device, taggedFiles) and the files."""
+    rows = []
+    for device, local, content in files:
+        md5 = hashlib.md5(content, usedforsecurity=False).hexdigest()
+        sha = hashlib.sha256(content).hexdigest()
+        if device == wrong_hash_for:
+            sha = "0" * 64
+        windows = local.replace("/", "\\")  # Cellebrite writes Windows separators
+        rows.append(
+            f'<file fs="File System" path="{device}" size="{len(content)}" deleted="Intact" '
+            f'id="x" extractionId="0"><accessInfo><timestamp name="ModifyTime">'
+            f"2026-11-01T10:00:00.000+00:00</timestamp></accessInfo>"
+            f'<metadata section="File"><item name="Local Path"><![CDATA[{windows}]]></item>'
+            f'<item name="MD5">{md5}</item><item name="SHA256">{sha}</item></metadata></file>'
+        )
+    report = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<project name="OP-TEST" extractionType="FileSystem" reportVersion="7.60" '
+        'xmlns="http://pa.cellebrite.com/report/2.0">'
+        '<sourceExtractions><extractionInfo id="0" name="File System" type="FileDump" '
+        'deviceName="Test phone" /></sourceExtractions>'
+        '<metadata section="Extraction Data">'
+        '<item name="DeviceInfoSelectedManufacturer">Samsung</item>'
+        '<item name="DeviceInfoSelectedDeviceName">Galaxy Test</item>'
+        '<item name="DeviceInfoExtractionStartDateTime">01/11/2026 10:00:00(UTC+0)</item>'
+        "</metadata><taggedFiles>" + "".join(rows) + "</taggedFiles></project>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("report.xml", report)
+        for _device, local, content in files:
+            archive.writestr(local, content)
+        for name, content in extra:
+            archive.writestr(name, content)
+    return out.getvalue()
