@@ -85,7 +85,7 @@ def read_report(stream: BinaryIO) -> Report:
     head = stream.read(HEAD_BYTES)
     if b"<!DOCTYPE" in head.upper():
         raise ValueError("report.xml declares a DOCTYPE: refused (entity expansion)")
-    parser = ET.XMLPullParser(events=("start", "end"))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     parser.feed(head)
     depth_stack: list[str] = []
     while True:
@@ -101,10 +101,11 @@ def read_report(stream: BinaryIO) -> Report:
     return report
 
 
-def _drain(parser: ET.XMLPullParser, stack: list[str], report: Report) -> None:
-    for event, elem in parser.read_events():
-        # Only start/end were asked for: every item is an element.
-        _event(str(event), cast(ET.Element, elem), stack, report)
+def _drain(parser: ET.XMLPullParser[ET.Element], stack: list[str], report: Report) -> None:
+    for found in parser.read_events():
+        # Only start/end were asked for: every item is (event, element).
+        event, elem = cast(tuple[str, ET.Element], found)
+        _event(event, elem, stack, report)
 
 
 def _event(event: str, elem: ET.Element, stack: list[str], report: Report) -> None:
