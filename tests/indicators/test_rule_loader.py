@@ -11,7 +11,7 @@ from vigil.indicators.loader import builtin_rule_files, load_ruleset, parse_rule
 
 FAMILIES = {
     "tor", "p2p", "messaging", "cloud", "vpn", "wiping", "steganography",
-    "virtual-machine", "encryption", "concealment", "download",
+    "virtual-machine", "encryption", "concealment", "download", "vault", "phone",
 }  # fmt: skip
 
 PRODUCTS = [
@@ -19,7 +19,8 @@ PRODUCTS = [
     "Telegram", "WhatsApp", "Signal", "Kik", "Wickr", "Session", "Dropbox", "OneDrive",
     "Google Drive", "MEGA", "iCloud", "pCloud", "NordVPN", "WireGuard", "CCleaner", "Eraser",
     "BleachBit", "SDelete", "PrivaZer", "OpenStego", "Steghide", "VeraCrypt", "TrueCrypt",
-    "BitLocker To Go", "7-Zip", "WinRAR", "LUKS", "VirtualBox",
+    "BitLocker To Go", "7-Zip", "WinRAR", "LUKS", "VirtualBox", "Snapchat", "Discord",
+    "Threema", "packages.xml",
 ]  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from vigil.errors import NotFoundError, UsageError
 from vigil.indicators.findings import case_findings
 from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.scan.writer import committed_task_count
+from vigil.sources.keys import ExhibitKey, parse_key
 from vigil.sources.limits import ITEM_TIMEOUT_S, Limits
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -110,6 +111,13 @@ pass_app = click.make_pass_decorator(AppContext)
     help="Wall-clock budget of one item (plus 1 s per 32 MiB of its size); "
     "past it the item is recorded as a limit and the scan goes on.",
 )
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    metavar="EXHIBIT=passphrase:SECRET",
+    help="Password of an encrypted exhibit (adb backup), by reference or PATH; never stored.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
 def scan_command(
@@ -133,6 +141,7 @@ def scan_command(
     max_expanded_bytes: int,
     verify: bool,
     item_timeout: float,
+    keys: tuple[str, ...],
     as_json: bool,
 ) -> int:
     """Scan PATHs (folders, files, archives, disk images) into CASE: hash, match, summarise.
@@ -169,6 +178,7 @@ def scan_command(
         scheme=scheme,
         verify=verify,
         item_timeout=item_timeout,
+        keys=_parse_keys(keys),
         exhibits=ExhibitRequest(
             references=references,
             description=description,
@@ -198,6 +208,10 @@ def scan_command(
             )
         )
     return 0
+
+
+def _parse_keys(keys: tuple[str, ...]) -> list[ExhibitKey]:
+    return [parse_key(text) for text in keys]  # KeyOptionError is a UsageError: one line, exit 2
 
 
 def _resume_hint(app: AppContext, case_name: str) -> str:

@@ -37,6 +37,7 @@ from vigil.sources.disk.parts import disk_share
 from vigil.sources.disk.segments import later_segment
 from vigil.sources.folder import open_readonly, os_reason
 from vigil.sources.identify import SNIFF_BYTES, extension_mismatch, sniff
+from vigil.sources.keys import keys_scope
 from vigil.sources.limits import (
     ITEM_TIMEOUT_S,
     Budget,
@@ -48,6 +49,8 @@ from vigil.sources.limits import (
     deadline_scope,
 )
 from vigil.sources.locator import Locator
+from vigil.sources.phones.ufdr import LAYER as UFDR_LAYER
+from vigil.sources.phones.ufdr import stated_hash_problem
 
 IN_MEMORY_BYTES = 64 << 20
 """Items up to this size are read into memory once and hashed and decoded from there."""
@@ -66,6 +69,8 @@ class Settings:
     """Hash the media of E01 images and compare with their stored MD5/SHA-1."""
     item_timeout: float = ITEM_TIMEOUT_S
     """Wall-clock seconds one item may take (plus an allowance for its size)."""
+    passphrases: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Passwords given for encrypted exhibits, by evidence ordinal (never stored)."""
 
 
 @contextlib.contextmanager
@@ -86,7 +91,8 @@ def analyse_task(task: Task, settings: Settings) -> list[ItemRecord]:
     if task.kind != "file" or task.status != "ok":
         return [_walk_record(task)]
     try:
-        return _analyse_os_file(task, settings)
+        with keys_scope(settings.passphrases.get(task.evidence_ordinal, ())):
+            return _analyse_os_file(task, settings)
     except OSError as exc:
         record = _walk_record(task)
         record.status, record.reason = "error", f"cannot read: {os_reason(exc)}"
@@ -242,7 +248,18 @@ def _file_record(
     if ftype.family == "image":
         stream.seek(0)
         _hash_picture(record, stream, settings)
+    if locator.leaf.type == UFDR_LAYER:
+        _check_stated_hashes(record, digests)
     return record
+
+
+def _check_stated_hashes(record: ItemRecord, digests: Digests) -> None:
+    """A phone extraction's own hash of the item, checked against the bytes read."""
+    attrs = dict(record.locator.leaf.attrs)
+    problem = stated_hash_problem(attrs, digests.md5, digests.sha256)
+    if problem is not None:
+        record.reason = f"{record.reason}; {problem}" if record.reason else problem
+        record.attrs["stated_hash_mismatch"] = True
 
 
 def _hash_picture(record: ItemRecord, stream: BinaryIO, settings: Settings) -> None:

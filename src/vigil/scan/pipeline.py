@@ -50,7 +50,9 @@ from vigil.scan.records import ItemRecord, Task
 from vigil.scan.writer import done_task_keys, write_tasks
 from vigil.sources.disk.parts import part_count
 from vigil.sources.folder import walk
+from vigil.sources.keys import ExhibitKey, keys_for
 from vigil.sources.limits import ITEM_TIMEOUT_S, Limits
+from vigil.sources.phones.ios_backup import without_stored_files
 from vigil.store.engine import Store
 from vigil.store.schema import scan_run
 
@@ -95,6 +97,8 @@ class ScanOptions:
     """Wall-clock seconds one item may take before it is recorded as ``limit``."""
     exhibits: ExhibitRequest = field(default_factory=ExhibitRequest)
     """References and seizure details of the exhibits scanned, and whether a re-scan is meant."""
+    keys: list[ExhibitKey] = field(default_factory=list)
+    """Passwords of encrypted exhibits (never stored; give them again on resume)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +191,7 @@ def run_scan(
                 },
             )
             exhibits.audit_rescans(conn, case_id, run_id, plan, examiner)
+    settings.passphrases = _passphrases(options, sources)
     if progress is not None:
         progress.total(*_count(sources))
     runner = _Runner(store, run_id, evidence_ids, matcher, settings, options.workers, progress)
@@ -206,6 +211,22 @@ def run_scan(
             detail={"run": run_id, "tasks_done": done, "tasks_skipped": skipped},
         )
     return ScanOutcome(options.case, run_id, options.resume, done, skipped, elapsed)
+
+
+def _passphrases(
+    options: ScanOptions, sources: list[runs.EvidenceSource]
+) -> dict[int, tuple[str, ...]]:
+    """The passphrases of each evidence source: keys naming its reference or its PATH."""
+    references = options.exhibits.references
+    found: dict[int, tuple[str, ...]] = {}
+    for index, source in enumerate(sources):
+        names = {source.display, os.path.basename(source.display.rstrip("/"))}
+        if index < len(references):
+            names.add(references[index])
+        secrets = keys_for(options.keys, names)
+        if secrets:
+            found[source.ordinal] = secrets
+    return found
 
 
 def _settings_from(params: dict[str, Any]) -> Settings:
@@ -245,7 +266,7 @@ def _versions() -> dict[str, str]:
 def _tasks(sources: list[runs.EvidenceSource]) -> Iterator[Task]:
     for source in sources:
         # No readability probe: the worker opens every file anyway and records failures.
-        for entry in walk(source.path, probe_files=False):
+        for entry in without_stored_files(walk(source.path, probe_files=False)):
             task = Task(
                 key=entry.locator.key(),
                 evidence_ordinal=source.ordinal,
@@ -287,7 +308,7 @@ def _split(task: Task) -> Iterator[Task]:
 def _count(sources: list[runs.EvidenceSource]) -> tuple[int, int]:
     items = size = 0
     for source in sources:
-        for entry in walk(source.path, read_links=False, probe_files=False):
+        for entry in without_stored_files(walk(source.path, read_links=False, probe_files=False)):
             items += 1
             size += (entry.size or 0) if entry.kind == "file" else 0
     return items, size

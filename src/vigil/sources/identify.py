@@ -98,6 +98,8 @@ _ALL = [
     _t("ewf", "application/x-ewf", "disk", "e01", "ex01", "s01", *_SEGMENTS),
     _t("disk-image", "application/x-raw-disk-image", "disk", *_RAW_DISK),
     _t("fs-image", "application/x-raw-disk-image", "disk", *_RAW_DISK, "iso"),
+    _t("ios-backup", "application/x-apple-plist", "archive", "plist"),
+    _t("adb-backup", "application/x-android-backup", "archive", "ab"),
 ]  # fmt: skip
 
 TYPES: dict[str, FileType] = {t.name: t for t in _ALL}
@@ -130,6 +132,7 @@ _MAGIC: list[tuple[bytes, str]] = sorted(
         (b"SQLite format 3\x00", "sqlite"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole2"),
         (b"\x7fELF", "elf"),
+        (b"ANDROID BACKUP\n", "adb-backup"),
     ],
     key=lambda item: -len(item[0]),
 )
@@ -159,6 +162,8 @@ def sniff(header: bytes) -> FileType:
     if disk is not None:
         return TYPES[disk]
     head = header[:4096]  # the window the checks below were designed for
+    if is_ios_manifest(header):
+        return TYPES["ios-backup"]
     for check in (_riff, _iso_bmff, _ebml, _zip, _bzip2, _bmp, _mz, _v7_tar, _mpeg_ts, _late_pdf):
         found = check(head)
         if found is not None:
@@ -182,6 +187,21 @@ def extension_mismatch(file_name: str, ftype: FileType) -> bool:
     base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
     ext = os.path.splitext(base)[1].lstrip(".").lower()
     return ext not in ftype.extensions
+
+
+def is_ios_manifest(head: bytes) -> bool:
+    """True for the first bytes of an iOS backup's ``Manifest.plist`` (binary or XML).
+
+    Its keys ``BackupKeyBag`` and ``IsEncrypted`` come near the start of a binary
+    plist (keys are written before values); in an XML one they follow the
+    ``Applications`` dict, which a phone with very many apps may push past the
+    sniffed bytes.
+    """
+    if head.startswith(b"bplist00"):
+        return b"BackupKeyBag" in head and b"IsEncrypted" in head
+    if head.lstrip()[:5] == b"<?xml" and b"<plist" in head[:512]:
+        return b"<key>BackupKeyBag</key>" in head and b"<key>IsEncrypted</key>" in head
+    return False
 
 
 def _riff(h: bytes) -> str | None:

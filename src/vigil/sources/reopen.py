@@ -166,7 +166,7 @@ def read_all(stream: BinaryIO) -> bytes:
 
 
 register("os", _open_os)
-for _layer in ("zip", "tar", "gzip", "bzip2", "xz", "7z", "rar"):
+for _layer in ("zip", "tar", "gzip", "bzip2", "xz", "7z", "rar", "ios-backup", "adb", "ufdr"):
     register(_layer, _open_member)
 
 # Disk images register their layers (ewf, partition, file systems, carved) on import.

@@ -12,6 +12,7 @@ from vigil.sources.archives import CONTAINER_TYPES
 from vigil.sources.limits import Budget, Limits
 from vigil.sources.locator import Locator
 
+from ..phones.samples import adb_bytes
 from .samples import Entry, members, read_all, sevenzip_bytes, tar_bytes, zip_bytes
 
 # py7zr will not write traversal names, and 7z writes no directory entries here.
@@ -31,6 +32,8 @@ FORMATS: dict[str, tuple[Callable[[list[Entry]], bytes], str, str]] = {
     "tar.bz2": (lambda e: tar_bytes(e, "bz2"), "bzip2", "tar"),
     "tar.xz": (lambda e: tar_bytes(e, "xz"), "xz", "tar"),
     "7z": (sevenzip_bytes, "7z", "7z"),
+    "ab": (lambda e: adb_bytes(e, compressed=False), "adb-backup", "adb"),
+    "ab.z": (adb_bytes, "adb-backup", "adb"),
 }
 
 

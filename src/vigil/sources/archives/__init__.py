@@ -22,6 +22,8 @@ __all__ = [
     "reader_for",
 ]
 
-# Disk-image readers register themselves in CONTAINER_TYPES; imported last, and as
+# Disk-image and phone readers register themselves in CONTAINER_TYPES; imported last, and as
 # a plain import, because they build on this package (an import cycle otherwise).
-import vigil.sources.disk.reader  # noqa: F401
+import vigil.sources.disk.reader
+import vigil.sources.phones.adb
+import vigil.sources.phones.ios_backup  # noqa: F401

@@ -31,7 +31,8 @@ CONTAINER_TYPES: dict[str, ContainerReader] = {
 """Container readers by the ``FileType.name`` that :func:`vigil.sources.identify.sniff` gives.
 
 Disk images (``disk-image``, ``fs-image``, ``ewf``) are added by
-:mod:`vigil.sources.disk.reader`, which the package ``__init__`` imports.
+:mod:`vigil.sources.disk.reader`, phone extractions (``ios-backup``,
+``adb-backup``) by :mod:`vigil.sources.phones`; the package ``__init__`` imports both.
 """
 
 

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 from vigil.sources.archives.base import ContainerReader, Member, Scan
 from vigil.sources.archives.streams import describe, limited_stream, read_up_to
 from vigil.sources.archives.zip_recover import recover
+from vigil.sources.phones.ufdr import is_ufdr, ufdr_members
 
 _SUPPORTED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 _METHOD_NAMES = {
@@ -71,25 +72,37 @@ class ZipReader(ContainerReader):
             return
         infos = archive.infolist()
         scan.total_entries = len(infos)
+        if is_ufdr(archive):
+            # A Cellebrite extraction: members named by their device paths (phones/ufdr.py).
+            yield from ufdr_members(
+                archive, scan, lambda info, name, attrs: _member(archive, info, scan, name, attrs)
+            )
+            return
         for info in infos:
             yield _member(archive, info, scan)
 
 
-def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: Scan) -> Member:
+def _member(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    scan: Scan,
+    name: str | None = None,
+    attrs: dict[str, Any] | None = None,
+) -> Member:
     extras = _extras(info.extra)
     common: dict[str, Any] = {
         "size": info.file_size,
         "compressed_size": info.compress_size,
         "mtime": _mtime(info, extras),
+        "attrs": attrs,
     }
-    name = info.filename
+    name = info.filename if name is None else name
     if info.is_dir():
         return scan.entry(name, kind="dir", **common)
     encryption = _encryption(info, extras)
     if encryption is not None:
-        return scan.entry(
-            name, status="encrypted", reason=encryption, attrs={"encrypted": True}, **common
-        )
+        common["attrs"] = {**(attrs or {}), "encrypted": True}
+        return scan.entry(name, status="encrypted", reason=encryption, **common)
     if info.compress_type not in _SUPPORTED_METHODS:
         method = _METHOD_NAMES.get(info.compress_type, "unknown")
         reason = f"compression method {info.compress_type} ({method}) not supported"

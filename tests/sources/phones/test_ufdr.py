@@ -1,0 +1,70 @@
+"""Cellebrite UFDR: device paths, the extraction's metadata, stated hashes checked."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from vigil.scan.pipeline import ScanOptions, run_scan
+from vigil.sources.phones.ufdr import read_report
+from vigil.sources.reopen import open_item, read_all
+from vigil.store.engine import Store
+from vigil.store.schema import item
+
+from ..archives.samples import members
+from ..disk.images import picture
+from .samples import ufdr_bytes
+
+PHOTO = "/data/media/0/DCIM/Camera/IMG_1.jpg"
+FILES = [
+    (PHOTO, "files/Image/IMG_1.jpg", picture(1)),
+    ("/data/data/com.whatsapp/databases/msgstore.db", "files/Database/msgstore.db", b"m" * 99),
+]
+
+
+def test_members_carry_device_paths_and_stated_hashes() -> None:
+    found = members(ufdr_bytes(FILES, extra=[("unlisted.txt", b"u")]), "zip", outer="/e/x.ufdr")
+    note = found[0]
+    assert (note.kind, note.status) == ("container", "skipped")
+    assert "Samsung Galaxy Test" in note.reason and "2 files listed" in note.reason
+    by_name = {m.name: m for m in found[1:]}
+    assert set(by_name) == {"report.xml", PHOTO, FILES[1][0], "unlisted.txt"}
+    photo = by_name[PHOTO]
+    assert photo.locator.leaf.type == "ufdr"
+    assert photo.locator.leaf.get("zip_path") == "files/Image/IMG_1.jpg"
+    assert len(photo.locator.leaf.get("stated_sha256")) == 64
+
+
+def test_a_doctype_is_refused() -> None:
+    hostile = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><project/>'
+    try:
+        read_report(io.BytesIO(hostile))
+    except ValueError as exc:
+        assert "DOCTYPE" in str(exc)
+    else:
+        raise AssertionError("a DOCTYPE must be refused")
+
+
+def test_broken_report_keeps_every_member() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("report.xml", '<project xmlns="http://pa.cellebrite.com/report/2.0"><x')
+        archive.writestr("files/a.jpg", b"a")
+    found = members(out.getvalue(), "zip")
+    assert (found[0].status, found[0].kind) == ("error", "container")
+    assert [m.name for m in found[1:]] == ["report.xml", "files/a.jpg"]
+
+
+def test_scan_checks_stated_hashes_and_reopens(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "phone.ufdr").write_bytes(ufdr_bytes(FILES, wrong_hash_for=FILES[1][0]))
+    run_scan(store, [tmp_path / "phone.ufdr"], ScanOptions(case="U", workers=1))
+    with store.connect() as conn:
+        rows = {r.display: r for r in conn.execute(sa.select(item))}
+    photo = next(r for d, r in rows.items() if d.endswith("ufdr:" + PHOTO))
+    msgstore = next(r for d, r in rows.items() if d.endswith("msgstore.db"))
+    assert photo.reason is None
+    assert "differs from the hash" in msgstore.reason and "SHA-256" in msgstore.reason
+    assert read_all(open_item(photo.locator, photo.sha256)) == FILES[0][2]
