@@ -218,7 +218,9 @@ def test_disabled_user_loses_sessions_at_once(sqlite_site: Site) -> None:
     client = sqlite_site.client("val")
     admin = sqlite_site.client("ada")
     assert (
-        admin.post("/admin/users/val/disable", data={"csrf_token": csrf_of(admin)}).status_code
+        admin.post(
+            "/admin/users/val/disable", data={"csrf_token": csrf_of(admin), "confirm": "val"}
+        ).status_code
         == 303
     )
     assert client.get("/api/me/exposure").status_code == 401
