@@ -55,7 +55,10 @@ def test_wrong_password_is_refused_and_audited(sqlite_site: Site) -> None:
     client = sqlite_site.client(None)
     response = login(client, "eve", "not the password at all")
     assert response.status_code == 401
-    assert "wrong name or password" in response.text
+    assert "Login failed: wrong name or password" in response.text
+    # The name typed is kept, and the password field has the focus for the next try.
+    assert 'name="name" autocomplete="username" required value="eve"' in response.text
+    assert 'current-password" required autofocus' in response.text
     assert sessions.COOKIE not in client.cookies
     assert ("login.failed", "eve") in _audit_actions(sqlite_site)
 
@@ -253,7 +256,7 @@ def test_password_spraying_from_one_address_is_braked(sqlite_site: Site) -> None
     for name in ("ed", "rita", "val"):  # one guess at each of three accounts: no lockout
         assert login(client, name, "Summer2026!summer").status_code == 401
     braked = login(client, "eve", PASSWORD)
-    assert braked.status_code == 429 and "too many failed logins" in braked.text
+    assert braked.status_code == 429 and "Too many failed logins" in braked.text
     assert ("login.throttled", "eve…") in _audit_actions(sqlite_site)
     # The brake is in the database: a fresh app (a restart, another process) keeps it.
     again = app_client(create_app(sqlite_site.store, settings), **sprayer)

@@ -33,11 +33,15 @@ def _safe_next(target: str | None) -> str:
     return "/cases"
 
 
-def _login_page(request: Request, next_url: str, error: str | None, status: int) -> Response:
+def _login_page(
+    request: Request, next_url: str, error: str | None, status: int, name: str = ""
+) -> Response:
+    """The login form; after a refusal it keeps the name typed and says why, in a sentence."""
     token = secrets.token_urlsafe(24)
-    page = render(
-        request, "login.html", {"pre_csrf": token, "next": next_url, "error": error}, status
-    )
+    if error:
+        error = error[:1].upper() + error[1:] + ("" if error.endswith(".") else ".")
+    context = {"pre_csrf": token, "next": next_url, "error": error, "name": name}
+    page = render(request, "login.html", context, status)
     page.set_cookie(
         PRE_LOGIN_COOKIE,
         token,
@@ -68,9 +72,9 @@ def login(
     try:
         user = authenticate(store, name, password, settings.lockout, settings.brake, client)
     except LoginBraked as braked:
-        return _login_page(request, _safe_next(next), str(braked), 429)
+        return _login_page(request, _safe_next(next), str(braked), 429, name)
     except LoginRefused as refused:
-        return _login_page(request, _safe_next(next), str(refused), 401)
+        return _login_page(request, _safe_next(next), str(refused), 401, name)
     with store.begin() as conn:
         sessions.destroy(conn, request.cookies.get(sessions.COOKIE))  # no fixation
         token = sessions.create(conn, user, settings, request.headers.get("user-agent"))
