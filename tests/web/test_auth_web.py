@@ -266,3 +266,18 @@ def test_password_spraying_from_one_address_is_braked(sqlite_site: Site) -> None
         create_app(sqlite_site.store, settings), follow_redirects=False, client=("10.9.9.9", 1)
     )
     assert login(other, "eve", PASSWORD).status_code == 303
+
+
+def test_a_lost_form_cookie_gives_the_form_back_with_the_name(sqlite_site: Site) -> None:
+    client = sqlite_site.client(None)
+    token = pre_login_token(client)
+    client.cookies.clear()  # the pre-login cookie is gone (expired, cleared, another tab)
+    form = {"name": "eve", "password": PASSWORD, "csrf_token": token, "next": "/cases/1/grade"}
+    answer = client.post("/login", data=form, headers={"Accept": "text/html"})
+    assert answer.status_code == 403
+    assert "<h1>Log in</h1>" in answer.text and "The form had expired" in answer.text
+    assert 'required value="eve"' in answer.text
+    assert 'name="next" value="/cases/1/grade"' in answer.text
+    # The page set a fresh token: the next try goes through.
+    retry = {**form, "csrf_token": pre_login_token(client)}
+    assert client.post("/login", data=retry).status_code == 303

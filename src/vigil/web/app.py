@@ -12,7 +12,7 @@ from starlette.responses import Response
 from vigil.errors import NotFoundError, VigilError
 from vigil.sources.reopen import ReopenError
 from vigil.store.engine import Store
-from vigil.web.access import NeedLogin, guard
+from vigil.web.access import FormExpired, NeedLogin, guard
 from vigil.web.deps import ids_in_range, render
 from vigil.web.grading import GradeError
 from vigil.web.grouping import PairCache
@@ -25,6 +25,7 @@ from vigil.web.routes import (
     rematch_routes,
     static,
 )
+from vigil.web.routes.auth_routes import login_page, safe_next
 from vigil.web.security import AllowedHosts, SecurityHeaders, TrustedProxies
 from vigil.web.settings import WebSettings
 from vigil.web.thumbnails import ThumbnailError
@@ -49,6 +50,7 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
     for module in (auth_routes, pages, grading_routes, rematch_routes, media, admin, static):
         app.include_router(module.router)
     app.add_exception_handler(NeedLogin, _need_login)
+    app.add_exception_handler(FormExpired, _form_expired)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(Exception, _server_error)
@@ -103,6 +105,16 @@ def _sentence(message: object) -> str:
     text = str(message).strip() or "No more is known."
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "?", "!")) else text + "."
+
+
+async def _form_expired(request: Request, exc: Exception) -> Response:
+    """A login whose form cookie was lost: the form again, the name kept, a fresh token."""
+    if not isinstance(exc, FormExpired):
+        raise exc
+    if request.url.path != "/login" or wants_json(request):
+        return await _http_error(request, exc)
+    message = "The form had expired, so nothing was checked: enter your password again"
+    return login_page(request, safe_next(exc.next_url), message, 403, exc.name)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
