@@ -66,3 +66,21 @@ def test_counts_on_the_page_and_a_screenshot(rendered: tuple[Report, Any], tmp_p
     height = int.from_bytes(data[20:24], "big")
     assert width == 1280 and height > 2000  # the whole page, not an empty viewport
     assert len(data) > 50_000
+
+
+def test_the_report_reflows_at_320_px(rendered: tuple[Report, Any], tmp_path: Path) -> None:
+    """WCAG 1.4.10: on a phone or at 400 % zoom the report does not scroll sideways."""
+    from playwright.sync_api import sync_playwright
+
+    page_file = tmp_path / "report.html"
+    page_file.write_text(render_html(rendered[0]), encoding="utf-8")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 320, "height": 640})
+            page.goto(page_file.as_uri())
+            page.screenshot(path=str(tmp_path / "report-320.png"), full_page=True)
+            width = int(page.evaluate("document.documentElement.scrollWidth"))
+            assert width <= 320, (width, tmp_path)
+        finally:
+            browser.close()

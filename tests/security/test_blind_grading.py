@@ -79,7 +79,7 @@ def test_first_grade_is_hidden_from_the_second_grader_on_every_page(site: Site) 
     assert _graded_line(rex, site) == ""
     assert _hits_from_review(rex, site) == 0
     case_page = rex.get(f"/cases/{site.case_id}").text
-    assert "1 graded items await a second grade" in case_page
+    assert "1 graded item awaits a second grade" in case_page
     view = rex.get(f"/api/cases/{site.case_id}/actions").json()
     assert [a["category"] for a in view["awaiting"]] == [None]
     assert view["settled"] == []

@@ -150,3 +150,55 @@ def test_only_admins_see_the_question(client_for: Callable[[str | None], TestCli
     assert ada.get("/admin/hashsets/none/remove").status_code == 404
     graded = ada.get("/admin/hashsets/local-graded/remove")
     assert graded.status_code == 400 and "holds the force" in graded.text
+
+
+def test_disabling_an_account_asks_first_and_names_what_changes(site: Site) -> None:
+    ada = site.client("ada")
+    site.client("val")  # one open session, which the question counts
+    admin = ada.get("/admin").text
+    assert 'href="/admin/users/val/disable"' in admin
+    assert 'action="/admin/users/val/disable"' not in admin
+    # The admin's own row offers no Disable it would then refuse.
+    assert 'href="/admin/users/ada/disable"' not in admin
+    page = ada.get("/admin/users/val/disable")
+    assert page.status_code == 200
+    assert "Disable account val?" in page.text
+    assert "1 open session of val end now" in page.text
+    assert "Enable undoes this" in page.text
+
+    bare = ada.post("/admin/users/val/disable", data={"csrf_token": csrf_of(ada)})
+    assert bare.status_code == 400 and "Disable account val?" in bare.text
+    assert ("ada", "user.disable", "val") not in _global(site)
+    done = ada.post("/admin/users/val/disable", data={"csrf_token": csrf_of(ada), "confirm": "val"})
+    assert done.status_code == 303
+    assert ("ada", "user.disable", "val") in _global(site)
+    assert ada.get("/admin/users/ada/disable").status_code == 400
+
+
+def test_taking_a_case_away_asks_first_and_keeps_the_grades(site: Site) -> None:
+    ada = site.client("ada")
+    admin = ada.get("/admin").text
+    assert 'href="/admin/unassign?name=eve&amp;case=op-demo"' in admin
+    assert 'action="/admin/unassign"' not in admin
+    page = ada.get("/admin/unassign", params={"name": "eve", "case": "op-demo"})
+    assert page.status_code == 200
+    assert "Take case op-demo from eve?" in page.text
+    assert "eve can no longer see or grade case op-demo" in page.text
+    assert "the 0 grades eve gave in op-demo" in page.text
+    assert ada.get("/admin/unassign", params={"name": "val", "case": "op-demo"}).status_code == 404
+
+    form = {"name": "eve", "case": "op-demo", "csrf_token": csrf_of(ada)}
+    bare = ada.post("/admin/unassign", data=form)
+    assert bare.status_code == 400 and "Take case op-demo from eve?" in bare.text
+    assert ("ada", "case.unassign", "eve") not in _global(site)
+    done = ada.post("/admin/unassign", data={**form, "confirm": "eve/op-demo"})
+    assert done.status_code == 303
+    assert ("ada", "case.unassign", "eve") in _global(site)
+
+
+def test_every_admin_control_names_its_row(site: Site) -> None:
+    page = site.client("ada").get("/admin").text
+    assert 'aria-label="Export format (hash set demo-vics)"' in page
+    assert 'aria-label="Set password (account val)"' in page
+    assert 'aria-label="Disable… (account val)"' in page
+    assert 'aria-label="Remove… (eve on case op-demo)"' in page

@@ -55,7 +55,10 @@ def test_wrong_password_is_refused_and_audited(sqlite_site: Site) -> None:
     client = sqlite_site.client(None)
     response = login(client, "eve", "not the password at all")
     assert response.status_code == 401
-    assert "wrong name or password" in response.text
+    assert "Login failed: wrong name or password" in response.text
+    # The name typed is kept, and the password field has the focus for the next try.
+    assert 'name="name" autocomplete="username" required value="eve"' in response.text
+    assert 'current-password" required autofocus' in response.text
     assert sessions.COOKIE not in client.cookies
     assert ("login.failed", "eve") in _audit_actions(sqlite_site)
 
@@ -218,7 +221,9 @@ def test_disabled_user_loses_sessions_at_once(sqlite_site: Site) -> None:
     client = sqlite_site.client("val")
     admin = sqlite_site.client("ada")
     assert (
-        admin.post("/admin/users/val/disable", data={"csrf_token": csrf_of(admin)}).status_code
+        admin.post(
+            "/admin/users/val/disable", data={"csrf_token": csrf_of(admin), "confirm": "val"}
+        ).status_code
         == 303
     )
     assert client.get("/api/me/exposure").status_code == 401
@@ -251,7 +256,7 @@ def test_password_spraying_from_one_address_is_braked(sqlite_site: Site) -> None
     for name in ("ed", "rita", "val"):  # one guess at each of three accounts: no lockout
         assert login(client, name, "Summer2026!summer").status_code == 401
     braked = login(client, "eve", PASSWORD)
-    assert braked.status_code == 429 and "too many failed logins" in braked.text
+    assert braked.status_code == 429 and "Too many failed logins" in braked.text
     assert ("login.throttled", "eve…") in _audit_actions(sqlite_site)
     # The brake is in the database: a fresh app (a restart, another process) keeps it.
     again = app_client(create_app(sqlite_site.store, settings), **sprayer)
@@ -261,3 +266,18 @@ def test_password_spraying_from_one_address_is_braked(sqlite_site: Site) -> None
         create_app(sqlite_site.store, settings), follow_redirects=False, client=("10.9.9.9", 1)
     )
     assert login(other, "eve", PASSWORD).status_code == 303
+
+
+def test_a_lost_form_cookie_gives_the_form_back_with_the_name(sqlite_site: Site) -> None:
+    client = sqlite_site.client(None)
+    token = pre_login_token(client)
+    client.cookies.clear()  # the pre-login cookie is gone (expired, cleared, another tab)
+    form = {"name": "eve", "password": PASSWORD, "csrf_token": token, "next": "/cases/1/grade"}
+    answer = client.post("/login", data=form, headers={"Accept": "text/html"})
+    assert answer.status_code == 403
+    assert "<h1>Log in</h1>" in answer.text and "The form had expired" in answer.text
+    assert 'required value="eve"' in answer.text
+    assert 'name="next" value="/cases/1/grade"' in answer.text
+    # The page set a fresh token: the next try goes through.
+    retry = {**form, "csrf_token": pre_login_token(client)}
+    assert client.post("/login", data=retry).status_code == 303

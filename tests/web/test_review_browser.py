@@ -131,6 +131,7 @@ def test_grade_by_keyboard_reveal_and_audit(served: tuple[str, Site], tmp_path: 
             # Hold Space: the unblurred pixels arrive (a logged reveal) and show while held.
             page.keyboard.down("Space")
             expect(thumb).to_have_class("thumb revealed")
+            expect(thumb).to_have_attribute("alt", "Revealed picture (unblurred while held)")
             page.wait_for_function(
                 "() => document.querySelector('#thumbs img').src.startsWith('blob:')"
             )
@@ -138,6 +139,7 @@ def test_grade_by_keyboard_reveal_and_audit(served: tuple[str, Site], tmp_path: 
             revealed = thumb.screenshot()
             page.keyboard.up("Space")
             expect(thumb).to_have_class("thumb")
+            expect(thumb).to_have_attribute("alt", "Blurred picture")
             _wait_loaded(page, thumb)
             blurred_again = thumb.screenshot()
             (tmp_path / "blurred.png").write_bytes(blurred)
@@ -147,7 +149,7 @@ def test_grade_by_keyboard_reveal_and_audit(served: tuple[str, Site], tmp_path: 
             assert _variance(revealed) > _variance(blurred)
             # Grade the group by keyboard, see the queue shrink, reload: still graded.
             page.keyboard.press("b")
-            expect(status).to_contain_text("Graded 1 items as B")
+            expect(status).to_contain_text("Graded 1 item as B")
             expect(status).to_contain_text("7 groups (7 items) to grade")
             page.reload()
             expect(page.locator("#status")).to_contain_text("7 groups (7 items) to grade")
@@ -157,7 +159,7 @@ def test_grade_by_keyboard_reveal_and_audit(served: tuple[str, Site], tmp_path: 
             page.keyboard.press("z")
             expect(page.locator("#status")).to_contain_text("8 groups (8 items) to grade")
             page.keyboard.press("a")
-            expect(page.locator("#status")).to_contain_text("Graded 1 items as A")
+            expect(page.locator("#status")).to_contain_text("Graded 1 item as A")
             # The audit log shows the reveal, the grade, the undo and the grade again.
             page.goto(f"{base}/cases/{site.case_id}/audit")
             actions = page.locator("#audit tbody tr").evaluate_all(
@@ -192,12 +194,12 @@ def test_second_grader_disagrees_and_resolves(served: tuple[str, Site]) -> None:
             expect(page.locator("#status")).to_contain_text("8 groups")
             _wait_loaded(page, page.locator("#thumbs img.thumb").first)
             page.keyboard.press("a")
-            expect(page.locator("#status")).to_contain_text("Graded 1 items as A")
+            expect(page.locator("#status")).to_contain_text("Graded 1 item as A")
             page.click("header form button")  # log out
             page.wait_for_url(f"{base}/login")
             _log_in(page, base, "rex")
             page.goto(f"{base}/cases/{site.case_id}/second")
-            expect(page.locator("#status")).to_contain_text("1 decisions to second-grade")
+            expect(page.locator("#status")).to_contain_text("1 decision to second-grade")
             assert "A" not in page.locator("#group-info").inner_text()  # graded blind
             _wait_loaded(page, page.locator("#thumbs img.thumb").first)
             page.keyboard.press("c")
@@ -256,6 +258,6 @@ def test_break_reminder_stops_grading_until_dismissed(tmp_path: Path, vigil_home
             page.click("#break-dismiss")
             expect(reminder).to_be_hidden()
             page.keyboard.press("a")
-            expect(page.locator("#status")).to_contain_text("Graded 1 items as A")
+            expect(page.locator("#status")).to_contain_text("Graded 1 item as A")
         finally:
             browser.close()

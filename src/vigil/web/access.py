@@ -57,6 +57,32 @@ def route(
     return decorator
 
 
+class FormExpired(HTTPException):
+    """A public form (login) came without its pre-login token: a lost or old form cookie.
+
+    It carries the name typed and the page to go on to, so the login form can be
+    shown again with both kept.
+    """
+
+    def __init__(self, name: str, next_url: str) -> None:
+        super().__init__(403, "the form expired: reload the page and try again")
+        self.name = name
+        self.next_url = next_url
+
+
+async def _expired(request: Request) -> FormExpired:
+    if not request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        return FormExpired("", "")
+    form = await request.form()
+    name, next_url = form.get("name"), form.get("next")
+    return FormExpired(
+        name[:200] if isinstance(name, str) else "",
+        next_url[:500] if isinstance(next_url, str) else "",
+    )
+
+
 async def guard(request: Request) -> None:
     """App-wide dependency: session, role and CSRF checks for the matched route."""
     matched = request.scope.get("route")
@@ -74,7 +100,7 @@ async def guard(request: Request) -> None:
         if request.method not in SAFE_METHODS:
             expected = request.cookies.get(PRE_LOGIN_COOKIE)
             if not expected or not sessions.tokens_match(expected, await _csrf_given(request)):
-                raise HTTPException(403, "the form expired: reload the page and try again")
+                raise await _expired(request)
         return
     if session is None:
         raise NeedLogin()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -10,7 +12,7 @@ from starlette.responses import Response
 from vigil.errors import NotFoundError, VigilError
 from vigil.sources.reopen import ReopenError
 from vigil.store.engine import Store
-from vigil.web.access import NeedLogin, guard
+from vigil.web.access import FormExpired, NeedLogin, guard
 from vigil.web.deps import ids_in_range, render
 from vigil.web.grading import GradeError
 from vigil.web.grouping import PairCache
@@ -23,6 +25,7 @@ from vigil.web.routes import (
     rematch_routes,
     static,
 )
+from vigil.web.routes.auth_routes import login_page, safe_next
 from vigil.web.security import AllowedHosts, SecurityHeaders, TrustedProxies
 from vigil.web.settings import WebSettings
 from vigil.web.thumbnails import ThumbnailError
@@ -47,7 +50,10 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
     for module in (auth_routes, pages, grading_routes, rematch_routes, media, admin, static):
         app.include_router(module.router)
     app.add_exception_handler(NeedLogin, _need_login)
+    app.add_exception_handler(FormExpired, _form_expired)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(Exception, _server_error)
     app.add_exception_handler(GradeError, _conflict)
     app.add_exception_handler(ReopenError, _conflict)
     app.add_exception_handler(ThumbnailError, _conflict)
@@ -75,13 +81,75 @@ async def _need_login(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": "log in first"}, status_code=401)
 
 
+ERROR_TITLES = {
+    400: "The request was not understood",
+    401: "Log in first",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not possible here",
+    409: "Not possible now",
+    413: "Too large",
+    422: "Not a valid address or form",
+    429: "Too many tries",
+    500: "Something went wrong",
+}
+"""The heading of the one error page, by HTTP status."""
+
+
+def error_title(status: int) -> str:
+    """A plain heading for ``status``; unknown codes get the heading of their class."""
+    return ERROR_TITLES.get(status) or ERROR_TITLES[500 if status >= 500 else 400]
+
+
+def _sentence(message: object) -> str:
+    text = str(message).strip() or "No more is known."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+async def _form_expired(request: Request, exc: Exception) -> Response:
+    """A login whose form cookie was lost: the form again, the name kept, a fresh token."""
+    if not isinstance(exc, FormExpired):
+        raise exc
+    if request.url.path != "/login" or wants_json(request):
+        return await _http_error(request, exc)
+    message = "The form had expired, so nothing was checked: enter your password again"
+    return login_page(request, safe_next(exc.next_url), message, 403, exc.name)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, StarletteHTTPException):
         raise exc
     if wants_json(request):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-    context = {"status": exc.status_code, "message": exc.detail}
+    context = {
+        "status": exc.status_code,
+        "title": error_title(exc.status_code),
+        "message": _sentence(exc.detail),
+    }
     return render(request, "error.html", context, status=exc.status_code)
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    """FastAPI's validation failures: JSON for scripts, the error page for people."""
+    if not isinstance(exc, RequestValidationError):
+        raise exc
+    if wants_json(request):
+        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+    fields = []
+    for problem in exc.errors():
+        where = [
+            str(part) for part in problem.get("loc", ()) if part not in ("path", "query", "body")
+        ]
+        fields.append(f"{' '.join(where) or 'the request'}: {problem.get('msg', 'not valid')}")
+    message = "; ".join(fields[:5]) or "a value is not valid"
+    return await _http_error(request, HTTPException(422, message))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: the error page, with no detail from the exception."""
+    message = "The review app could not answer; the error is in the server log"
+    return await _http_error(request, HTTPException(500, message))
 
 
 async def _conflict(request: Request, exc: Exception) -> Response:

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.responses import Response
 
 from vigil.accounts import assignments, users
 from vigil.errors import VigilError
 from vigil.hashsets import library
 from vigil.hashsets.removal import removal_impact
-from vigil.store.schema import case
+from vigil.store.schema import case, grade, web_session
 from vigil.web.access import ADMIN, route
 from vigil.web.deps import render, settings_of, store_of, user_of
 
@@ -77,12 +77,60 @@ def add_user(
     return _done(request, act)
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _confirm_disable(request: Request, name: str, error: str | None = None) -> Response:
+    """The page that names what disabling account ``name`` changes, with the button."""
+    with store_of(request).connect() as conn:
+        person = users.get_user(conn, name)
+        now = datetime.now(UTC)
+        sessions = conn.execute(
+            select(func.count())
+            .select_from(web_session)
+            .where(web_session.c.user_id == person.id, web_session.c.expires_at > now)
+        ).scalar_one()
+        on_cases = [c for c, u in assignments.assignments(conn) if u == name]
+    changes = [
+        f"{name} can no longer log in",
+        f"{_plural(int(sessions), 'open session')} of {name} end now",
+    ]
+    if on_cases:
+        changes.append(f"{name} stops working on {', '.join(on_cases)} until enabled again")
+    context = {
+        "heading": f"Disable account {name}?",
+        "loses_heading": "This changes:",
+        "loses": changes,
+        "kept": [
+            "the account, its grades and its case assignments: Enable undoes this",
+            "the audit log, which records the change",
+        ],
+        "action": f"/admin/users/{quote(name, safe='')}/disable",
+        "confirm": name,
+        "button": f"Disable {name}",
+        "cancel": "Cancel: keep the account active",
+        "error": error,
+    }
+    return render(request, "confirm.html", context, status=400 if error else 200)
+
+
+@route(router, "GET", "/admin/users/{name}/disable", ADMIN)
+def confirm_disable_user(request: Request, name: str) -> Response:
+    """Ask before disabling an account: its sessions and cases."""
+    if name == user_of(request).name:
+        return _admin_page(request, error="You cannot disable your own account.")
+    return _confirm_disable(request, name)
+
+
 @route(router, "POST", "/admin/users/{name}/disable", ADMIN)
-def disable_user(request: Request, name: str) -> Response:
-    """Disable an account and end its sessions."""
+def disable_user(request: Request, name: str, confirm: str = Form("", max_length=64)) -> Response:
+    """Disable an account and end its sessions, once its confirmation page was answered."""
     actor = user_of(request)
     if name == actor.name:
-        return _admin_page(request, error="you cannot disable your own account")
+        return _admin_page(request, error="You cannot disable your own account.")
+    if confirm != name:
+        return _confirm_disable(request, name, error="Confirm on this page first.")
 
     def act() -> str:
         users.set_disabled(store_of(request), name, True, actor.name)
@@ -131,12 +179,57 @@ def assign(
     return _done(request, act)
 
 
+def _confirm_unassign(
+    request: Request, name: str, case_name: str, error: str | None = None
+) -> Response:
+    """The page that names what taking ``case_name`` from ``name`` changes."""
+    with store_of(request).connect() as conn:
+        if (case_name, name) not in assignments.assignments(conn):
+            raise HTTPException(404, f"{name} is not assigned to {case_name}")
+        graded = conn.execute(
+            select(func.count())
+            .select_from(grade.join(case, grade.c.case_id == case.c.id))
+            .where(case.c.name == case_name, grade.c.graded_by == name)
+        ).scalar_one()
+    context = {
+        "heading": f"Take case {case_name} from {name}?",
+        "loses_heading": "This changes:",
+        "loses": [f"{name} can no longer see or grade case {case_name}"],
+        "kept": [
+            f"the {_plural(int(graded), 'grade')} {name} gave in {case_name}",
+            "the audit log, which records the change; Assign undoes it",
+        ],
+        "action": "/admin/unassign",
+        "fields": {"name": name, "case": case_name},
+        "confirm": f"{name}/{case_name}",
+        "button": f"Take {case_name} from {name}",
+        "cancel": "Cancel: keep the assignment",
+        "error": error,
+    }
+    return render(request, "confirm.html", context, status=400 if error else 200)
+
+
+@route(router, "GET", "/admin/unassign", ADMIN)
+def confirm_unassign(
+    request: Request,
+    name: Annotated[str, Query(max_length=64)],
+    case_name: Annotated[str, Query(alias="case", max_length=200)],
+) -> Response:
+    """Ask before taking a case away from a user."""
+    return _confirm_unassign(request, name, case_name)
+
+
 @route(router, "POST", "/admin/unassign", ADMIN)
 def unassign(
-    request: Request, name: str = Form(..., max_length=64), case_name: str = Form(..., alias="case")
+    request: Request,
+    name: str = Form(..., max_length=64),
+    case_name: str = Form(..., alias="case"),
+    confirm: str = Form("", max_length=300),
 ) -> Response:
-    """Take a case away from a user."""
+    """Take a case away from a user, once its confirmation page was answered."""
     actor = user_of(request).name
+    if confirm != f"{name}/{case_name}":
+        return _confirm_unassign(request, name, case_name, error="Confirm on this page first.")
 
     def act() -> str:
         assignments.unassign(store_of(request), name, case_name, actor)

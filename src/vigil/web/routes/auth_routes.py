@@ -26,18 +26,23 @@ def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path on this server, else the case list."""
     # Only a path on this server: no "//host" or "https://…" open redirect.
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/cases"
 
 
-def _login_page(request: Request, next_url: str, error: str | None, status: int) -> Response:
+def login_page(
+    request: Request, next_url: str, error: str | None, status: int, name: str = ""
+) -> Response:
+    """The login form; after a refusal it keeps the name typed and says why, in a sentence."""
     token = secrets.token_urlsafe(24)
-    page = render(
-        request, "login.html", {"pre_csrf": token, "next": next_url, "error": error}, status
-    )
+    if error:
+        error = error[:1].upper() + error[1:] + ("" if error.endswith(".") else ".")
+    context = {"pre_csrf": token, "next": next_url, "error": error, "name": name}
+    page = render(request, "login.html", context, status)
     page.set_cookie(
         PRE_LOGIN_COOKIE,
         token,
@@ -52,7 +57,7 @@ def _login_page(request: Request, next_url: str, error: str | None, status: int)
 @route(router, "GET", "/login", PUBLIC)
 def login_form(request: Request, next: str | None = None) -> Response:
     """The login page (also shown when logged in: logging in again switches user)."""
-    return _login_page(request, _safe_next(next), None, 200)
+    return login_page(request, safe_next(next), None, 200)
 
 
 @route(router, "POST", "/login", PUBLIC)
@@ -68,13 +73,13 @@ def login(
     try:
         user = authenticate(store, name, password, settings.lockout, settings.brake, client)
     except LoginBraked as braked:
-        return _login_page(request, _safe_next(next), str(braked), 429)
+        return login_page(request, safe_next(next), str(braked), 429, name)
     except LoginRefused as refused:
-        return _login_page(request, _safe_next(next), str(refused), 401)
+        return login_page(request, safe_next(next), str(refused), 401, name)
     with store.begin() as conn:
         sessions.destroy(conn, request.cookies.get(sessions.COOKIE))  # no fixation
         token = sessions.create(conn, user, settings, request.headers.get("user-agent"))
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         sessions.COOKIE,
         token,

@@ -5,6 +5,11 @@
 const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 const KEYS = { a: "A", b: "B", c: "C", n: "not_indecent", u: "uncategorised" };
 
+// "1 item", "2 items": counts in plain words.
+function plural(count, word, many) {
+  return `${count} ${count === 1 ? word : (many || word + "s")}`;
+}
+
 async function api(method, url, body) {
   const options = { method, headers: { "X-CSRF-Token": CSRF, Accept: "application/json" } };
   if (body !== undefined) {
@@ -86,6 +91,7 @@ const Reveal = {
       if (!this.shown.has(img)) { URL.revokeObjectURL(url); return; } // let go meanwhile
       this.shown.set(img, url);
       img.src = url;
+      img.alt = "Revealed picture (unblurred while held)";
       img.classList.add("revealed");
       Welfare.refresh();
     } catch (e) {
@@ -96,6 +102,7 @@ const Reveal = {
     const url = this.shown.get(img);
     this.shown.delete(img);
     img.src = img.dataset.blurred;
+    img.alt = "Blurred picture";
     img.classList.remove("revealed");
     if (url) URL.revokeObjectURL(url);
   },
@@ -116,7 +123,7 @@ function thumbnail(item, caption) {
   const figure = document.createElement("figure");
   const img = document.createElement("img");
   img.className = "thumb";
-  img.alt = "blurred thumbnail";
+  img.alt = "Blurred picture";
   img.dataset.item = item;
   img.dataset.blurred = `/items/${item}/thumb`;
   img.src = img.dataset.blurred;
@@ -194,9 +201,9 @@ function gradingPage(caseId) {
     const group = groups[index];
     document.getElementById("group").hidden = !group;
     document.getElementById("done").hidden = Boolean(group);
-    say((message ? message + " " : "") + `${totals.groups} groups (${totals.items} items) to grade.`);
+    say((message ? message + " " : "") + `${plural(totals.groups, "group")} (${plural(totals.items, "item")}) to grade.`);
     if (!group) { Reveal.hideAll(); return; }
-    const copies = group.items === 1 ? "1 item" : `${group.items} items`;
+    const copies = plural(group.items, "item");
     const near = group.pictures.length > 1 ? `, ${group.pictures.length} near-identical pictures` : "";
     document.getElementById("group-info").textContent = `Group ${index + 1} of ${totals.groups}: ${copies}${near}.`;
     document.getElementById("group").dataset.key = group.key;
@@ -214,7 +221,7 @@ function gradingPage(caseId) {
       const done = await api("POST", `/api/cases/${caseId}/grade`,
         { group: group.key, item_ids: group.item_ids, category });
       skipped.delete(group.key);
-      await load(`Graded ${done.items} items as ${label(done.category)} (Z to undo).`);
+      await load(`Graded ${plural(done.items, "item")} as ${label(done.category)} (Z to undo).`);
     } catch (e) { say(e.message, true); } finally { busy = false; }
   }
 
@@ -223,7 +230,7 @@ function gradingPage(caseId) {
     busy = true;
     try {
       const done = await api("POST", `/api/cases/${caseId}/undo`);
-      await load(done.undone ? `Undid the grade ${label(done.category)} of ${done.items} items.` : "Nothing to undo.");
+      await load(done.undone ? `Undid the grade ${label(done.category)} of ${plural(done.items, "item")}.` : "Nothing to undo.");
     } catch (e) { say(e.message, true); } finally { busy = false; }
   }
 
@@ -273,10 +280,10 @@ function secondPage(caseId) {
   function renderCurrent(message) {
     const current = awaiting[0];
     document.getElementById("group").hidden = !current;
-    say((message ? message + " " : "") + `${awaiting.length} decisions to second-grade.`);
+    say((message ? message + " " : "") + `${plural(awaiting.length, "decision")} to second-grade.`);
     if (!current) { Reveal.hideAll(); return; }
     document.getElementById("group-info").textContent =
-      `Decision by ${current.graded_by}: ${current.items} items, ${current.representatives.length} pictures.`;
+      `Decision by ${current.graded_by}: ${plural(current.items, "item")}, ${plural(current.representatives.length, "picture")}.`;
     showPictures(current.representatives.map((item) => ({ item, caption: `item ${item}` })));
   }
 
