@@ -126,8 +126,8 @@ def _links(record: dict[str, Any], ctx: RunContext) -> list[dict[str, str]]:
             hashes = ctx.ed2k_of(item)
             if hashes is not None and record["ed2k"] in hashes:
                 found[item.key] = {"key": item.key, "display": item.display, "by": "ed2k"}
-    for field in ("info_hash", "info_hash_v2"):
-        info_hash = record.get(field)
+    for hash_key in ("info_hash", "info_hash_v2"):
+        info_hash = record.get(hash_key)
         if not info_hash:
             continue
         for item in ctx.torrents.get(str(info_hash), []):
