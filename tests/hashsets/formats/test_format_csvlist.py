@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from vigil.errors import ImportFormatError, UnknownCategoryError
+from vigil.hashsets.formats import detect_format
 from vigil.hashsets.formats.csvlist import read_csv
 from vigil.hashsets.model import HashEntry
 from vigil.hashsets.schemes import Scheme
@@ -202,3 +203,4 @@ def test_nsrl_rdsv2_keeps_every_hash_column(tmp_path: Path, uk: Scheme) -> None:
     assert entry.name == "a.txt" and entry.size == 1
     assert entry.extra["CRC32"] == "E8B7BE43" and entry.extra["ProductCode"] == "1234"
     assert parsed.info["hash_kinds"] == "md5,sha1"
+    assert detect_format(path) == "csv"
