@@ -58,6 +58,24 @@ def test_malformed_import_is_usage_with_location(
     assert len(err.strip().splitlines()) == 1
 
 
+def test_skip_bad_lines_names_each_skipped_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    digest = hashlib.md5(b"a").hexdigest()
+    path = tmp_path / "sums.md5"
+    path.write_text(f"{digest}  a.jpg\nTotal: 1 file\n{hashlib.md5(b'b').hexdigest()}  b.jpg\n")
+    assert run(["hashset", "import", str(path), "--name", "x"]) == ExitCode.USAGE
+    assert "line 2" in capsys.readouterr().err
+    assert run(["hashset", "import", str(path), "--name", "x", "--skip-bad-lines"]) == ExitCode.OK
+    captured = capsys.readouterr()
+    assert "Skipped line 2:" in captured.err and "Total: 1 file" in captured.err
+    assert "2 entries from sumfile" in captured.out
+    bare = tmp_path / "bare.txt"
+    bare.write_text(f"not a hash\n{digest}\n")
+    assert run(["hashset", "import", str(bare), "--name", "y", "--skip-bad-lines"]) == ExitCode.OK
+    assert "Skipped line 1:" in capsys.readouterr().err
+
+
 def test_import_list_show_lookup_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     digest = hashlib.md5(b"a").hexdigest()
     path = tmp_path / "s.csv"

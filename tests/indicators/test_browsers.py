@@ -200,3 +200,51 @@ def test_a_downloads_view_is_refused_before_any_query_runs(tmp_path: Path) -> No
     conn.close()
     with pytest.raises(LimitExceeded, match="'downloads' is a view, not a table"):
         parse_artefact("chromium_history", path.read_bytes(), str(tmp_path))
+
+
+_UNIX = int(WHEN.timestamp())
+_WEBKIT = (_UNIX + 11_644_473_600) * 1_000_000
+_OLD_COLUMNS = (
+    "id INTEGER PRIMARY KEY, full_path LONGVARCHAR NOT NULL, url LONGVARCHAR NOT NULL,"
+    " start_time INTEGER NOT NULL, received_bytes INTEGER, total_bytes INTEGER, state INTEGER"
+)
+_NEW_COLUMNS = (
+    "id INTEGER PRIMARY KEY, current_path LONGVARCHAR, target_path LONGVARCHAR,"
+    " start_time INTEGER NOT NULL, received_bytes INTEGER, total_bytes INTEGER, state INTEGER,"
+    " end_time INTEGER, opened INTEGER"
+)
+
+
+@pytest.mark.parametrize("version", range(1, 24))
+def test_chromium_history_before_version_24_keeps_unix_seconds(
+    tmp_path: Path, version: int
+) -> None:
+    path = tmp_path / "History"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE meta (key LONGVARCHAR PRIMARY KEY, value LONGVARCHAR)")
+        conn.execute("INSERT INTO meta VALUES ('version', ?)", (str(version),))
+        conn.execute(f"CREATE TABLE downloads ({_OLD_COLUMNS})")
+        conn.execute(
+            "INSERT INTO downloads VALUES (1, '/home/u/a.png', 'http://x/a.png', ?, 5, 5, 1)",
+            (_UNIX,),
+        )
+    conn.close()
+    (record,) = parse_artefact("chromium_history", path.read_bytes(), str(tmp_path))
+    assert record["start_time"] == WHEN.isoformat()
+
+
+@pytest.mark.parametrize("version", range(24, 29))
+def test_chromium_history_from_version_24_keeps_webkit_times(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "History"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE meta (key LONGVARCHAR PRIMARY KEY, value LONGVARCHAR)")
+        conn.execute("INSERT INTO meta VALUES ('version', ?)", (str(version),))
+        conn.execute(f"CREATE TABLE downloads ({_NEW_COLUMNS})")
+        conn.execute(
+            "INSERT INTO downloads VALUES (1, '/u/a.png', '/u/a.png', ?, 5, 5, 1, ?, 0)",
+            (_WEBKIT, _WEBKIT + 2_000_000),
+        )
+    conn.close()
+    (record,) = parse_artefact("chromium_history", path.read_bytes(), str(tmp_path))
+    assert record["start_time"] == WHEN.isoformat()
+    assert record["end_time"] == "2023-05-06T07:08:11+00:00"

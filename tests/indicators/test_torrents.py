@@ -81,3 +81,66 @@ def test_malformed_files_raise_value_error(parser: object, data: bytes, message:
 def test_unix_time_rejects_absent_and_absurd_values() -> None:
     assert unix_time(0) is None and unix_time(-5) is None and unix_time(10**12) is None
     assert unix_time(b"1") is None
+
+
+def test_a_torrent_with_a_trailing_newline_is_read() -> None:
+    info = {"name": "one.jpg", "length": 5, "piece length": 16384, "pieces": b"\x00" * 20}
+    (record,) = parse_torrent(encode({"info": info}) + b"\r\n")
+    assert record["info_hash"] == hashlib.sha1(encode(info)).hexdigest()
+    with pytest.raises(ValueError, match="trailing data"):
+        parse_torrent(encode({"info": info}) + b"\nx")
+
+
+_V2_TREE = {
+    "a.jpg": {"": {"length": 10, "pieces root": b"\x01" * 32}},
+    "sub": {"b.mp4": {"": {"length": 20, "pieces root": b"\x02" * 32}}},
+}
+
+
+def test_a_v2_only_torrent_has_its_file_tree_and_no_v1_hash() -> None:
+    info = {"name": "pack", "meta version": 2, "piece length": 16384, "file tree": _V2_TREE}
+    (record,) = parse_torrent(encode({"info": info, "piece layers": {}}))
+    assert record["version"] == "v2"
+    assert record["info_hash"] is None
+    assert record["info_hash_v2"] == hashlib.sha256(encode(info)).hexdigest()
+    assert record["files"] == [
+        {"path": "pack/a.jpg", "size": 10},
+        {"path": "pack/sub/b.mp4", "size": 20},
+    ]
+
+
+def test_a_v2_single_file_torrent_is_named_by_its_file() -> None:
+    tree = {"one.jpg": {"": {"length": 7, "pieces root": b"\x03" * 32}}}
+    info = {"name": "one.jpg", "meta version": 2, "piece length": 16384, "file tree": tree}
+    (record,) = parse_torrent(encode({"info": info}))
+    assert record["files"] == [{"path": "one.jpg", "size": 7}]
+
+
+def test_a_hybrid_torrent_has_both_hashes_and_no_padding_files() -> None:
+    info = {
+        "name": "pack",
+        "meta version": 2,
+        "piece length": 16384,
+        "file tree": _V2_TREE,
+        "pieces": b"\x00" * 40,
+        "files": [
+            {"length": 10, "path": ["a.jpg"]},
+            {"length": 16374, "path": [".pad", "16374"], "attr": "p"},
+            {"length": 20, "path": ["sub", "b.mp4"]},
+        ],
+    }
+    (record,) = parse_torrent(encode({"info": info}))
+    assert record["version"] == "hybrid"
+    assert record["info_hash"] == hashlib.sha1(encode(info)).hexdigest()
+    assert record["info_hash_v2"] == hashlib.sha256(encode(info)).hexdigest()
+    assert [f["path"] for f in record["files"]] == ["pack/a.jpg", "pack/sub/b.mp4"]
+    del info["file tree"], info["meta version"]
+    (v1,) = parse_torrent(encode({"info": info}))
+    assert [f["path"] for f in v1["files"]] == ["pack/a.jpg", "pack/sub/b.mp4"]
+    assert v1["info_hash_v2"] is None and v1["version"] == "v1"
+
+
+def test_a_fastresume_keeps_the_v2_info_hash() -> None:
+    data = encode({"file-format": "libtorrent resume file", "info-hash2": b"\x07" * 32})
+    (record,) = parse_qbittorrent_fastresume(data)
+    assert record["info_hash_v2"] == "07" * 32

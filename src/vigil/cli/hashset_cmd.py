@@ -42,6 +42,11 @@ def hashset() -> None:
     type=click.Choice(FORMATS),
     help="Skip detection and read the file as this format.",
 )
+@click.option(
+    "--skip-bad-lines",
+    is_flag=True,
+    help="md5sum-style and plain lists: skip (and name) lines that are no hash.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 def import_cmd(
@@ -51,16 +56,25 @@ def import_cmd(
     scheme: str,
     known_good: bool,
     fmt: str | None,
+    skip_bad_lines: bool,
     as_json: bool,
 ) -> None:
     """Import FILE (VICS, NSRL RDSv3, hashdeep, CSV, md5sum-style or plain list)."""
     with stderr.status(plain(f"Importing {file.name}…")):
         result = library.import_file(
-            app.store, file, name, scheme=scheme, known_good=known_good, format=fmt
+            app.store,
+            file,
+            name,
+            scheme=scheme,
+            known_good=known_good,
+            format=fmt,
+            skip_bad_lines=skip_bad_lines,
         )
     if as_json:
         print_json(result)
         return
+    for reason in result.skipped_lines:
+        stderr.print(line("Skipped ", reason))
     verb = {"imported": "Imported", "replaced": "Replaced", "unchanged": "Unchanged:"}[
         result.status
     ]

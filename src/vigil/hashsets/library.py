@@ -44,6 +44,8 @@ class ImportResult:
     entry_count: int
     version: str | None
     source_sha256: str
+    skipped_lines: tuple[str, ...] = ()
+    """With ``skip_bad_lines``: each skipped line, by number, with why (the first 50)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,7 @@ def import_file(
     known_good: bool = False,
     format: str | None = None,
     user: str | None = None,
+    skip_bad_lines: bool = False,
 ) -> ImportResult:
     """Import a hash-set file as the named set, atomically; see the module doc."""
     if not name.strip():
@@ -132,7 +135,9 @@ def import_file(
             _audit_import(conn, result, path, scheme, known_good, user)
             return result
         set_id = _upsert_set(conn, existing, name, scheme, known_good)
-        parsed = read_hashset(path, loaded, format=format, known_good=known_good)
+        parsed = read_hashset(
+            path, loaded, format=format, known_good=known_good, skip_bad_lines=skip_bad_lines
+        )
         conn.execute(delete(hash_entry).where(hash_entry.c.hashset_id == set_id))
         count = _insert_entries(conn, set_id, parsed.entries, str(path))
         info = dict(parsed.info)
@@ -158,7 +163,10 @@ def import_file(
             .values(current_version_id=version_id, revision=hashset.c.revision + 1)
         )
         status: ImportStatus = "imported" if existing is None else "replaced"
-        result = ImportResult(name, status, parsed.format, count, info.get("version"), sha256)
+        skipped = tuple(filter(None, info.get("skipped_line_reasons", "").split("\n")))
+        result = ImportResult(
+            name, status, parsed.format, count, info.get("version"), sha256, skipped
+        )
         _audit_import(conn, result, path, scheme, known_good, user)
     return result
 

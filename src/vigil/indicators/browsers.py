@@ -68,6 +68,23 @@ def webkit_time(value: Any) -> str | None:
         return None
 
 
+_LEGACY_BELOW = 10**11
+"""Chromium's History before schema version 24 kept download times as Unix seconds
+(``time_t``); later ones as WebKit microseconds. Any WebKit value below this is
+within two days of 1601, any Unix time in seconds far below it: the size tells
+which base a value has, whatever version the file claims."""
+
+
+def chromium_download_time(value: Any) -> str | None:
+    """ISO-8601 UTC of a Chromium download time in either base (see _LEGACY_BELOW)."""
+    if isinstance(value, int) and 0 < value < _LEGACY_BELOW:
+        try:
+            return datetime.fromtimestamp(value, UTC).isoformat()
+        except (OverflowError, OSError, ValueError):
+            return None
+    return webkit_time(value)
+
+
 def prtime(value: Any) -> str | None:
     """ISO-8601 UTC of a Mozilla PRTime (microseconds since 1970); None for 0."""
     if not isinstance(value, int) or value <= 0:
@@ -112,8 +129,8 @@ def chromium_downloads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
                 "url_chain": chain,
                 "target_path": values.get("target_path") or values.get("full_path"),
                 "current_path": values.get("current_path"),
-                "start_time": webkit_time(values.get("start_time")),
-                "end_time": webkit_time(values.get("end_time")),
+                "start_time": chromium_download_time(values.get("start_time")),
+                "end_time": chromium_download_time(values.get("end_time")),
                 "received_bytes": values.get("received_bytes"),
                 "total_bytes": values.get("total_bytes"),
                 "state": _CHROMIUM_STATES.get(values.get("state", -1), values.get("state")),

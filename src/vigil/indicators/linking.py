@@ -56,6 +56,11 @@ class RunContext:
             for record in artefact.get("records", []):
                 if record.get("info_hash"):
                     self.torrents[str(record["info_hash"])].append(linked)
+                if record.get("info_hash_v2"):  # libtorrent also names a v2 torrent by its
+                    v2 = str(record["info_hash_v2"])  # SHA-256 cut to 20 bytes
+                    self.torrents[v2].append(linked)
+                    if not record.get("info_hash"):
+                        self.torrents[v2[:40]].append(linked)
 
 
 def wanted_names(artefact: dict[str, Any]) -> set[str]:
@@ -121,8 +126,10 @@ def _links(record: dict[str, Any], ctx: RunContext) -> list[dict[str, str]]:
             hashes = ctx.ed2k_of(item)
             if hashes is not None and record["ed2k"] in hashes:
                 found[item.key] = {"key": item.key, "display": item.display, "by": "ed2k"}
-    info_hash = record.get("info_hash")
-    if info_hash:
+    for hash_key in ("info_hash", "info_hash_v2"):
+        info_hash = record.get(hash_key)
+        if not info_hash:
+            continue
         for item in ctx.torrents.get(str(info_hash), []):
             found.setdefault(
                 item.key, {"key": item.key, "display": item.display, "by": "info_hash"}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from vigil.errors import ImportFormatError, UnknownCategoryError
+from vigil.hashsets.formats import detect_format
 from vigil.hashsets.formats.csvlist import read_csv
 from vigil.hashsets.model import HashEntry
 from vigil.hashsets.schemes import Scheme
@@ -186,3 +187,20 @@ def test_a_quoted_field_spanning_lines_reports_the_right_line(tmp_path: Path, uk
     with pytest.raises(ImportFormatError) as caught:
         next(entries)
     assert caught.value.where == "line 4"
+
+
+def test_nsrl_rdsv2_keeps_every_hash_column(tmp_path: Path, uk: Scheme) -> None:
+    text = (
+        '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"\n'
+        f'"{SHA1_A.upper()}","{MD5_A.upper()}","E8B7BE43","a.txt",1,1234,"358",""\n'
+    )
+    path = tmp_path / "NSRLFile.txt"
+    path.write_text(text, encoding="utf-8")
+    parsed = read_csv(path, uk, known_good=True)
+    (entry,) = list(parsed.entries)
+    assert entry.sha1 == bytes.fromhex(SHA1_A)
+    assert entry.md5 == bytes.fromhex(MD5_A)
+    assert entry.name == "a.txt" and entry.size == 1
+    assert entry.extra["CRC32"] == "E8B7BE43" and entry.extra["ProductCode"] == "1234"
+    assert parsed.info["hash_kinds"] == "md5,sha1"
+    assert detect_format(path) == "csv"

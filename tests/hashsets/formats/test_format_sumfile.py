@@ -88,3 +88,23 @@ def test_an_empty_file_is_an_error(tmp_path: Path) -> None:
     path.write_bytes(b"")
     with pytest.raises(ImportFormatError, match="empty"):
         read_sumfile(path)
+
+
+def test_reads_md5deep_z_output_with_its_size_column(tmp_path: Path) -> None:
+    path = tmp_path / "md5deep.txt"
+    digest = hashlib.md5(b"file-a").hexdigest()
+    path.write_text(f"         6  {digest}  /case/a.jpg\n")
+    (entry,) = list(read_sumfile(path).entries)
+    assert entry == HashEntry(md5=bytes.fromhex(digest), name="/case/a.jpg", size=6)
+
+
+def test_a_bad_line_is_refused_unless_skipped(tmp_path: Path) -> None:
+    digest = hashlib.md5(b"file-a").hexdigest()
+    path = tmp_path / "SUMS"
+    path.write_text(f"{digest}  a.jpg\nmd5sum: b.jpg: Permission denied\n{digest}  c.jpg\n")
+    with pytest.raises(ImportFormatError, match="line 2"):
+        list(read_sumfile(path).entries)
+    parsed = read_sumfile(path, skip_bad_lines=True)
+    assert [e.name for e in parsed.entries] == ["a.jpg", "c.jpg"]
+    assert parsed.info["skipped_lines"] == "1"
+    assert parsed.info["skipped_line_reasons"].startswith("line 2: ")

@@ -132,6 +132,12 @@ def test_e01_matches_the_raw_image(disks: DiskSet) -> None:
     assert _without_root(e01) == _without_root(raw)
 
 
+def test_split_raw_numbered_from_000_reads_every_segment(disks: DiskSet, tmp_path: Path) -> None:
+    for index, segment in enumerate(disks.split):
+        shutil.copyfile(segment, tmp_path / f"usb.{index:03d}")
+    assert _without_root(list_image(tmp_path / "usb.000")) == _without_root(list_image(disks.fat))
+
+
 def test_split_raw_matches_the_whole_image(disks: DiskSet) -> None:
     assert len(disks.split) == 3
     assert _without_root(list_image(disks.split[0])) == _without_root(list_image(disks.fat))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from vigil.sources.disk.info import image_attrs
 from vigil.sources.disk.segments import (
     ConcatStream,
     _ewf_suffix,
@@ -12,6 +13,7 @@ from vigil.sources.disk.segments import (
     later_raw_segment,
     later_segment,
     raw_segments,
+    raw_segments_missing,
 )
 
 from .conftest import DiskSet
@@ -71,3 +73,28 @@ def test_later_segments_are_tagged(disks: DiskSet) -> None:
     assert later_segment(os.fsencode(disks.e01), "ewf", disks.e01.read_bytes()[:16]) is None
     tagged = later_segment(os.fsencode(disks.split[1]), "unknown", b"")
     assert tagged == {"segment": 2, "segment_of": "usb.001"}
+
+
+def test_raw_segments_from_000(tmp_path: Path) -> None:
+    for number in (0, 1, 2):
+        (tmp_path / f"z.{number:03d}").write_bytes(bytes([number]) * 10)
+    found = raw_segments(os.fsencode(tmp_path / "z.000"))
+    assert [os.path.basename(p) for p in found] == [b"z.000", b"z.001", b"z.002"]
+    assert raw_segments(os.fsencode(tmp_path / "z.001")) == [os.fsencode(tmp_path / "z.001")]
+    assert later_raw_segment(os.fsencode(tmp_path / "z.001")) == os.fsencode(tmp_path / "z.000")
+    assert later_segment(os.fsencode(tmp_path / "z.001"), "unknown", b"") == {
+        "segment": 2,
+        "segment_of": "z.000",
+    }
+    assert raw_segments_missing(found) is None
+
+
+def test_raw_segment_gap_is_named(tmp_path: Path) -> None:
+    for number in (1, 2, 4):
+        (tmp_path / f"g.{number:03d}").write_bytes(b"x" * 10)
+    found = raw_segments(os.fsencode(tmp_path / "g.001"))
+    assert len(found) == 2
+    reason = raw_segments_missing(found)
+    assert reason is not None and "g.003 is missing" in reason
+    attrs = image_attrs(os.fsencode(tmp_path / "g.001"), "disk-image", verify_media=True)
+    assert "g.003 is missing" in attrs["image_error"]

@@ -48,10 +48,16 @@ SNIFF_BYTES = 64 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def detect_format(path: str | Path) -> str:
+LINE_FORMATS = frozenset({"sumfile", "plain"})
+"""The formats whose bad lines ``skip_bad_lines`` may skip (one record a line)."""
+
+
+def detect_format(path: str | Path, skip_bad_lines: bool = False) -> str:
     """Name a hash-set file's format from its content (never its extension).
 
     Returns one of FORMATS; ImportFormatError says why the file is none of them.
+    ``skip_bad_lines``: a line of no known format is passed over (the reader
+    then reports it) rather than deciding the file is none.
     """
     path = Path(path)
     require_content(path)
@@ -71,22 +77,33 @@ def detect_format(path: str | Path) -> str:
     lines = text.splitlines()
     if len(head) == SNIFF_BYTES and len(lines) > 1:
         lines.pop()
-    return _detect_text(str(path), lines)
+    return _detect_text(str(path), lines, skip_bad_lines)
 
 
 def read_hashset(
-    path: str | Path, scheme: Scheme, format: str | None = None, known_good: bool = False
+    path: str | Path,
+    scheme: Scheme,
+    format: str | None = None,
+    known_good: bool = False,
+    skip_bad_lines: bool = False,
 ) -> ParsedSet:
     """Read a hash-set file of the given (or detected) format into a streaming ParsedSet.
 
     Iterate ``entries`` once, then read ``info``. ``known_good`` marks a set of
     known files: its categories are not grades, so they are kept aside, not resolved.
+    ``skip_bad_lines`` (md5sum-style and plain lists): a line that is no hash is
+    skipped and named in ``info`` instead of refusing the file.
     """
     path = Path(path)
     if format is not None and format not in READERS:
         raise UsageError(f"unknown hash-set format {format!r}: use one of {', '.join(FORMATS)}")
-    chosen = format or detect_format(path)
-    parsed = READERS[chosen](path, scheme, known_good)
+    chosen = format or detect_format(path, skip_bad_lines)
+    if skip_bad_lines and chosen == "sumfile":
+        parsed = read_sumfile(path, scheme, known_good, skip_bad_lines=True)
+    elif skip_bad_lines and chosen == "plain":
+        parsed = read_plain(path, scheme, known_good, skip_bad_lines=True)
+    else:
+        parsed = READERS[chosen](path, scheme, known_good)
     if known_good:
         parsed.info["known_good"] = "true"
     return parsed
@@ -101,7 +118,7 @@ def _detect_json(path: Path, text: str) -> str:
     )
 
 
-def _detect_text(source: str, lines: list[str]) -> str:
+def _detect_text(source: str, lines: list[str], skip_bad_lines: bool = False) -> str:
     if lines and lines[0].strip() == HASHDEEP_MAGIC:
         return "hashdeep"
     for line_no, line in enumerate(lines, 1):
@@ -114,6 +131,8 @@ def _detect_text(source: str, lines: list[str]) -> str:
             return "plain"
         if looks_like_csv_header(line):
             return "csv"
+        if skip_bad_lines:
+            continue
         raise line_error(
             source,
             line_no,

@@ -117,15 +117,25 @@ LineParser = Callable[[str], tuple[HashEntry, str]]
 """Turns one line (newline stripped) into its entry and hash kind; ValueError says why not."""
 
 
-def entries_by_line(path: Path, info: dict[str, str], parse: LineParser) -> Iterator[HashEntry]:
+MAX_NAMED_BAD_LINES = 50
+"""How many skipped lines ``info`` names by number (all are counted)."""
+
+
+def entries_by_line(
+    path: Path, info: dict[str, str], parse: LineParser, skip_bad_lines: bool = False
+) -> Iterator[HashEntry]:
     """Entries of a one-record-per-line list; blank lines and ``#`` comments skipped.
 
     Every error names the line and shows it. ``info`` gets the entry count and
-    the hash kinds seen once the entries have been iterated.
+    the hash kinds seen once the entries have been iterated. ``skip_bad_lines``:
+    a line that does not parse is skipped, counted and named in ``info``
+    (``skipped_lines``, ``skipped_line_reasons``) instead of refusing the file.
     """
     source = str(path)
     seen: set[str] = set()
     count = 0
+    bad: list[str] = []
+    bad_count = 0
     with open_text(path) as handle:
         for line_no, line in enumerate(handle, 1):
             if is_skippable(line):
@@ -133,9 +143,17 @@ def entries_by_line(path: Path, info: dict[str, str], parse: LineParser) -> Iter
             try:
                 entry, kind = parse(line.rstrip("\r\n"))
             except ValueError as exc:
-                raise line_error(source, line_no, str(exc), line) from None
+                if not skip_bad_lines:
+                    raise line_error(source, line_no, str(exc), line) from None
+                bad_count += 1
+                if len(bad) < MAX_NAMED_BAD_LINES:
+                    bad.append(f"line {line_no}: {exc}; the line reads {snippet(line)}")
+                continue
             seen.add(kind)
             count += 1
             yield entry
     info["entries"] = str(count)
     info["hash_kinds"] = hash_kinds(seen)
+    if bad_count:
+        info["skipped_lines"] = str(bad_count)
+        info["skipped_line_reasons"] = "\n".join(bad)

@@ -37,6 +37,22 @@ HASH_COLUMNS = ("md5", "sha1", "sha256", "pdq")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """How a cell starts that a spreadsheet would run as a formula (CSV injection)."""
 DELIMITERS = (",", "\t", ";")
+ALIASES = {"sha-1": "sha1", "sha-256": "sha256", "filename": "name", "filesize": "size"}
+"""Other spellings of COLUMNS: NSRL RDSv2 ``NSRLFile.txt`` heads its columns
+``"SHA-1","MD5","CRC32","FileName","FileSize",…``; its other columns go to ``extra``."""
+
+
+def _column(cell: str, hashes_only: bool = False) -> str | None:
+    """The COLUMNS name a header cell stands for, or None.
+
+    ``hashes_only``: spell other columns only as COLUMNS does (when telling a
+    header apart, ``FileName`` alone is no hash list's).
+    """
+    name = cell.strip().lower()
+    alias = ALIASES.get(name)
+    if alias is not None and (alias in HASH_COLUMNS or not hashes_only):
+        name = alias
+    return name if name in COLUMNS else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +90,7 @@ def _split_header(line: str) -> tuple[str, list[str]] | None:
     best: tuple[int, str, list[str]] | None = None
     for delimiter in DELIMITERS:
         cells = next(csv.reader([line], delimiter=delimiter), [])
-        known = sum(cell.strip().lower() in COLUMNS for cell in cells)
+        known = sum(_column(cell, hashes_only=True) is not None for cell in cells)
         if known and (best is None or known > best[0]):
             best = (known, delimiter, cells)
     return None if best is None else (best[1], best[2])
@@ -97,7 +113,7 @@ def _parse_header(line: str, line_no: int, source: str) -> _Header:
         )
     delimiter, cells = split
     names = tuple(cell.strip() or f"column{i}" for i, cell in enumerate(cells, 1))
-    keys = tuple(name.lower() if name.lower() in COLUMNS else None for name in names)
+    keys = tuple(_column(name) for name in names)
     known = [key for key in keys if key is not None]
     if len(set(known)) != len(known):
         raise line_error(source, line_no, "the header row names a column twice", line)

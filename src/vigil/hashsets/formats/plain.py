@@ -23,7 +23,12 @@ def looks_plain(line: str) -> bool:
     return _HEX_LINE.fullmatch(line.strip()) is not None
 
 
-def read_plain(path: Path, scheme: Scheme | None = None, known_good: bool = False) -> ParsedSet:
+def read_plain(
+    path: Path,
+    scheme: Scheme | None = None,
+    known_good: bool = False,
+    skip_bad_lines: bool = False,
+) -> ParsedSet:
     """Read a one-hash-per-line list; blank lines and ``#`` comments are skipped.
 
     ``scheme`` and ``known_good`` are accepted for a uniform reader signature:
@@ -31,7 +36,8 @@ def read_plain(path: Path, scheme: Scheme | None = None, known_good: bool = Fals
     """
     require_content(path)
     info: dict[str, str] = {}
-    return ParsedSet(format="plain", entries=entries_by_line(path, info, _parse), info=info)
+    entries = entries_by_line(path, info, _parse, skip_bad_lines)
+    return ParsedSet(format="plain", entries=entries, info=info)
 
 
 def _parse(line: str) -> tuple[HashEntry, str]:

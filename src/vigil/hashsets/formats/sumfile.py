@@ -20,7 +20,10 @@ from vigil.hashsets.formats._common import (
 from vigil.hashsets.model import HashEntry, ParsedSet
 from vigil.hashsets.schemes import Scheme
 
-_GNU = re.compile(r"(?P<escaped>\\)?(?P<hex>[0-9A-Fa-f]+) [ *](?P<name>.+)")
+# md5deep -z puts the file size, right-aligned, before the hash.
+_GNU = re.compile(
+    r"(?:\s*(?P<size>\d{1,20})\s+)?(?P<escaped>\\)?(?P<hex>[0-9A-Fa-f]+) [ *](?P<name>.+)"
+)
 _BSD = re.compile(
     r"(?P<escaped>\\)?(?P<algo>MD5|SHA-?1|SHA-?256) ?\((?P<name>.*)\) ?= ?(?P<hex>[0-9A-Fa-f]+)",
     re.IGNORECASE,
@@ -34,15 +37,22 @@ def looks_like_sumfile(line: str) -> bool:
     return match is not None and len(match["hex"]) in (32, 40, 64)
 
 
-def read_sumfile(path: Path, scheme: Scheme | None = None, known_good: bool = False) -> ParsedSet:
-    """Read checksum-tool output; every error names the line and shows it.
+def read_sumfile(
+    path: Path,
+    scheme: Scheme | None = None,
+    known_good: bool = False,
+    skip_bad_lines: bool = False,
+) -> ParsedSet:
+    """Read checksum-tool output (md5deep ``-z`` too); every error names the line and shows it.
 
     ``scheme`` and ``known_good`` are accepted for a uniform reader signature:
-    checksum output carries no category.
+    checksum output carries no category. ``skip_bad_lines``: a line that is
+    no hash is skipped and named in ``info`` instead of refusing the file.
     """
     require_content(path)
     info: dict[str, str] = {}
-    return ParsedSet(format="sumfile", entries=entries_by_line(path, info, _parse), info=info)
+    entries = entries_by_line(path, info, _parse, skip_bad_lines)
+    return ParsedSet(format="sumfile", entries=entries, info=info)
 
 
 def _parse(line: str) -> tuple[HashEntry, str]:
@@ -59,4 +69,7 @@ def _parse(line: str) -> tuple[HashEntry, str]:
     name = match["name"]
     if match["escaped"]:
         name = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), name)
-    return entry_of(kind, parse_digest(match["hex"], kind), name or None), kind
+    entry = entry_of(kind, parse_digest(match["hex"], kind), name or None)
+    if bsd is None and match["size"] is not None:
+        entry.size = int(match["size"])
+    return entry, kind

@@ -20,6 +20,7 @@ from vigil.sources.disk.segments import (
     ewf_missing_segments,
     ewf_segments,
     raw_segments,
+    raw_segments_missing,
 )
 from vigil.sources.disk.signatures import HEADER_BYTES, disk_type
 from vigil.sources.disk.volumes import StreamImage, fs_type_name, open_fs, volumes
@@ -53,8 +54,9 @@ def _raw_media_hash(path: bytes) -> dict[str, Any]:
     A single raw file needs nothing more: its item hashes are the media hashes.
     """
     paths = raw_segments(path)
+    missing = raw_segments_missing(paths)
     if len(paths) < 2:
-        return {}
+        return {} if missing is None else {"image_error": missing}
     try:
         with ConcatStream(paths) as joined:
             result = compare(as_binary(joined), {})
@@ -62,6 +64,9 @@ def _raw_media_hash(path: bytes) -> dict[str, Any]:
         return {"image_error": describe(exc)}
     check = result.to_json()
     check["reason"] = f"MD5/SHA-1 of the {len(paths)} joined segments; raw images store none"
+    if missing is not None:
+        check["reason"] += f"; {missing}"
+        return {"verification": check, "image_error": missing}
     return {"verification": check}
 
 
@@ -84,7 +89,7 @@ def describe_image(path: bytes) -> dict[str, Any] | None:
     info["segments"] = [
         {"name": os.fsdecode(os.path.basename(p)), "size": os.path.getsize(p)} for p in paths
     ]
-    missing = ewf_missing_segments(paths) if kind == "ewf" else None
+    missing = ewf_missing_segments(paths) if kind == "ewf" else raw_segments_missing(paths)
     if missing is not None:
         info["segments_missing"] = missing
     try:

@@ -34,6 +34,7 @@ from vigil.sources.disk.segments import (
     ewf_missing_segments,
     ewf_segments,
     raw_segments,
+    raw_segments_missing,
 )
 from vigil.sources.disk.volumes import StreamImage, Volume, open_fs, volumes
 from vigil.sources.limits import Budget, LimitExceeded, Limits
@@ -92,6 +93,14 @@ class DiskImageReader(_DiskReader):
     """Raw images: partitioned disks and bare file systems, split into ``.001 …`` or not."""
 
     layer = "disk"
+
+    def _members(self, stream: BinaryIO, scan: Scan) -> Iterator[Member]:
+        if scan.outer.depth == 0 and scan.outer.leaf.type == "os":
+            paths = raw_segments(os.fsencode(scan.outer.leaf.path))
+            missing = raw_segments_missing(paths)
+            if missing is not None:  # read what there is; the rest is named as not read
+                yield Scan(self.layer, scan.outer, scan.limits, scan.budget).note("error", missing)
+        yield from super()._members(stream, scan)
 
     def _media(
         self, stream: BinaryIO, outer: Locator, stack: ExitStack

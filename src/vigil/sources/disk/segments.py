@@ -27,19 +27,61 @@ MAX_SEGMENTS = 10_000
 
 
 def raw_segments(path: bytes) -> list[bytes]:
-    """All files of a split raw image whose first segment is ``path`` (``[path]`` when single)."""
+    """All files of a split raw image whose first segment is ``path`` (``[path]`` when single).
+
+    The first segment is numbered ``.000`` or ``.001`` (tools differ); ``.001``
+    with a ``.000`` beside it is the second segment, not a first.
+    """
     match = _RAW.match(os.path.basename(path))
-    if match is None or int(match["num"]) != 1:
+    if match is None or _first_raw(path) != path:
         return [path]
     folder, stem = os.path.dirname(path), match["stem"]
     width = len(match["num"])
     paths = [path]
-    for number in range(2, MAX_SEGMENTS):
+    for number in range(int(match["num"]) + 1, MAX_SEGMENTS):
         candidate = os.path.join(folder, stem + b".%0*d" % (width, number))
         if not os.path.isfile(candidate):
             break
         paths.append(candidate)
     return paths
+
+
+def _first_raw(path: bytes) -> bytes | None:
+    """The first segment (``.000`` when present, else ``.001``) of the set ``path`` belongs to."""
+    match = _RAW.match(os.path.basename(path))
+    if match is None:
+        return None
+    width = len(match["num"])
+    for number in (0, 1):
+        first = os.path.join(os.path.dirname(path), match["stem"] + b".%0*d" % (width, number))
+        if first == path or os.path.isfile(first):
+            return first
+    return None
+
+
+def raw_segments_missing(paths: Sequence[bytes]) -> str | None:
+    """Why a split raw set is incomplete (a numbered segment after a gap), or None."""
+    match = _RAW.match(os.path.basename(paths[-1]))
+    if match is None or len(paths) < 1:
+        return None
+    last = int(match["num"])
+    folder = os.path.dirname(paths[-1]) or b"."
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    later = []
+    for name in names:
+        other = _RAW.match(name)
+        if other is not None and other["stem"] == match["stem"] and int(other["num"]) > last:
+            later.append(int(other["num"]))
+    if not later:
+        return None
+    gap = os.fsdecode(match["stem"] + b".%0*d" % (len(match["num"]), last + 1))
+    return (
+        f"split raw image incomplete: segment {gap} is missing,"
+        f" {len(later)} later segment(s) beside it not read"
+    )
 
 
 def ewf_segments(path: bytes) -> list[bytes]:
@@ -68,12 +110,11 @@ def _ewf_suffix(kind: bytes, number: int) -> bytes:
 
 
 def later_raw_segment(path: bytes) -> bytes | None:
-    """The first segment when ``path`` is segment 2+ of a split raw image beside it, else None."""
-    match = _RAW.match(os.path.basename(path))
-    if match is None or int(match["num"]) < 2:
+    """The first segment when ``path`` is a later segment of a split raw image beside it."""
+    first = _first_raw(path)
+    if first is None or first == path or not os.path.isfile(first):
         return None
-    first = os.path.join(os.path.dirname(path), match["stem"] + b".%0*d" % (len(match["num"]), 1))
-    return first if os.path.isfile(first) else None
+    return first
 
 
 class ConcatStream(PositionalStream):
@@ -125,7 +166,11 @@ def later_segment(path: bytes, file_type: str | None, head: bytes) -> dict[str, 
     first = later_raw_segment(path)
     if first is None:
         return None
-    number = int(_RAW.match(os.path.basename(path))["num"])  # type: ignore[index]
+    match = _RAW.match(os.path.basename(path))
+    start = _RAW.match(os.path.basename(first))
+    if match is None or start is None:
+        return None
+    number = int(match["num"]) - int(start["num"]) + 1
     return {"segment": number, "segment_of": os.fsdecode(os.path.basename(first))}
 
 
