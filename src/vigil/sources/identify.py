@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass
 
 from vigil.sources.disk.signatures import disk_type
+from vigil.sources.opaque import opaque_type
 
 SNIFF_BYTES = 36 * 1024
 """Leading bytes callers should pass to :func:`sniff` (ISO 9660 names itself at 32 769)."""
@@ -98,6 +99,18 @@ _ALL = [
     _t("ewf", "application/x-ewf", "disk", "e01", "ex01", "s01", *_SEGMENTS),
     _t("disk-image", "application/x-raw-disk-image", "disk", *_RAW_DISK),
     _t("fs-image", "application/x-raw-disk-image", "disk", *_RAW_DISK, "iso"),
+    # Recognised, not opened: their items are "unsupported"/"encrypted" (sources/opaque.py).
+    _t("vhd", "application/x-vhd", "disk", "vhd", "avhd"),
+    _t("vhdx", "application/x-vhdx", "disk", "vhdx", "avhdx"),
+    _t("vmdk", "application/x-vmdk", "disk", "vmdk"),
+    _t("qcow", "application/x-qemu-disk", "disk", "qcow2", "qcow", "qcow2c", "img"),
+    _t("vdi", "application/x-virtualbox-vdi", "disk", "vdi"),
+    _t("dmg", "application/x-apple-diskimage", "disk", "dmg", "sparseimage", "img"),
+    _t("apfs", "application/x-apfs", "disk", *_RAW_DISK),
+    _t("lvm", "application/x-lvm2", "disk", *_RAW_DISK),
+    _t("bitlocker", "application/x-bitlocker", "disk", *_RAW_DISK),
+    _t("luks", "application/x-luks", "disk", *_RAW_DISK, "luks"),
+    _t("filevault", "application/x-core-storage", "disk", *_RAW_DISK),
 ]  # fmt: skip
 
 TYPES: dict[str, FileType] = {t.name: t for t in _ALL}
@@ -155,7 +168,7 @@ def sniff(header: bytes) -> FileType:
             return TYPES[name]
     # Boot sectors and volume headers are checked before the weak, anywhere-in-
     # the-header checks (a PDF or TS file stored early on a disk must not win).
-    disk = disk_type(header)
+    disk = opaque_type(header) or disk_type(header)
     if disk is not None:
         return TYPES[disk]
     head = header[:4096]  # the window the checks below were designed for
