@@ -123,3 +123,21 @@ def test_summary_shows_errors_and_limits_first(
     out = capsys.readouterr().out
     assert "Errors and limits" in out and "unsupported" in out
     assert out.index("Errors and limits") < out.index("Found")
+
+
+def test_report_warns_first_and_lists_the_container(store: Store, tmp_path: Path) -> None:
+    from vigil.reports import build_report
+    from vigil.reports.html import render_html
+
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / "laptop.vhdx").write_bytes(HEADERS["vhdx"])
+    (root / "usb.img").write_bytes(HEADERS["bitlocker"])
+    run_scan(store, [root], ScanOptions(case="c", workers=1))
+    with store.connect() as conn:
+        html = render_html(build_report(conn, "c", "tester"))
+    warning = html.index('id="unread-warning"')
+    assert warning < html.index('id="counts"')
+    assert "2 item(s) were not read whole" in html
+    assert html.index('data-status="encrypted"') < html.index('data-status="unsupported"')
+    assert OPAQUE["vhdx"].reason in html and OPAQUE["bitlocker"].reason in html
