@@ -61,6 +61,7 @@ def print_summary(s: CaseSummary) -> None:
             )
             for text in _image_lines(ev.get("info")):
                 stdout.print(line(f"      {text}"))
+    _problems_table(s)  # first: what was not read qualifies every count below
     overview = Table(title="Found", show_header=False)
     overview.add_column("What")
     overview.add_column("Count", justify="right")
@@ -87,13 +88,18 @@ def print_summary(s: CaseSummary) -> None:
     print_table(overview)
     _hits_table("Exact hits by category", s.exact)
     _hits_table("Perceptual hits by category", s.perceptual)
-    if s.problems:
-        problems = Table(title="Errors and limits")
-        problems.add_column("Status")
-        problems.add_column("Items", justify="right")
-        for status, count in sorted(s.problems.items()):
-            problems.add_row(plain(status), plain(f"{count:,}"))
-        print_table(problems)
+
+
+def _problems_table(s: CaseSummary) -> None:
+    """Items not read whole: errors, limits, and containers not opened (unsupported, encrypted)."""
+    if not s.problems:
+        return
+    problems = Table(title="Errors and limits")
+    problems.add_column("Status")
+    problems.add_column("Items", justify="right")
+    for status, count in sorted(s.problems.items()):
+        problems.add_row(plain(status), plain(f"{count:,}"))
+    print_table(problems)
 
 
 def _graded_rows(s: CaseSummary) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from vigil.indicators.linking import RunContext, link_artefact
 from vigil.indicators.model import ItemView, Key
+from vigil.sources.opaque import OPAQUE
 
 CheckFn = Callable[[ItemView, dict[str, Any], RunContext], dict[str, Any] | None]
 
@@ -57,7 +58,8 @@ def _encrypted_volume(item: ItemView, p: dict[str, Any], _: RunContext) -> dict[
 
 
 def _encrypted_member(item: ItemView, _p: dict[str, Any], _: RunContext) -> dict[str, Any] | None:
-    if item.status != "encrypted":
+    # An encrypted volume (BitLocker, LUKS) is no protected archive: its own rules name it.
+    if item.status != "encrypted" or item.file_type in OPAQUE:
         return None
     return {"member": item.display, "reason": item.reason}
 

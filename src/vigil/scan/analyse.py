@@ -36,7 +36,7 @@ from vigil.sources.disk.layers import in_file_system
 from vigil.sources.disk.parts import disk_share
 from vigil.sources.disk.segments import later_segment
 from vigil.sources.folder import open_readonly, os_reason
-from vigil.sources.identify import SNIFF_BYTES, extension_mismatch, sniff
+from vigil.sources.identify import SNIFF_BYTES, by_name, extension_mismatch, sniff
 from vigil.sources.keys import keys_scope
 from vigil.sources.limits import (
     ITEM_TIMEOUT_S,
@@ -51,6 +51,7 @@ from vigil.sources.limits import (
 from vigil.sources.locator import Locator
 from vigil.sources.phones.ufdr import LAYER as UFDR_LAYER
 from vigil.sources.phones.ufdr import stated_hash_problem
+from vigil.sources.opaque import OPAQUE, opaque_trailer
 
 IN_MEMORY_BYTES = 64 << 20
 """Items up to this size are read into memory once and hashed and decoded from there."""
@@ -222,6 +223,9 @@ def _file_record(
     """Identify the content and, for a picture, compute its PDQ hash."""
     stream.seek(0)
     ftype = sniff(stream.read(SNIFF_BYTES))
+    if ftype.name == "unknown" and digests.size >= 512:
+        stream.seek(digests.size - 512)
+        ftype = by_name(opaque_trailer(stream.read(512)) or ftype.name)
     record = ItemRecord(
         locator=locator,
         kind="file",
@@ -245,6 +249,7 @@ def _file_record(
         record.status, record.reason = "limit", "; ".join(limits)
     if facts:
         record.attrs["facts"] = facts
+    _opaque_status(record, ftype.name)
     if ftype.family == "image":
         stream.seek(0)
         _hash_picture(record, stream, settings)
@@ -260,6 +265,15 @@ def _check_stated_hashes(record: ItemRecord, digests: Digests) -> None:
     if problem is not None:
         record.reason = f"{record.reason}; {problem}" if record.reason else problem
         record.attrs["stated_hash_mismatch"] = True
+
+
+def _opaque_status(record: ItemRecord, type_name: str) -> None:
+    """A recognised container with no reader is never ``ok``: its files went unread."""
+    found = OPAQUE.get(type_name)
+    if found is None or type_name in CONTAINER_TYPES:
+        return
+    reason = found.reason if record.status == "ok" else f"{found.reason}; {record.reason}"
+    record.status, record.reason = found.status, reason
 
 
 def _hash_picture(record: ItemRecord, stream: BinaryIO, settings: Settings) -> None:

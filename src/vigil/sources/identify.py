@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass
 
 from vigil.sources.disk.signatures import disk_type
+from vigil.sources.opaque import opaque_type
 
 SNIFF_BYTES = 36 * 1024
 """Leading bytes callers should pass to :func:`sniff` (ISO 9660 names itself at 32 769)."""
@@ -100,6 +101,18 @@ _ALL = [
     _t("fs-image", "application/x-raw-disk-image", "disk", *_RAW_DISK, "iso"),
     _t("ios-backup", "application/x-apple-plist", "archive", "plist"),
     _t("adb-backup", "application/x-android-backup", "archive", "ab"),
+    # Recognised, not opened: their items are "unsupported"/"encrypted" (sources/opaque.py).
+    _t("vhd", "application/x-vhd", "disk", "vhd", "avhd"),
+    _t("vhdx", "application/x-vhdx", "disk", "vhdx", "avhdx"),
+    _t("vmdk", "application/x-vmdk", "disk", "vmdk"),
+    _t("qcow", "application/x-qemu-disk", "disk", "qcow2", "qcow", "qcow2c", "img"),
+    _t("vdi", "application/x-virtualbox-vdi", "disk", "vdi"),
+    _t("dmg", "application/x-apple-diskimage", "disk", "dmg", "sparseimage", "img"),
+    _t("apfs", "application/x-apfs", "disk", *_RAW_DISK),
+    _t("lvm", "application/x-lvm2", "disk", *_RAW_DISK),
+    _t("bitlocker", "application/x-bitlocker", "disk", *_RAW_DISK),
+    _t("luks", "application/x-luks", "disk", *_RAW_DISK, "luks"),
+    _t("filevault", "application/x-core-storage", "disk", *_RAW_DISK),
 ]  # fmt: skip
 
 TYPES: dict[str, FileType] = {t.name: t for t in _ALL}
@@ -158,7 +171,7 @@ def sniff(header: bytes) -> FileType:
             return TYPES[name]
     # Boot sectors and volume headers are checked before the weak, anywhere-in-
     # the-header checks (a PDF or TS file stored early on a disk must not win).
-    disk = disk_type(header)
+    disk = opaque_type(header) or disk_type(header)
     if disk is not None:
         return TYPES[disk]
     head = header[:4096]  # the window the checks below were designed for

@@ -1,0 +1,143 @@
+"""Containers Vigil recognises but cannot open are never ``ok`` (sources/opaque.py)."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from vigil.cases.counting import case_summary
+from vigil.scan.pipeline import ScanOptions, run_scan
+from vigil.sources.archives.registry import CONTAINER_TYPES
+from vigil.sources.identify import TYPES, sniff
+from vigil.sources.locator import Locator
+from vigil.sources.opaque import OPAQUE, opaque_trailer, opaque_type
+from vigil.store.engine import Store
+from vigil.store.schema import item
+
+SIZE = 64 * 1024
+
+
+def _at(offset: int, data: bytes, size: int = SIZE, *more: tuple[int, bytes]) -> bytes:
+    """``size`` zero bytes with ``data`` written at ``offset`` (and any ``more`` pairs)."""
+    buf = bytearray(size)
+    for at, value in ((offset, data), *more):
+        buf[at : at + len(value)] = value
+    return bytes(buf)
+
+
+def _fve() -> bytes:
+    boot = bytearray(_at(3, b"-FVE-FS-"))
+    boot[0:3], boot[510:512] = b"\xeb\x58\x90", b"\x55\xaa"
+    return bytes(boot)
+
+
+def _dmg() -> bytes:
+    body = bytearray(os.urandom(SIZE))  # a compressed DMG starts with plain data
+    body[-512:] = _at(0, b"koly\x00\x00\x00\x04\x00\x00\x02\x00", 512)
+    return bytes(body)
+
+
+HEADERS: dict[str, bytes] = {
+    "vhdx": _at(0, b"vhdxfile"),
+    "vhd": _at(0, b"conectix\x00\x00\x00\x02"),
+    "vmdk": _at(0, b"KDMV\x01\x00\x00\x00"),
+    "qcow": _at(0, b"QFI\xfb\x00\x00\x00\x03"),
+    "vdi": _at(0, b"<<< Oracle VM VirtualBox Disk Image >>>\n", SIZE, (64, b"\x7f\x10\xda\xbe")),
+    "apfs": _at(32, b"NXSB"),
+    "lvm": _at(512, b"LABELONE", SIZE, (536, b"LVM2 001")),
+    "dmg": _dmg(),
+    "bitlocker": _fve(),
+    "luks": _at(0, b"LUKS\xba\xbe\x00\x02"),
+    "filevault": _at(88, b"CS\x01\x00"),
+}
+"""One hand-built header (or trailer) per recognised container type that Vigil does not open."""
+
+VMDK_DESCRIPTOR = b'# Disk DescriptorFile\nversion=1\nRW 2048 FLAT "disk-flat.vmdk" 0\n'
+
+
+def test_every_opaque_type_has_a_header_here_and_no_reader() -> None:
+    assert set(HEADERS) == set(OPAQUE)
+    assert not set(OPAQUE) & set(CONTAINER_TYPES)
+    assert set(OPAQUE) <= set(TYPES)
+
+
+@pytest.mark.parametrize("name", sorted(HEADERS))
+def test_header_is_recognised(name: str) -> None:
+    data = HEADERS[name]
+    found = opaque_trailer(data[-512:]) if name == "dmg" else opaque_type(data)
+    assert found == name
+    if name != "dmg":
+        assert sniff(data).name == name
+
+
+def test_vmdk_descriptor_is_recognised() -> None:
+    assert sniff(VMDK_DESCRIPTOR).name == "vmdk"
+
+
+@pytest.mark.parametrize(
+    "header", [b"", bytes(SIZE), b"conectiX" + bytes(600), b"koly" + bytes(508)]
+)
+def test_near_misses_are_not_containers(header: bytes) -> None:
+    assert opaque_type(header) is None
+    assert opaque_trailer(header[-512:]) is None
+
+
+def _rows(store: Store) -> dict[str, sa.Row[object]]:
+    with store.connect() as conn:
+        found = conn.execute(sa.select(item).where(item.c.kind == "file"))
+        return {Locator.from_json(r.locator).name: r for r in found}
+
+
+@pytest.mark.parametrize("name", sorted(HEADERS))
+def test_scanned_container_is_counted_not_clean(store: Store, tmp_path: Path, name: str) -> None:
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / f"exhibit.{name}").write_bytes(HEADERS[name])
+    with zipfile.ZipFile(root / "inside.zip", "w") as z:  # nested in an archive too
+        z.writestr(f"nested.{name}", HEADERS[name])
+    run_scan(store, [root], ScanOptions(case="c", workers=1))
+    rows = _rows(store)
+    expected = OPAQUE[name]
+    for key in (f"exhibit.{name}", f"nested.{name}"):
+        row = rows[key]
+        assert row.file_type == name
+        assert (row.status, row.reason) == (expected.status, expected.reason)
+        assert row.sha256 is not None  # still hashed: a hash-set hit on the whole file counts
+    assert case_summary(store, "c").problems == {expected.status: 2}
+
+
+def test_summary_shows_errors_and_limits_first(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vigil.cli.summary_view import print_summary
+
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / "vm.qcow2").write_bytes(HEADERS["qcow"])
+    run_scan(store, [root], ScanOptions(case="c", workers=1))
+    print_summary(case_summary(store, "c"))
+    out = capsys.readouterr().out
+    assert "Errors and limits" in out and "unsupported" in out
+    assert out.index("Errors and limits") < out.index("Found")
+
+
+def test_report_warns_first_and_lists_the_container(store: Store, tmp_path: Path) -> None:
+    from vigil.reports import build_report
+    from vigil.reports.html import render_html
+
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / "laptop.vhdx").write_bytes(HEADERS["vhdx"])
+    (root / "usb.img").write_bytes(HEADERS["bitlocker"])
+    run_scan(store, [root], ScanOptions(case="c", workers=1))
+    with store.connect() as conn:
+        html = render_html(build_report(conn, "c", "tester"))
+    warning = html.index('id="unread-warning"')
+    assert warning < html.index('id="counts"')
+    assert "2 item(s) were not read whole" in html
+    assert html.index('data-status="encrypted"') < html.index('data-status="unsupported"')
+    assert OPAQUE["vhdx"].reason in html and OPAQUE["bitlocker"].reason in html
