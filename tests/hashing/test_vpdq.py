@@ -30,9 +30,14 @@ def _reference(name: str) -> list[tuple[int, int, bytes]]:
 
 @pytest.mark.parametrize(
     ("video", "reference", "side"),
-    [("doorknob-hd-no-bar", "doorknob-hd-no-bar-128x128", 128)],
+    [
+        ("doorknob-hd-no-bar", "doorknob-hd-no-bar-128x128", 128),
+        ("pattern-hd-no-bar", "pattern-hd-no-bar-128x128", 128),
+        ("pattern-sd-grey-bar", "pattern-sd-grey-bar-128x128", 128),
+        ("test-padded-dimensions", "test-padded-dimensions", None),
+    ],
 )
-def test_every_frame_meets_the_reference_rule(video: str, reference: str, side: int) -> None:
+def test_every_frame_meets_the_reference_rule(video: str, reference: str, side: int | None) -> None:
     settings = dataclasses.replace(EVERY_FRAME, hash_side=side)
     result = hash_video(DATA / "videos" / f"{video}.mp4", settings)
     expected = _reference(reference)
