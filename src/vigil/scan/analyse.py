@@ -25,6 +25,7 @@ from vigil.errors import SourceError
 from vigil.hashing.crypto import CryptoHasher, Digests, hash_bytes, hash_stream
 from vigil.hashing.pdq import LOW_QUALITY, ImageDecodeError, hash_image
 from vigil.indicators.facts import item_facts
+from vigil.scan.exif import read_exif
 from vigil.scan.records import ItemRecord, Task
 from vigil.scan.watchdog import watched
 from vigil.sources.archives.base import Member
@@ -242,6 +243,7 @@ def _file_record(
     if ftype.family == "image":
         stream.seek(0)
         _hash_picture(record, stream, settings)
+        record.exif = read_exif(stream)  # header only: once, here, while the bytes are held
     return record
 
 
