@@ -11,7 +11,7 @@ from vigil.cases.case import get_or_create_case
 from vigil.cases.runs import create_run
 from vigil.reports.charts import category_bars, timeline_bars
 from vigil.reports.model import TimelineBin
-from vigil.reports.timeline import timeline
+from vigil.reports.timeline import taken_timeline, timeline
 from vigil.store.engine import Store
 from vigil.store.schema import evidence, item
 
@@ -78,3 +78,24 @@ def test_charts_escape_labels_and_scale_bars() -> None:
     line = str(timeline_bars([TimelineBin("2024-01", 1, 2, 3)], "files"))
     assert line.count("<rect") == 3 + 3  # three stacked parts and three legend keys
     assert "2024-01: 2 unknown" in line
+
+
+def test_taken_dates_bin_beside_file_dates(store: Store) -> None:
+    run_id = _items(store, [("2025-06-01", "image", "hit"), ("2025-06-02", "image", "unknown")])
+    with store.begin() as conn:
+        ids = conn.execute(sa.select(item.c.id).order_by(item.c.id)).scalars().all()
+        conn.execute(
+            item.update().where(item.c.id == ids[0]).values(exif_taken="2019-02-03T10:00:00")
+        )
+        conn.execute(
+            item.update().where(item.c.id == ids[1]).values(exif_taken="2019-04-01T08:00:00+02:00")
+        )
+    with store.connect() as conn:
+        taken = taken_timeline(conn, [run_id])
+        modified = timeline(conn, [run_id])
+    assert taken == [
+        TimelineBin("2019-02", 1, 0, 0),
+        TimelineBin("2019-03", 0, 0, 0),
+        TimelineBin("2019-04", 0, 1, 0),
+    ]
+    assert modified == [TimelineBin("2025-06", 1, 1, 0)]

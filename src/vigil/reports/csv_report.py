@@ -25,12 +25,15 @@ COLUMNS = (
     "grade_state", "grade_category", "first_category", "graded_by", "graded_at",
     "second_category", "second_by", "second_at", "final_category", "resolved_by", "resolved_at",
     "result_revision", "hashset_version", "hashset_revision",
+    "exif_taken", "camera_make", "camera_model", "exif_software", "gps_present",
 )  # fmt: skip
 """Header of the CSV report; ``kind`` is hit, graded, unknown or problem.
 
 ``result_revision`` is the revision of the case's results every row comes
 from; ``hashset_version``/``hashset_revision`` are those of the set a match
-was made against, as they were when it was made."""
+was made against, as they were when it was made. The ``exif_*``/``camera_*``
+columns are what the picture's EXIF said (``exif_taken`` is camera time);
+``gps_present`` is yes/no, the coordinates stay in the app."""
 
 
 def write_csv_report(report: Report, out: TextIO) -> int:
@@ -58,13 +61,22 @@ def _rows(case: str, kind: str, row: ItemRow, revision: int) -> list[list[Any]]:
         row.mtime, row.md5, row.sha1, row.sha256, row.pdq, row.pdq_quality, row.category, row.basis,
     ]  # fmt: skip
     tail = [row.status, row.reason, *_grade(row.grade), revision]
+    exif = _exif(row)
     if not row.matches:
-        return [[*base, None, None, None, None, *tail, None, None]]
+        return [[*base, None, None, None, None, *tail, None, None, *exif]]
     return [
         [*base, m.hashset, m.set_category, m.algorithm, m.distance, *tail, m.set_version,
-         m.set_revision]
+         m.set_revision, *exif]
         for m in row.matches
     ]  # fmt: skip
+
+
+def _exif(row: ItemRow) -> list[Any]:
+    if row.exif is None:
+        return [None] * 5
+    e = row.exif
+    gps = "yes" if e.gps_present else "no"
+    return [e.taken, e.camera_make, e.camera_model, e.software, gps]
 
 
 def _grade(grade: GradeRecord | None) -> list[Any]:

@@ -33,6 +33,7 @@ from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.reports.model import (
     DEFAULT_MARKING,
     Exhibit,
+    ExifRow,
     FindingRow,
     ItemRow,
     MatchRow,
@@ -40,7 +41,7 @@ from vigil.reports.model import (
     RevisionShown,
 )
 from vigil.reports.provenance import audit_state, run_provenance, sets_used, utc
-from vigil.reports.timeline import timeline
+from vigil.reports.timeline import taken_timeline, timeline
 from vigil.sources.locator import Locator
 from vigil.store.schema import exhibit, finding, grade, item, match, scan_run
 
@@ -105,6 +106,7 @@ def build_report(
         hashsets=sets_used(conn, view),
         runs=[run_provenance(r) for r in runs],
         timeline=timeline(conn, run_ids, counted),
+        taken_timeline=taken_timeline(conn, run_ids, counted),
         audit=audit_state(conn, int(row.id)),
         revision=_revision_shown(view),
         marking=marking.strip(),
@@ -295,6 +297,7 @@ class _Items:
             status=r.status,
             reason=r.reason,
             grade=self.grades.get(int(r.id)),
+            exif=exif_row(r),
         )
 
 
@@ -344,6 +347,20 @@ def _category_order(scheme: Scheme, report: Report) -> list[str]:
     order = [c.label for c in scheme.categories if c.indecent or c.label in seen]
     extra = sorted(seen - set(order) - {CONFLICT})
     return order + extra + ([CONFLICT] if CONFLICT in seen else [])
+
+
+def exif_row(r: Row[Any]) -> ExifRow | None:
+    """An item row's EXIF (None when the scan found none, or ran before rev 0009)."""
+    found = (r.exif_taken, r.camera_make, r.camera_model, r.exif_software, r.gps_present)
+    if all(value is None for value in found):
+        return None
+    return ExifRow(
+        taken=r.exif_taken,
+        camera_make=r.camera_make,
+        camera_model=r.camera_model,
+        software=r.exif_software,
+        gps_present=bool(r.gps_present),
+    )
 
 
 def _hex(value: bytes | None) -> str | None:

@@ -47,6 +47,7 @@ def render_html(report: Report, max_rows: int = MAX_ROWS) -> str:
             "Hit instances by category, all exhibits",
         ),
         timeline_chart=timeline_bars(report.timeline, "Image and video file dates"),
+        taken_chart=timeline_bars(report.taken_timeline, "Picture taken dates (EXIF)"),
         totals=_totals,
     )
 

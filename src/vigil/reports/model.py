@@ -85,6 +85,19 @@ class ItemRow:
     status: str = "ok"
     reason: str | None = None
     grade: GradeRecord | None = None  # its grade in review: who, when, single/agreed/resolved
+    exif: ExifRow | None = None  # what the picture's EXIF said, read at scan time
+
+
+@dataclass(slots=True)
+class ExifRow:
+    """A picture's EXIF as the scan read it. GPS coordinates are not carried in reports:
+    ``gps_present`` says they exist; the app shows them on request (audited)."""
+
+    taken: str | None  # camera time, ISO 8601, no zone unless the camera recorded one
+    camera_make: str | None
+    camera_model: str | None
+    software: str | None
+    gps_present: bool
 
 
 @dataclass(slots=True)
@@ -201,3 +214,4 @@ class Report:
     notes: list[str] = field(default_factory=list)
     marking: str = DEFAULT_MARKING
     graded: list[ItemRow] = field(default_factory=list)  # every item graded in review
+    taken_timeline: list[TimelineBin] = field(default_factory=list)  # by EXIF taken date

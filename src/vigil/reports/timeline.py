@@ -1,7 +1,9 @@
-"""A timeline of media file dates (modification times as the source recorded them).
+"""Timelines of media dates: file modification times, and EXIF taken dates beside them.
 
 File dates say when a file was written to the medium it was found on, not
-when a picture was taken; the report says so beside the chart.
+when a picture was taken; the report says so beside the chart. Taken dates
+are the camera's clock (EXIF DateTimeOriginal), which has no time zone and
+may never have been set right; the report says that too.
 """
 
 from __future__ import annotations
@@ -43,6 +45,42 @@ def timeline(
         for mtime, review, waiting in conn.execute(query)
         if _plausible(mtime)
     ]
+    return _bins(dated)
+
+
+def taken_timeline(
+    conn: Connection, run_ids: list[int], evidence_ids: list[int] | None = None
+) -> list[TimelineBin]:
+    """Pictures by month (or year) of their EXIF taken date, split by review state."""
+    if not run_ids:
+        return []
+    awaiting = awaiting_grading().label("awaiting")
+    query = select(item.c.exif_taken, item.c.review, awaiting).where(
+        item.c.run_id.in_(run_ids),
+        item.c.family.in_(("image", "video")),
+        item.c.exif_taken.is_not(None),
+    )
+    if evidence_ids is not None:
+        query = query.where(item.c.evidence_id.in_(evidence_ids))
+    dated = []
+    for taken, review, waiting in conn.execute(query):
+        moment = _camera_time(taken)
+        if moment is not None:
+            dated.append((moment, "unknown" if waiting else _settled(review)))
+    return _bins(dated)
+
+
+def _camera_time(taken: str) -> datetime | None:
+    # The camera's wall clock, binned as written (any recorded offset is left aside).
+    try:
+        moment = datetime.fromisoformat(taken[:19]).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return moment if _plausible(moment.timestamp()) else None
+
+
+def _bins(dated: list[tuple[datetime, str]]) -> list[TimelineBin]:
+    """Counts per period from the first date to the last, by review state."""
     if not dated:
         return []
     first = min(d for d, _ in dated)

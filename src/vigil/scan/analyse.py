@@ -25,6 +25,7 @@ from vigil.errors import SourceError
 from vigil.hashing.crypto import CryptoHasher, Digests, hash_bytes, hash_stream
 from vigil.hashing.pdq import LOW_QUALITY, ImageDecodeError, hash_image
 from vigil.indicators.facts import item_facts
+from vigil.scan.exif import read_exif
 from vigil.scan.records import ItemRecord, Task
 from vigil.scan.watchdog import watched
 from vigil.sources.archives.base import Member
@@ -49,9 +50,9 @@ from vigil.sources.limits import (
     deadline_scope,
 )
 from vigil.sources.locator import Locator
+from vigil.sources.opaque import OPAQUE, opaque_trailer
 from vigil.sources.phones.ufdr import LAYER as UFDR_LAYER
 from vigil.sources.phones.ufdr import stated_hash_problem
-from vigil.sources.opaque import OPAQUE, opaque_trailer
 
 IN_MEMORY_BYTES = 64 << 20
 """Items up to this size are read into memory once and hashed and decoded from there."""
@@ -253,6 +254,7 @@ def _file_record(
     if ftype.family == "image":
         stream.seek(0)
         _hash_picture(record, stream, settings)
+        record.exif = read_exif(stream)  # header only: once, here, while the bytes are held
     if locator.leaf.type == UFDR_LAYER:
         _check_stated_hashes(record, digests)
     return record

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vigil.scan.exif import Exif
 from vigil.sources.locator import Locator
 
 
@@ -37,6 +38,7 @@ class ItemRecord:
     orientation: int | None = None
     width: int | None = None
     height: int | None = None
+    exif: Exif | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
 
     @property

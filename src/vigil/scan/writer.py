@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from vigil.cases.exhibits import record_container_hash
 from vigil.cases.revisions import current_result_id
 from vigil.inert import inert, inert_value
+from vigil.scan.exif import Exif
 from vigil.scan.matcher import Hit, Matcher, best_hit, review_state
 from vigil.scan.records import ItemRecord, Task
 from vigil.store.schema import evidence, item, match, scan_task
@@ -123,7 +124,29 @@ def _item_row(run_id: int, evidence_id: int, record: ItemRecord, hits: list[Hit]
         "height": record.height,
         "review": review_state(record, hits),
         "attrs": inert_value(record.attrs) if record.attrs else None,
+        **exif_columns(record.exif),
     }
+
+
+def exif_columns(exif: Exif | None) -> dict[str, Any]:
+    """The item columns of a picture's EXIF (rev 0009); texts from evidence stored inert."""
+    if exif is None:
+        return {c: None for c in EXIF_COLUMNS}
+    return {
+        "exif_taken": exif.taken,
+        "camera_make": None if exif.make is None else inert(exif.make),
+        "camera_model": None if exif.model is None else inert(exif.model),
+        "exif_software": None if exif.software is None else inert(exif.software),
+        "gps_present": exif.gps_present,
+        "gps_lat": exif.latitude,
+        "gps_lon": exif.longitude,
+    }
+
+
+EXIF_COLUMNS = (
+    "exif_taken", "camera_make", "camera_model", "exif_software", "gps_present", "gps_lat",
+    "gps_lon",
+)  # fmt: skip
 
 
 def match_row(result_id: int, item_id: int, hit: Hit, best: bool) -> dict[str, Any]:

@@ -190,6 +190,15 @@ item = Table(
     Column("height", Integer, nullable=True),
     Column("review", String(16), nullable=False),  # known, hit, unknown, none
     Column("attrs", JSON, nullable=True),
+    # A picture's EXIF, read once by the scan (scan/exif.py; rev 0009). ``exif_taken``
+    # is ISO 8601 camera time (sorts as text); GPS coordinates are shown only on request.
+    Column("exif_taken", String(32), nullable=True),
+    Column("camera_make", String(200), nullable=True),
+    Column("camera_model", String(200), nullable=True),
+    Column("exif_software", String(200), nullable=True),
+    Column("gps_present", Boolean, nullable=True),
+    Column("gps_lat", Float, nullable=True),
+    Column("gps_lon", Float, nullable=True),
     UniqueConstraint("run_id", "locator", name="uq_item_locator"),
     Index("ix_item_run_status", "run_id", "status"),
     Index("ix_item_md5", "md5"),
