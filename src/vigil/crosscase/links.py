@@ -16,6 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from vigil.cases.case import get_case
+from vigil.crosscase.first_seen import NEW_MATERIAL, new_material
+from vigil.store.engine import Store
 from vigil.store.schema import case, case_assignment, case_link, user_account
 
 
@@ -124,3 +127,29 @@ def link_graph(conn: Connection, max_edges: int = 400) -> tuple[dict[int, str], 
 def _names(conn: Connection, ids: list[int]) -> dict[int, str]:
     rows = conn.execute(select(case.c.id, case.c.name).where(case.c.id.in_(ids)))
     return {int(i): n for i, n in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLinks:
+    """A case's links and its new material, for ``vigil case links``."""
+
+    case: str
+    links: list[Link]
+    new_material: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        """Everything, for ``--json``."""
+        return {
+            "case": self.case,
+            "links": [link.as_json() for link in self.links],
+            "new_material": {"label": NEW_MATERIAL, "md5": self.new_material},
+        }
+
+
+def links_of(store: Store, name: str) -> CaseLinks:
+    """The links and new material of the case called ``name`` (NotFoundError if none)."""
+    with store.connect() as conn:
+        row = get_case(conn, name)
+        return CaseLinks(
+            row.name, case_links(conn, int(row.id)), sorted(new_material(conn, int(row.id)))
+        )
