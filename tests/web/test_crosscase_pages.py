@@ -91,3 +91,14 @@ def test_only_an_admin_raises_k_and_never_lowers_it(linked: tuple[Site, int]) ->
     assert (
         eve.post("/trends/min-cases", data={"k": 9, "csrf_token": csrf_of(eve)}).status_code == 403
     )
+
+
+def test_the_queue_puts_new_material_first(linked: tuple[Site, int]) -> None:
+    site, other_id = linked
+    for case_id, expect_new in ((site.case_id, True), (other_id, False)):
+        who = "eve" if case_id == site.case_id else "ed"
+        groups = site.client(who).get(f"/api/cases/{case_id}/queue").json()["groups"]
+        assert groups
+        flags = [g["new_material"] for g in groups]
+        assert flags == sorted(flags, reverse=True)
+        assert any(flags) is expect_new
