@@ -21,6 +21,7 @@ from vigil.audit import append, case_scope
 from vigil.cases.case import get_case
 from vigil.cases.counting import CaseSummary, summarise
 from vigil.cases.revisions import REMATCH, result_view, start_result
+from vigil.crosscase.refresh import refresh_case
 from vigil.errors import UsageError
 from vigil.scan.matcher import Matcher, best_hit, review_from
 from vigil.scan.writer import match_row
@@ -105,6 +106,7 @@ def apply(store: Store, case_name: str, user: str, expect: str | None = None) ->
                 "sets": [_set_brief(s) for s in done.sets],
             },
         )
+        refresh_case(conn, case_id)
         done.applied = True
         return done
 

@@ -13,12 +13,14 @@ from vigil.cli.context import AppContext
 from vigil.cli.exhibit_cmd import exhibit_group
 from vigil.cli.exit_codes import ExitCode
 from vigil.cli.hashset_cmd import hashset
+from vigil.cli.links_cmd import links_command
 from vigil.cli.lookup_cmd import lookup_command
 from vigil.cli.output import echo_text
 from vigil.cli.report_cmd import report_command
 from vigil.cli.rules_cmd import rules_group
 from vigil.cli.scan_cmd import scan_command
 from vigil.cli.serve_cmd import serve_command
+from vigil.cli.trends_cmd import trends_command
 from vigil.cli.user_cmd import user_group
 from vigil.errors import ImportFormatError, UsageError, VigilError
 
@@ -53,6 +55,8 @@ cli.add_command(audit_group)
 cli.add_command(serve_command)
 cli.add_command(user_group)
 cli.add_command(rules_group)
+cli.add_command(trends_command)
+case_group.add_command(links_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from vigil.audit import append, case_scope
 from vigil.cases.case import get_case
 from vigil.cases.runs import refuse_inside_evidence
 from vigil.config import current_user
+from vigil.crosscase.figures import note_report
 from vigil.errors import ReportError, UsageError
 from vigil.reports.csv_report import write_csv_report
 from vigil.reports.gather import build_report
@@ -111,6 +112,7 @@ def make_report(
                     "revision": report.revision.number,
                 },
             )
+            note_report(conn, case_id, entry.at)
     except BaseException:
         # No audit entry, no report: a file the log does not know of must not be left behind.
         if isinstance(output, Path):

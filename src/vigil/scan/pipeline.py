@@ -34,6 +34,7 @@ from vigil.cases import case as case_rows
 from vigil.cases import exhibits, revisions, runs
 from vigil.cases.exhibits import ExhibitRequest
 from vigil.config import current_user
+from vigil.crosscase.refresh import refresh_case
 from vigil.errors import ScanError, SourceError
 from vigil.hashing.pdq import decoder_versions
 from vigil.indicators.engine import evaluate_run
@@ -203,6 +204,8 @@ def run_scan(
     elapsed = base_elapsed + (time.monotonic() - started)
     with store.begin() as conn:
         runs.finish_run(conn, run_id, elapsed)
+        # Links, first-seen and trends read summaries: bring the case's up to date.
+        refresh_case(conn, case_id)
         append(
             conn,
             case_scope(case_id),

@@ -412,3 +412,61 @@ exposure = Table(
     Column("reveals", Integer, nullable=False, default=0),
     UniqueConstraint("user_id", "day", name="uq_exposure_user_day"),
 )
+
+# --- across cases: summaries kept current by the scan (rev 0010) --------------
+
+# One row per distinct MD5 of media a case counts (its latest finished scan of
+# each exhibit), known-good hits left out: what linkage, first-seen and trends
+# read instead of the item table. ``in_set``: the MD5 hit a (not known-good)
+# set; ``new_material``: in no set and seen in no earlier case, exactly or by PDQ.
+case_hash = Table(
+    "case_hash",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("case_.id", ondelete="CASCADE"), nullable=False),
+    Column("md5", LargeBinary(16), nullable=False),
+    Column("family", String(16), nullable=False),
+    Column("pdq", LargeBinary(32), nullable=True),  # quality ≥ 50 only
+    Column("in_set", Boolean, nullable=False),
+    Column("instances", Integer, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("new_material", Boolean, nullable=False),
+    UniqueConstraint("case_id", "md5", name="uq_case_hash_case_md5"),
+    Index("ix_case_hash_md5", "md5"),
+)
+
+# Two cases sharing media: distinct MD5s in both (``exact_*``) and PDQ pairs of
+# different MD5s within the threshold (``near_*``), split by whether the media
+# is in a set (``known``: widely circulated, a weak link) or in none (``new``: a
+# strong link). One row per pair, ``case_a`` < ``case_b``.
+case_link = Table(
+    "case_link",
+    metadata,
+    Column("case_a", Integer, ForeignKey("case_.id", ondelete="CASCADE"), primary_key=True),
+    Column("case_b", Integer, ForeignKey("case_.id", ondelete="CASCADE"), primary_key=True),
+    Column("exact_known", Integer, nullable=False),
+    Column("exact_new", Integer, nullable=False),
+    Column("near_known", Integer, nullable=False),
+    Column("near_new", Integer, nullable=False),
+    Index("ix_case_link_b", "case_b"),
+)
+
+# A case's figures for trends (no names, paths or hashes): one row per case.
+case_trend = Table(
+    "case_trend",
+    metadata,
+    Column("case_id", Integer, ForeignKey("case_.id", ondelete="CASCADE"), primary_key=True),
+    Column("scanned_at", DateTime(timezone=True), nullable=False),
+    Column("figures", JSON, nullable=False),
+    Index("ix_case_trend_scanned", "scanned_at"),
+)
+
+# Settings of the cross-case views (``min_cases``: the k of k-anonymity).
+crosscase_setting = Table(
+    "crosscase_setting",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+    Column("set_by", String(200), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+)

@@ -19,6 +19,7 @@ from vigil.web.grouping import PairCache
 from vigil.web.routes import (
     admin,
     auth_routes,
+    crosscase_routes,
     grading_routes,
     media,
     pages,
@@ -47,7 +48,16 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     app.state.pair_cache = PairCache()
-    for module in (auth_routes, pages, grading_routes, rematch_routes, media, admin, static):
+    for module in (
+        auth_routes,
+        pages,
+        grading_routes,
+        rematch_routes,
+        media,
+        admin,
+        crosscase_routes,
+        static,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(NeedLogin, _need_login)
     app.add_exception_handler(FormExpired, _form_expired)

@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from vigil.cases.runs import counted_evidence
+from vigil.crosscase.first_seen import new_material
 from vigil.hashing.pdq import LOW_QUALITY
 from vigil.matching.pdq_bruteforce import BruteForcePdqIndex
 from vigil.matching.pdq_index import PdqIndex
@@ -59,6 +60,8 @@ class Group:
     key: str
     pictures: list[Picture] = field(default_factory=list)
     distance: list[int] = field(default_factory=list)
+    new_material: bool = False
+    """A picture of it is in no set and no earlier case: possibly an unidentified victim."""
 
     @property
     def item_ids(self) -> list[int]:
@@ -69,6 +72,7 @@ class Group:
         """The group for the grading page."""
         return {
             "key": self.key,
+            "new_material": self.new_material,
             "items": len(self.item_ids),
             "item_ids": self.item_ids,
             "pictures": [
@@ -237,10 +241,14 @@ class PairCache:
 def queue(
     conn: Connection, case_id: int, threshold_bits: int = 31, cache: PairCache | None = None
 ) -> list[Group]:
-    """The grading queue of a case."""
+    """The grading queue of a case: groups holding new material first, then in scan order."""
     pictures = ungraded_pictures(conn, case_id)
     pairs = None if cache is None else cache.pairs(case_id, pictures, threshold_bits)
-    return group_pictures(pictures, threshold_bits, pairs)
+    groups = group_pictures(pictures, threshold_bits, pairs)
+    new = new_material(conn, case_id)
+    for g in groups:
+        g.new_material = any(p.md5 in new for p in g.pictures)
+    return sorted(groups, key=lambda g: not g.new_material)
 
 
 def _distance(a: Picture, b: Picture) -> int:

@@ -23,6 +23,7 @@ from vigil.web.deps import (
     user_of,
     visible_case,
 )
+from vigil.web.routes.crosscase_routes import linked_panel
 
 router = APIRouter()
 
@@ -62,6 +63,7 @@ def case_page(request: Request, case_id: int, rematched: int | None = None) -> R
         report = build_report(conn, row.name, user.name, leave_out=leave_out)
         queue = grouping.queue(conn, case_id, settings.pdq_threshold, pair_cache_of(request))
         disputed = sum(1 for a in view.actions if a.state == "disputed")
+        linked = linked_panel(conn, user, case_id)
     categories: list[tuple[str, CategoryDetail]] = [
         (label, report.summary.categories[label])
         for label in report.category_order
@@ -81,6 +83,7 @@ def case_page(request: Request, case_id: int, rematched: int | None = None) -> R
         "awaiting_you": view.hidden_items(),
         "disputed": disputed,
         "rematched": rematched,
+        **linked,
     }
     return render(request, "case.html", context)
 
