@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench fuzz mutation clean
+.PHONY: demo test lint typecheck pytest bench fuzz mutation clean wheelhouse wheelhouse-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,3 +80,15 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(MUT_VENV) mutants .mypy_cache .pytest_cache .ruff_cache
+
+# Every wheel Vigil and its `rar` extra need, pdqhash (published as source only) built
+# here, into one folder for an offline machine: see README "Offline install".
+WHEELHOUSE ?= wheelhouse
+wheelhouse: $(STAMP)
+	rm -rf $(WHEELHOUSE)
+	$(PY) -m pip wheel -q --wheel-dir $(WHEELHOUSE) '.[rar]'
+	@ls $(WHEELHOUSE) | wc -l | xargs echo "wheels in $(WHEELHOUSE)/:"
+
+# Installs from the wheelhouse into a fresh venv with no index (minutes: not in make test).
+wheelhouse-test: wheelhouse
+	VIGIL_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VENV)/bin/pytest -q -p no:randomly tests/test_wheelhouse.py

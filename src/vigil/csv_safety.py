@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from vigil.hashsets.formats.csvlist import FORMULA_START
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Cell starts a spreadsheet would run as a formula (CSV injection); defined here, not in
+the hash-set readers, so writing a CSV does not import them (and numpy)."""
 
 
 def safe_cell(value: Any) -> str:

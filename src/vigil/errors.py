@@ -66,6 +66,10 @@ class StoreError(VigilError):
     """The database cannot be opened or used."""
 
 
+class SchemaError(StoreError):
+    """The store's schema is not the one this Vigil uses (older: upgrade it; newer: refused)."""
+
+
 class NotFoundError(VigilError):
     """A named object (hash set, case, item) does not exist."""
 

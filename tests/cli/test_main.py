@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
 from vigil.cli import main as cli_main
@@ -16,8 +17,10 @@ from vigil.cli.main import cli, run
 
 
 def all_commands() -> list[list[str]]:
-    paths = [[]]
-    for name, command in cli.commands.items():
+    paths: list[list[str]] = [[]]
+    ctx = click.Context(cli)
+    for name in cli.list_commands(ctx):
+        command = cli.get_command(ctx, name)
         paths.append([name])
         for sub in getattr(command, "commands", {}):
             paths.append([name, sub])

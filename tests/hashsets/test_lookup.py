@@ -67,3 +67,26 @@ def test_miss(library_with_sets: Store) -> None:
 def test_bad_queries_are_usage_errors(bad: str) -> None:
     with pytest.raises(UsageError):
         parse_query(bad)
+
+
+def test_a_batch_answers_as_each_query_alone(library_with_sets: Store) -> None:
+    queries = [
+        f"pdq:{PDQ}",
+        hashlib.md5(b"a").hexdigest(),
+        flip(PDQ, 5),
+        hashlib.md5(b"zz").hexdigest(),
+        hashlib.md5(b"a").hexdigest(),  # a repeat is answered again, in its place
+        f"pdq:{flip(PDQ, 40)}",
+    ]
+    batch = lookup(library_with_sets, queries)
+    alone = [lookup(library_with_sets, [q])[0] for q in queries]
+    assert [r.query for r in batch] == [q.removeprefix("pdq:") for q in queries]
+    assert batch == alone
+    assert [len(r.hits) for r in batch] == [2, 2, 3, 0, 2, 2]
+
+
+def test_a_batch_larger_than_one_in_clause(library_with_sets: Store) -> None:
+    misses = [hashlib.md5(str(n).encode()).hexdigest() for n in range(1200)]
+    results = lookup(library_with_sets, [*misses, hashlib.md5(b"b").hexdigest()])
+    assert sum(bool(r.hits) for r in results) == 1
+    assert [h.name for h in results[-1].hits] == ["b.jpg"]

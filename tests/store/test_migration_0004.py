@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from test_migration_0003 import _upgrade_to
 
-from vigil.store.engine import Store, open_store
+from vigil.store.engine import Store, open_store, upgrade_store
 from vigil.store.schema import metadata
 
 
@@ -25,6 +25,7 @@ def test_0003_library_upgrades_with_revision_zero(db_url: str) -> None:
             {"at": datetime.now(UTC)},
         )
     engine.dispose()
+    upgrade_store(db_url)  # an older store is upgraded only when asked
     store = open_store(db_url)
     try:
         with store.connect() as conn:

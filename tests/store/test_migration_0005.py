@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from test_migration_0003 import _upgrade_to
 
-from vigil.store.engine import open_store
+from vigil.store.engine import open_store, upgrade_store
 
 _RUN = (
     "insert into scan_run (id, case_id, examiner, host, status, started_at, resumed_count,"
@@ -66,6 +66,7 @@ def _seed(url: str) -> None:
 def test_existing_evidence_gets_the_references_reports_printed(db_url: str) -> None:
     _upgrade_to(db_url, "0004")
     _seed(db_url)
+    upgrade_store(db_url)  # an older store is upgraded only when asked
     store = open_store(db_url)
     try:
         with store.connect() as conn:

@@ -9,7 +9,7 @@ from test_migration_0003 import _upgrade_to
 
 from vigil.accounts import brake
 from vigil.accounts.brake import BrakePolicy
-from vigil.store.engine import HEAD_REVISION, open_store
+from vigil.store.engine import HEAD_REVISION, open_store, upgrade_store
 
 
 def test_0004_database_gains_an_empty_login_brake(db_url: str) -> None:
@@ -18,6 +18,7 @@ def test_0004_database_gains_an_empty_login_brake(db_url: str) -> None:
     with engine.connect() as conn:
         assert not sa.inspect(conn).has_table("login_brake")
     engine.dispose()
+    upgrade_store(db_url)  # an older store is upgraded only when asked
     store = open_store(db_url)
     try:
         with store.connect() as conn:

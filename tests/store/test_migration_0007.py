@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from test_migration_0003 import _upgrade_to
 
 from vigil.cases.counting import case_summary
-from vigil.store.engine import open_store
+from vigil.store.engine import open_store, upgrade_store
 
 AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -77,6 +77,7 @@ def test_0004_case_upgrades_to_revision_1_with_its_recorded_sets(db_url: str) ->
     with engine.begin() as conn:
         _legacy_case(conn)
     engine.dispose()
+    upgrade_store(db_url)  # an older store is upgraded only when asked
     store = open_store(db_url)
     try:
         with store.connect() as conn:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -12,8 +14,15 @@ MAX_LENGTH = 1024  # argon2 takes any length; a bound stops a megabyte "password
 
 _HASHER = PasswordHasher()
 
-# Verified against for unknown user names so that a login takes as long either way.
-_DUMMY_HASH = _HASHER.hash("vigil-dummy-password-never-valid")
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against for unknown user names so that a login takes as long either way.
+
+    Made on first use, not at import: an argon2 hash costs ~0.1 s that every
+    command which never checks a password (``vigil --version``) would pay.
+    """
+    return _HASHER.hash("vigil-dummy-password-never-valid")
 
 
 def check_policy(password: str) -> None:
@@ -35,7 +44,7 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
     if len(password) > MAX_LENGTH:
         return False
     try:
-        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

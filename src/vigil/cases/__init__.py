@@ -10,24 +10,7 @@ reports, accounts, the web app and the scan alike):
 - ``inventory`` every item of a case, as CSV, JSON lines, DFXML or hashdeep (``vigil case items``)
 - ``revisions`` frozen result revisions and the set versions each matched against
 - ``rematch``   a new revision from today's library, with its difference shown first
+
+Import the submodule you need (``from vigil.cases.counting import case_summary``): the
+package itself imports nothing, so ``vigil case list`` does not load the scan's readers.
 """
-
-from vigil.cases.case import get_case, get_or_create_case
-from vigil.cases.counting import CaseSummary, CategoryCount, CategoryDetail, case_summary
-from vigil.cases.grades import GradeRecord
-from vigil.cases.inventory import InventoryFilter, export_inventory, inventory_items
-from vigil.cases.runs import EvidenceSource
-
-__all__ = [
-    "CaseSummary",
-    "CategoryCount",
-    "CategoryDetail",
-    "EvidenceSource",
-    "GradeRecord",
-    "InventoryFilter",
-    "case_summary",
-    "export_inventory",
-    "get_case",
-    "get_or_create_case",
-    "inventory_items",
-]

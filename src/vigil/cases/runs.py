@@ -14,7 +14,6 @@ from sqlalchemy import Connection, Row, insert, select, update
 
 from vigil.cases import revisions
 from vigil.errors import ScanError, UsageError
-from vigil.sources.disk.info import describe_image
 from vigil.sources.locator import escape_path
 from vigil.store.engine import inserted_id
 from vigil.store.schema import evidence, scan_run
@@ -132,7 +131,7 @@ def create_run(
                     exhibit_id=exhibit_ids[source.ordinal],
                     # A disk image describes itself: format, segments, E01 acquisition
                     # metadata and stored hashes, partitions (headers only: cheap).
-                    info=describe_image(source.path) if source.kind == "file" else None,
+                    info=_describe_image(source.path) if source.kind == "file" else None,
                 )
             )
         )
@@ -171,3 +170,10 @@ def refuse_inside_evidence(evidence_paths: Iterable[bytes], output: Path, what: 
                 f"refusing to write {what} to {output}: it is inside the evidence "
                 f"{source} (evidence is only ever read)"
             )
+
+
+def _describe_image(path: bytes) -> dict[str, Any] | None:
+    """The disk image's description; its readers are imported only when a run records one."""
+    from vigil.sources.disk.info import describe_image
+
+    return describe_image(path)

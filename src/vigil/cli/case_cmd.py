@@ -5,20 +5,20 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
-from vigil.cases import rematch
 from vigil.cases.counting import case_summary, list_cases
 from vigil.cases.inventory import FORMATS, STATUSES, InventoryFilter, export_inventory
 from vigil.cli.context import AppContext
-from vigil.cli.findings_view import print_findings
 from vigil.cli.output import echo_text, line, plain, print_json, print_table, stdout, when
-from vigil.cli.summary_view import print_summary
 from vigil.config import current_user
 from vigil.errors import UsageError
-from vigil.indicators.findings import case_findings
+
+if TYPE_CHECKING:
+    from vigil.cases import rematch
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -68,6 +68,10 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
 @pass_app
 def show_cmd(app: AppContext, name: str, as_json: bool, revision: int | None) -> None:
     """Print the summary of case NAME from the store."""
+    from vigil.cli.findings_view import print_findings
+    from vigil.cli.summary_view import print_summary
+    from vigil.indicators.findings import case_findings
+
     summary = case_summary(app.store, name, revision)
     found = case_findings(app.store, name)
     if as_json:
@@ -159,6 +163,8 @@ def rematch_cmd(app: AppContext, name: str, dry_run: bool, yes: bool, as_json: b
     Shows the difference per category (before → after) first, then asks. Earlier
     revisions stay: `vigil report NAME --revision N` still shows any of them.
     """
+    from vigil.cases import rematch
+
     user = current_user()
     planned = rematch.preview(app.store, name, user)
     if as_json:
@@ -232,3 +238,14 @@ def _rematch_json(planned: rematch.Rematch) -> dict[str, object]:
         "sets": [{k: v for k, v in s.items() if k != "imported_at"} for s in planned.sets],
         "changed": planned.changed,
     }
+
+
+def _add_links_command() -> None:
+    # `case links` lives in its own module (cross-case work); registered here so that the
+    # lazily loaded `case` group carries it.
+    from vigil.cli.links_cmd import links_command
+
+    case_group.add_command(links_command)
+
+
+_add_links_command()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from vigil.store.engine import Store, open_store
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the store pulls in SQLAlchemy: imported when first used, not at start-up
+    from vigil.store.engine import Store
 
 
 class AppContext:
@@ -16,6 +19,8 @@ class AppContext:
     def store(self) -> Store:
         """The migrated store (opened on first access)."""
         if self._store is None:
+            from vigil.store.engine import open_store
+
             self._store = open_store(self.db_url)
         return self._store
 

@@ -7,8 +7,6 @@ from rich.table import Table
 
 from vigil.cli.context import AppContext
 from vigil.cli.output import line, plain, print_json, print_table, stdout
-from vigil.crosscase.first_seen import NEW_MATERIAL
-from vigil.crosscase.links import links_of
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -23,6 +21,9 @@ def links_command(app: AppContext, name: str, as_json: bool) -> None:
     Exact = the same MD5; near = PDQ within the threshold. Known = the media is
     in a national or known set (widely circulated, a weak link); new = in no set.
     """
+    # Imported here: `vigil case list` loads this module and must stay quick to start.
+    from vigil.crosscase.links import links_of
+
     found = links_of(app.store, name)
     if as_json:
         print_json(found.as_json())
@@ -53,4 +54,6 @@ def links_command(app: AppContext, name: str, as_json: bool) -> None:
             )
             table.add_row(*(plain(c) for c in cells))
         print_table(table)
+    from vigil.crosscase.first_seen import NEW_MATERIAL
+
     stdout.print(line(f"{NEW_MATERIAL}: ", (f"{len(found.new_material):,}", "bold"), " MD5s"))

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
 import click
 from rich.table import Table
 
 from vigil.cli.context import AppContext
 from vigil.cli.exit_codes import ExitCode
 from vigil.cli.output import line, plain, print_json, print_table, stdout
+from vigil.errors import UsageError
 from vigil.hashsets.lookup import PDQ_THRESHOLD, lookup
+
+MAX_LINE = 256
+"""A hash list's line is short: a longer one is refused as not a hash."""
 
 pass_app = click.make_pass_decorator(AppContext)
 
 
 @click.command("lookup")
-@click.argument("hashes", nargs=-1, required=True)
+@click.argument("hashes", nargs=-1)
+@click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read hashes from FILE, one a line (blank lines and # comments skipped); repeatable.",
+)
 @click.option(
     "--threshold",
     type=click.IntRange(0, 128),
@@ -24,13 +40,21 @@ pass_app = click.make_pass_decorator(AppContext)
 )
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_app
-def lookup_command(app: AppContext, hashes: tuple[str, ...], threshold: int, as_json: bool) -> int:
+def lookup_command(
+    app: AppContext,
+    hashes: tuple[str, ...],
+    files: tuple[Path, ...],
+    threshold: int,
+    as_json: bool,
+) -> int:
     """Say which sets hold each HASH (MD5, SHA-1, SHA-256 exact; PDQ within --threshold).
 
     A 64-digit hash is tried as SHA-256 and as PDQ; prefix it (sha256:…, pdq:…) to pick one.
+    A HASH of "-" reads hashes from stdin, one a line. All are answered as one batch.
     Exits 3 when any hash is found, 0 when none is.
     """
-    results = lookup(app.store, list(hashes), threshold)
+    queries = gather_queries(hashes, files)
+    results = lookup(app.store, queries, threshold)
     if as_json:
         print_json(results)
     else:
@@ -55,3 +79,33 @@ def lookup_command(app: AppContext, hashes: tuple[str, ...], threshold: int, as_
             print_table(table)
     found = any(r.hits for r in results)
     return ExitCode.FINDINGS if found else ExitCode.OK
+
+
+def gather_queries(hashes: tuple[str, ...], files: tuple[Path, ...]) -> list[str]:
+    """The hashes from the arguments, ``-`` (stdin) and each ``--file``, in that order."""
+    queries: list[str] = []
+    for value in hashes:
+        if value == "-":
+            queries.extend(_hash_lines(sys.stdin, "stdin"))
+        else:
+            queries.append(value)
+    for path in files:
+        try:
+            with path.open(encoding="utf-8", errors="replace", newline=None) as handle:
+                queries.extend(_hash_lines(handle, str(path)))
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not queries:
+        raise UsageError("no hashes given: name them, give --file FILE, or '-' to read stdin")
+    return queries
+
+
+def _hash_lines(lines: Iterable[str], where: str) -> list[str]:
+    out = []
+    for number, text in enumerate(lines, start=1):
+        if len(text) > MAX_LINE:
+            raise UsageError(f"{where} line {number}: too long to be a hash")
+        value = text.strip()
+        if value and not value.startswith("#"):
+            out.append(value)
+    return out

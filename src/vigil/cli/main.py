@@ -2,30 +2,54 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from vigil import __version__
-from vigil.cli.audit_cmd import audit_group
-from vigil.cli.case_cmd import case_group
 from vigil.cli.context import AppContext
-from vigil.cli.exhibit_cmd import exhibit_group
 from vigil.cli.exit_codes import ExitCode
-from vigil.cli.hashset_cmd import hashset
-from vigil.cli.links_cmd import links_command
-from vigil.cli.lookup_cmd import lookup_command
 from vigil.cli.output import echo_text
-from vigil.cli.report_cmd import report_command
-from vigil.cli.rules_cmd import rules_group
-from vigil.cli.scan_cmd import scan_command
-from vigil.cli.serve_cmd import serve_command
-from vigil.cli.trends_cmd import trends_command
-from vigil.cli.user_cmd import user_group
 from vigil.errors import ImportFormatError, UsageError, VigilError
 
+# Each command's module is imported only when that command runs (or --help lists it), so
+# ``vigil --version`` pays for Click alone, not for numpy, Pillow or SQLAlchemy.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": ("vigil.cli.audit_cmd", "audit_group"),
+    "case": ("vigil.cli.case_cmd", "case_group"),
+    "db": ("vigil.cli.db_cmd", "db_group"),
+    "exhibit": ("vigil.cli.exhibit_cmd", "exhibit_group"),
+    "hashset": ("vigil.cli.hashset_cmd", "hashset"),
+    "lookup": ("vigil.cli.lookup_cmd", "lookup_command"),
+    "report": ("vigil.cli.report_cmd", "report_command"),
+    "rules": ("vigil.cli.rules_cmd", "rules_group"),
+    "scan": ("vigil.cli.scan_cmd", "scan_command"),
+    "serve": ("vigil.cli.serve_cmd", "serve_command"),
+    "trends": ("vigil.cli.trends_cmd", "trends_command"),
+    "user": ("vigil.cli.user_cmd", "user_group"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in _COMMANDS:
+            return found
+        module_name, attr = _COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{module_name}.{attr} is not a Click command")
+        self.add_command(command, cmd_name)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vigil")
 @click.option(
     "--db",
@@ -43,20 +67,6 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     """
     ctx.obj = AppContext(db_url)
     ctx.call_on_close(ctx.obj.close)
-
-
-cli.add_command(hashset)
-cli.add_command(lookup_command)
-cli.add_command(scan_command)
-cli.add_command(case_group)
-cli.add_command(exhibit_group)
-cli.add_command(report_command)
-cli.add_command(audit_group)
-cli.add_command(serve_command)
-cli.add_command(user_group)
-cli.add_command(rules_group)
-cli.add_command(trends_command)
-case_group.add_command(links_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,53 +65,83 @@ def parse_query(text: str) -> tuple[str, tuple[str, ...], bytes]:
     return value, kinds, digest
 
 
+IN_CHUNK = 500
+"""Values per ``IN (…)`` clause: well under SQLite's bound-parameter limit."""
+
+
 def lookup(store: Store, queries: list[str], threshold: int = PDQ_THRESHOLD) -> list[LookupResult]:
-    """Answer each query: exact hits for crypto hashes, PDQ hits within ``threshold`` bits."""
+    """Answer the queries as one batch: exact hits for crypto hashes, PDQ within ``threshold``.
+
+    All PDQ queries go to the index in one search and every kind of exact hash in one
+    ``IN`` query per chunk, so a thousand hashes cost about what a handful do.
+    """
     parsed = [parse_query(q) for q in queries]
     results = [LookupResult(value, kinds) for value, kinds, _ in parsed]
     with store.connect() as conn:
         sets = {row.id: row for row in conn.execute(select(hashset))}
         schemes = {sid: load_scheme(row.scheme) for sid, row in sets.items()}
-        needs_pdq = any("pdq" in kinds for _, kinds, _ in parsed)
-        bank = pdq_searcher(conn) if needs_pdq else None
-        for result, (_, kinds, digest) in zip(results, parsed, strict=True):
-            for kind in kinds:
-                if kind == "pdq":
-                    if bank is None:  # needs_pdq is true whenever a PDQ kind is asked
-                        raise RuntimeError("PDQ lookup without a PDQ searcher")
-                    found = _pdq_hits(conn, bank, digest, threshold)
-                else:
-                    found = _exact_hits(conn, kind, digest)
-                for row, distance in found:
-                    owner = sets[row.hashset_id]
-                    result.hits.append(
-                        Hit(
-                            set_name=owner.name,
-                            known_good=bool(owner.known_good),
-                            algorithm=kind,
-                            distance=distance,
-                            category=row.category,
-                            category_label=schemes[row.hashset_id].label(row.category),
-                            name=row.name,
-                            entry_id=int(row.id),
-                        )
+        found: list[list[tuple[str, Row[Any], int]]] = [[] for _ in parsed]
+        for kind in EXACT_KINDS:
+            wanted = [(n, d) for n, (_, kinds, d) in enumerate(parsed) if kind in kinds]
+            for n, row in _exact_hits(conn, kind, wanted):
+                found[n].append((kind, row, 0))
+        pdq_wanted = [(n, d) for n, (_, kinds, d) in enumerate(parsed) if "pdq" in kinds]
+        if pdq_wanted:
+            for n, row, distance in _pdq_hits(conn, pdq_searcher(conn), pdq_wanted, threshold):
+                found[n].append(("pdq", row, distance))
+        for result, hits in zip(results, found, strict=True):
+            for kind, row, distance in hits:
+                owner = sets[row.hashset_id]
+                result.hits.append(
+                    Hit(
+                        set_name=owner.name,
+                        known_good=bool(owner.known_good),
+                        algorithm=kind,
+                        distance=distance,
+                        category=row.category,
+                        category_label=schemes[row.hashset_id].label(row.category),
+                        name=row.name,
+                        entry_id=int(row.id),
                     )
+                )
             result.hits.sort(key=lambda h: (h.distance, h.set_name, h.entry_id))
     return results
 
 
-def _exact_hits(conn: Connection, kind: str, digest: bytes) -> list[tuple[Row[Any], int]]:
+def _exact_hits(
+    conn: Connection, kind: str, wanted: list[tuple[int, bytes]]
+) -> list[tuple[int, Row[Any]]]:
+    """(query number, entry row) for every entry whose ``kind`` digest is one asked for."""
+    asked: dict[bytes, list[int]] = {}
+    for n, digest in wanted:
+        asked.setdefault(digest, []).append(n)
     column = hash_entry.c[kind]
-    rows = conn.execute(select(hash_entry).where(column == digest)).all()
-    return [(row, 0) for row in rows]
+    digests = list(asked)
+    out: list[tuple[int, Row[Any]]] = []
+    for first in range(0, len(digests), IN_CHUNK):
+        chunk = digests[first : first + IN_CHUNK]
+        for row in conn.execute(select(hash_entry).where(column.in_(chunk))):
+            out.extend((n, row) for n in asked[bytes(row._mapping[kind])])
+    return out
 
 
 def _pdq_hits(
-    conn: Connection, bank: PdqSearcher, digest: bytes, threshold: int
-) -> list[tuple[Row[Any], int]]:
-    query = np.frombuffer(digest, dtype=np.uint8).reshape(1, 32)
-    by_id = {int(m["id"]): int(m["distance"]) for m in bank.search(query, threshold)}
-    if not by_id:
+    conn: Connection, bank: PdqSearcher, wanted: list[tuple[int, bytes]], threshold: int
+) -> list[tuple[int, Row[Any], int]]:
+    """(query number, entry row, distance) for every PDQ entry near a query, in one search."""
+    queries = np.frombuffer(b"".join(d for _, d in wanted), dtype=np.uint8).reshape(-1, 32)
+    matches = bank.search(queries, threshold)
+    if len(matches) == 0:
         return []
-    rows = conn.execute(select(hash_entry).where(hash_entry.c.id.in_(list(by_id)))).all()
-    return [(row, by_id[int(row.id)]) for row in rows]
+    ids = sorted({int(i) for i in matches["id"]})
+    rows: dict[int, Row[Any]] = {}
+    for first in range(0, len(ids), IN_CHUNK):
+        chunk = ids[first : first + IN_CHUNK]
+        for entry in conn.execute(select(hash_entry).where(hash_entry.c.id.in_(chunk))):
+            rows[int(entry.id)] = entry
+    out: list[tuple[int, Row[Any], int]] = []
+    for q, i, d in zip(matches["query"], matches["id"], matches["distance"], strict=True):
+        row = rows.get(int(i))
+        if row is not None:  # an entry removed since the index was read
+            out.append((wanted[int(q)][0], row, int(d)))
+    return out

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from vigil.csv_safety import FORMULA_START
 from vigil.errors import UnknownCategoryError
 from vigil.hashsets.formats._common import (
     category_key,
@@ -34,8 +35,6 @@ COLUMNS = ("md5", "sha1", "sha256", "pdq", "pdq_quality", "category", "name", "s
 
 HASH_COLUMNS = ("md5", "sha1", "sha256", "pdq")
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""How a cell starts that a spreadsheet would run as a formula (CSV injection)."""
 DELIMITERS = (",", "\t", ";")
 ALIASES = {"sha-1": "sha1", "sha-256": "sha256", "filename": "name", "filesize": "size"}
 """Other spellings of COLUMNS: NSRL RDSv2 ``NSRLFile.txt`` heads its columns

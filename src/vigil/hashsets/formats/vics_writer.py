@@ -14,8 +14,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO, TextIO, cast
 
+from vigil.csv_safety import FORMULA_START
 from vigil.errors import ExportError
-from vigil.hashsets.formats.csvlist import COLUMNS, FORMULA_START
+from vigil.hashsets.formats.csvlist import COLUMNS
 from vigil.hashsets.formats.vics_fields import CORE_FIELDS, first_file_name
 from vigil.hashsets.model import HashEntry
 from vigil.hashsets.schemes import Category, CategoryLookupError, Scheme

@@ -1,7 +1,7 @@
 """across cases: per-case media hashes, case links, trend figures, the trends' k
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-04 00:00:00
 
 Summary tables the scan and re-match keep current (vigil/crosscase/refresh.py),
