@@ -42,8 +42,9 @@ import numpy as np
 import numpy.typing as npt
 import pdqhash
 
-from vigil.errors import VigilError
+from vigil.errors import SourceError, VigilError
 from vigil.hashing.pdq import hamming
+from vigil.sources.folder import open_readonly
 
 DEFAULT_SECONDS_PER_HASH = 1.0
 """One hashed frame per second of video, as Meta's vPDQ suggests for matching."""
@@ -228,19 +229,11 @@ def _input(source: bytes | BinaryIO | str | os.PathLike[str]) -> BinaryIO:
 
 
 def _open_readonly(path: Path) -> BinaryIO:
-    """Evidence opened read-only, without touching its access time where allowed."""
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-    noatime = getattr(os, "O_NOATIME", 0)
+    """Evidence opened as every scan opens it: read-only, no atime, no links followed."""
     try:
-        try:
-            fd = os.open(path, flags | noatime)
-        except PermissionError:
-            if not noatime:
-                raise
-            fd = os.open(path, flags)
-    except OSError as exc:
-        raise VideoDecodeError(_one_line(f"cannot read {path.name}: {exc.strerror}")) from exc
-    return os.fdopen(fd, "rb")
+        return open_readonly(path)
+    except SourceError as exc:
+        raise VideoDecodeError(_one_line(f"cannot read the video: {exc}")) from exc
 
 
 def _describe(stream: Any) -> VideoHash:
