@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from vigil.crosscase.links import Edge
 from vigil.crosscase.trends import Period
+from vigil.reports.charts import svg_open
 
 STRONG = "#b22222"
 WEAK = "#7f8c8d"
@@ -32,11 +33,7 @@ def link_graph_svg(names: dict[int, str], edges: list[Edge], title: str) -> Mark
     for n, case_id in enumerate(order):
         angle = 2 * math.pi * n / max(len(order), 1) - math.pi / 2
         where[case_id] = (centre + radius * math.cos(angle), centre + radius * math.sin(angle))
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
-        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
-    ]
+    parts = [svg_open(size, size, title)]
     for e in edges:
         (x1, y1), (x2, y2) = where[e.a], where[e.b]
         width = 1 + math.log2(1 + e.strong + e.weak)
@@ -68,9 +65,7 @@ def trend_bars(periods: list[Period], figure: str, title: str) -> Markup:
     step = plot_w / max(len(periods), 1)
     bar = min(step * 0.8, 48.0)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
+        svg_open(width, height, title),
         f'<line x1="{left}" y1="{10 + plot_h}" x2="{width - 10}" y2="{10 + plot_h}" '
         'stroke="#333"/>',
         f'<text x="{left - 4}" y="18" text-anchor="end">{_number(top)}</text>',

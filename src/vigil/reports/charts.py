@@ -19,16 +19,21 @@ SERIES = (
 """Timeline series: review state, legend text, colour (distinct in greyscale print too)."""
 
 
+def svg_open(width: int, height: int, title: str) -> str:
+    """The opening tag of a chart: its size, and its title for screen readers and tooltips."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    )
+
+
 def category_bars(rows: list[tuple[str, int]], title: str) -> Markup:
     """Horizontal bars, one per category, labelled with the count."""
     height = 28 * len(rows) + 16
     width, label_w, bar_w = 640, 220, 340
     top = max((value for _, value in rows), default=0) or 1
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
-    ]
+    parts = [svg_open(width, height, title)]
     for i, (label, value) in enumerate(rows):
         y = 8 + i * 28
         length = round(bar_w * value / top)
@@ -49,9 +54,7 @@ def timeline_bars(bins: list[TimelineBin], title: str) -> Markup:
     step = plot_w / max(len(bins), 1)
     bar = min(step * 0.8, 48.0)  # one month alone should not fill the plot
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
+        svg_open(width, height, title),
         f'<line x1="{left}" y1="{10 + plot_h}" x2="{width - 10}" y2="{10 + plot_h}" '
         'stroke="#333"/>',
         f'<text x="{left - 4}" y="18" text-anchor="end">{top:,}</text>',
