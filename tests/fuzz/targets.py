@@ -36,6 +36,7 @@ from vigil.hashsets.formats import read_hashset
 from vigil.hashsets.schemes import load_scheme
 from vigil.indicators.bencode import BencodeError, decode, encode
 from vigil.indicators.facts import parse_artefact
+from vigil.scan.exif import read_exif
 from vigil.sources.archives import CONTAINER_TYPES
 from vigil.sources.limits import Budget, Limits
 from vigil.sources.locator import Locator
@@ -238,6 +239,27 @@ def _check_picture(data: bytes) -> None:
         hash_image(data)
 
 
+def _exif_seeds() -> list[bytes]:
+    """A JPEG carrying camera, date, software and GPS tags (and one without EXIF)."""
+    from PIL import Image
+
+    out = [encode_picture(make_picture(8, (48, 32)))]
+    for fmt in ("JPEG",):
+        exif = Image.Exif()
+        exif[0x010F], exif[0x0110], exif[0x0131] = "Vigil", "Fuzz Camera", "fuzz 1.0"
+        exif.get_ifd(0x8769)[0x9003] = "2024:05:01 12:00:00"
+        exif.get_ifd(0x8825).update({1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)})
+        buffer = io.BytesIO()
+        Image.new("RGB", (32, 24), (90, 60, 30)).save(buffer, fmt, exif=exif)
+        out.append(buffer.getvalue())
+    return out
+
+
+def _check_exif(data: bytes) -> None:
+    # read_exif promises no exception at all for bad data (an unreadable block is no EXIF).
+    read_exif(io.BytesIO(data))
+
+
 ARTEFACT_KINDS = [
     "chromium_history",
     "firefox_places",
@@ -252,6 +274,7 @@ ARCHIVE_TYPES = ["zip", "tar", "gzip", "bzip2", "xz", "7z"]
 TARGETS: dict[str, Target] = {
     "bencode": Target("bencode", lambda: _artefact_seeds("torrent"), _check_bencode),
     "picture": Target("picture", _picture_seeds, _check_picture),
+    "exif": Target("exif", _exif_seeds, _check_exif),
 }
 for _kind in ARTEFACT_KINDS:
     TARGETS[f"artefact-{_kind}"] = Target(
