@@ -82,7 +82,7 @@ def add_case(store: Store, spec: CaseSpec, refresh: bool = True) -> int:
                     resumed_count=0,
                     elapsed_s=1.0,
                     params={},
-                    versions={},
+                    versions={"vigil": "test"},
                     hashsets=[],
                 )
             )

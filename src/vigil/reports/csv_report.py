@@ -25,7 +25,7 @@ COLUMNS = (
     "grade_state", "grade_category", "first_category", "graded_by", "graded_at",
     "second_category", "second_by", "second_at", "final_category", "resolved_by", "resolved_at",
     "result_revision", "hashset_version", "hashset_revision",
-    "exif_taken", "camera_make", "camera_model", "exif_software", "gps_present",
+    "exif_taken", "camera_make", "camera_model", "exif_software", "gps_present", "new_material",
 )  # fmt: skip
 """Header of the CSV report; ``kind`` is hit, graded, unknown or problem.
 
@@ -33,7 +33,8 @@ COLUMNS = (
 from; ``hashset_version``/``hashset_revision`` are those of the set a match
 was made against, as they were when it was made. The ``exif_*``/``camera_*``
 columns are what the picture's EXIF said (``exif_taken`` is camera time);
-``gps_present`` is yes/no, the coordinates stay in the app."""
+``gps_present`` is yes/no, the coordinates stay in the app. ``new_material`` is yes
+when the item is in no hash set and was seen in no earlier case of the store."""
 
 
 def write_csv_report(report: Report, out: TextIO) -> int:
@@ -61,7 +62,7 @@ def _rows(case: str, kind: str, row: ItemRow, revision: int) -> list[list[Any]]:
         row.mtime, row.md5, row.sha1, row.sha256, row.pdq, row.pdq_quality, row.category, row.basis,
     ]  # fmt: skip
     tail = [row.status, row.reason, *_grade(row.grade), revision]
-    exif = _exif(row)
+    exif = [*_exif(row), "yes" if row.new_material else "no"]
     if not row.matches:
         return [[*base, None, None, None, None, *tail, None, None, *exif]]
     return [

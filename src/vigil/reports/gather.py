@@ -29,6 +29,7 @@ from vigil.cases.exhibits import named
 from vigil.cases.grades import GradeRecord, awaiting_grading, grade_records
 from vigil.cases.revisions import ResultView, result_view
 from vigil.config import current_user
+from vigil.crosscase.first_seen import NEW_MATERIAL, new_material
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.reports.model import (
     DEFAULT_MARKING,
@@ -113,6 +114,7 @@ def build_report(
         graded=items.graded(),
     )
     report.category_order = _category_order(scheme, report)
+    _flag_new_material(conn, int(row.id), report)
     if not view.is_latest:
         report.notes.append(
             f"This report shows revision {view.number} of the case's results; "
@@ -131,6 +133,26 @@ def build_report(
                 f"earlier run(s) {earlier} are superseded and not counted."
             )
     return report
+
+
+def _flag_new_material(conn: Connection, case_id: int, report: Report) -> None:
+    # Per MD5, as the store knows it now: a set imported later, or an earlier case
+    # summarised later, can clear the flag (it is a lead for victim identification,
+    # not a court figure, so the report says "as of" when it is made).
+    new = new_material(conn, case_id)
+    if not new:
+        return
+    for rows in (report.unknown, report.graded):
+        for r in rows:
+            r.new_material = r.md5 in new
+    flagged = {r.id for r in report.unknown if r.new_material}
+    if flagged:
+        noun = "item is" if len(flagged) == 1 else "items are"
+        report.notes.append(
+            f"{len(flagged):,} unknown {noun} {NEW_MATERIAL} (in no hash set and seen in no "
+            "earlier case of this store, as of this report): listed first among the unknown items."
+        )
+        report.unknown.sort(key=lambda r: not r.new_material)
 
 
 def _revision_shown(view: ResultView) -> RevisionShown:

@@ -86,6 +86,7 @@ class ItemRow:
     reason: str | None = None
     grade: GradeRecord | None = None  # its grade in review: who, when, single/agreed/resolved
     exif: ExifRow | None = None  # what the picture's EXIF said, read at scan time
+    new_material: bool = False  # in no set and no earlier case (vigil.crosscase.first_seen)
 
 
 @dataclass(slots=True)
