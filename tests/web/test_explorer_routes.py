@@ -95,3 +95,56 @@ def first_export(client: TestClient, url: str) -> str:
 def test_export_without_the_form_token_is_refused(sqlite_site: Site, client_for: Clients) -> None:
     response = client_for("eve").post(f"/cases/{sqlite_site.case_id}/items/export", data={})
     assert response.status_code == 403
+
+
+def test_selected_items_are_tagged_filtered_exported_and_untagged(
+    sqlite_site: Site, client_for: Clients
+) -> None:
+    client = client_for("eve")
+    url = f"/cases/{sqlite_site.case_id}/items"
+    page = client.get(url, params={"text": "camera_"})
+    ids = re.findall(r'name="item" value="(\d+)" form="selection"', page.text)
+    assert len(ids) == 5
+    token = _csrf(page.text)
+    tagged = client.post(
+        f"{url}/tag",
+        data={"csrf_token": token, "item": ids[:2], "new_tag": "Look again", "action": "add",
+              "text": "camera_"},
+    )  # fmt: skip
+    assert tagged.status_code == 303 and tagged.headers["location"] == f"{url}?text=camera_"
+    shown = client.get(url, params={"tag": "Look again"})
+    assert "2 items match; page 1 of 1." in shown.text
+    assert '<option value="Look again">Look again (2)</option>' in shown.text
+    export = client.post(f"{url}/export", data={"csrf_token": token, "item": ids[1:4]})
+    assert len(list(csv.DictReader(io.StringIO(export.text)))) == 3
+    with sqlite_site.store.connect() as conn:
+        last = list(entries(conn, case_scope(sqlite_site.case_id)))[-1]
+    assert last.detail == {"format": "csv", "rows": 3, "filter": {"selected": 3}}
+    client.post(
+        f"{url}/tag",
+        data={"csrf_token": token, "item": ids, "new_tag": "Look again", "action": "remove"},
+    )
+    assert "0 items match" in client.get(url, params={"tag": "Look again"}).text
+    refused = client.post(
+        f"{url}/tag", data={"csrf_token": token, "item": ["x"], "new_tag": "t", "action": "add"}
+    )
+    assert refused.status_code == 400 and "selection: item numbers only" in refused.text
+
+
+def test_a_note_is_shown_inert_on_the_case_page(sqlite_site: Site, client_for: Clients) -> None:
+    client = client_for("eve")
+    case_url = f"/cases/{sqlite_site.case_id}"
+    page = client.get(case_url)
+    response = client.post(
+        f"{case_url}/notes",
+        data={"csrf_token": _csrf(page.text), "body": "<b>seen</b> on the stick"},
+    )
+    assert response.status_code == 303 and response.headers["location"] == f"{case_url}#notes"
+    shown = client.get(case_url).text
+    assert "&lt;b&gt;seen&lt;/b&gt; on the stick" in shown and "<b>seen</b>" not in shown
+    assert "eve, " in shown
+    other = client_for("ed").post(
+        f"{case_url}/notes", data={"csrf_token": _csrf(client_for("ed").get("/cases").text),
+                                   "body": "x"},
+    )  # fmt: skip
+    assert other.status_code == 404

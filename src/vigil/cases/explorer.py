@@ -16,7 +16,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -25,8 +25,9 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, and_, exists, fun
 from vigil.cases.counting import in_view, item_category, review_of
 from vigil.cases.revisions import ResultView, result_view
 from vigil.cases.runs import counted_evidence
+from vigil.cases.tags_notes import tags_of
 from vigil.errors import UsageError
-from vigil.store.schema import evidence, exhibit, item, match
+from vigil.store.schema import evidence, exhibit, item, item_tag, match
 
 PAGE_SIZES = (25, 50, 100, 200)
 LOCATIONS = ("live", "archive", "deleted", "carved")
@@ -64,6 +65,8 @@ class ItemFilter:
     review: str = ""  # hit, unknown, known, none
     category: str = ""  # label of a graded-set hit
     camera: str = ""  # part of the camera make or model
+    tag: str = ""  # an officer's tag (``bookmark`` for bookmarks)
+    ids: tuple[int, ...] = ()  # only these items (a selection)
     modified_from: date | None = None
     modified_to: date | None = None  # inclusive
     sort: str = "path"
@@ -86,7 +89,10 @@ class ItemFilter:
             raise UsageError(f"per page: one of {', '.join(str(n) for n in PAGE_SIZES)}")
         if self.page < 1:
             raise UsageError("page: 1 or more")
-        return replace(self, digest=digest, text=self.text.strip(), camera=self.camera.strip())
+        tag = " ".join(self.tag.split())
+        return replace(
+            self, digest=digest, text=self.text.strip(), camera=self.camera.strip(), tag=tag
+        )
 
     def described(self) -> dict[str, Any]:
         """The filter's non-empty fields (what an export's audit entry records)."""
@@ -100,6 +106,8 @@ class ItemFilter:
             "review": self.review,
             "category": self.category,
             "camera": self.camera,
+            "tag": self.tag,
+            "selected": len(self.ids) or None,
             "modified_from": self.modified_from.isoformat() if self.modified_from else None,
             "modified_to": self.modified_to.isoformat() if self.modified_to else None,
         }
@@ -126,6 +134,7 @@ class ExplorerRow:
     review: str
     md5: str | None
     category: str | None = None  # what a hit counts under (None: no hit, or hidden)
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +186,7 @@ class Explorer:
         query = self._ordered(self._select(), wanted, where)
         query = query.limit(wanted.per_page).offset((number - 1) * wanted.per_page)
         rows = [self._row(r) for r in self.conn.execute(query)]
-        self._categorise(rows)
+        self._annotate(rows)
         return ExplorerPage(rows, total, number, pages, wanted.per_page)
 
     def every(self, wanted: ItemFilter, chunk: int = 2000) -> Iterator[ExplorerRow]:
@@ -188,7 +197,7 @@ class Explorer:
         offset = 0
         while True:
             rows = [self._row(r) for r in self.conn.execute(query.limit(chunk).offset(offset))]
-            self._categorise(rows)
+            self._annotate(rows)
             yield from rows
             if len(rows) < chunk:
                 return
@@ -249,6 +258,12 @@ class Explorer:
             clauses.append(item.c.mtime < _epoch(wanted.modified_to) + 86400)
         if wanted.category:
             clauses.append(self._labelled(wanted.category))
+        if wanted.ids:
+            clauses.append(item.c.id.in_(sorted(set(wanted.ids))))
+        if wanted.tag:
+            clauses.append(
+                exists().where(item_tag.c.item_id == item.c.id, item_tag.c.tag == wanted.tag)
+            )
         return and_(*clauses)
 
     def _labelled(self, label: str) -> ColumnElement[bool]:
@@ -264,6 +279,12 @@ class Explorer:
         if self.leave_out is not None:
             labelled = and_(labelled, ~self.leave_out)
         return labelled
+
+    def _annotate(self, rows: list[ExplorerRow]) -> None:
+        tags = tags_of(self.conn, [r.id for r in rows])
+        for r in rows:
+            r.tags = tags.get(r.id, [])
+        self._categorise(rows)
 
     def _categorise(self, rows: list[ExplorerRow]) -> None:
         hits = [r.id for r in rows if r.review == "hit"]

@@ -10,14 +10,17 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from vigil.audit import append, case_scope
+from vigil.cases import tags_notes
 from vigil.cases.explorer import (
     LOCATIONS,
     PAGE_SIZES,
@@ -38,13 +41,13 @@ router = APIRouter()
 
 FIELDS = (
     "text", "hash", "exhibit", "location", "status", "family", "review", "category", "camera",
-    "modified_from", "modified_to", "sort", "order", "page", "per_page",
+    "tag", "modified_from", "modified_to", "sort", "order", "page", "per_page",
 )  # fmt: skip
 """Query parameters of the page (and hidden fields of the export form)."""
 
 CSV_COLUMNS = (
     "exhibit", "path", "name", "location", "family", "file_type", "size_bytes", "modified_utc",
-    "exif_taken", "camera", "status", "reason", "review", "category", "md5",
+    "exif_taken", "camera", "status", "reason", "review", "category", "tags", "md5",
 )  # fmt: skip
 
 
@@ -78,6 +81,7 @@ def _filter(values: dict[str, str]) -> ItemFilter:
         review=values.get("review", ""),
         category=values.get("category", ""),
         camera=values.get("camera", ""),
+        tag=values.get("tag", ""),
         modified_from=day("modified_from"),
         modified_to=day("modified_to"),
         sort=values.get("sort", "") or "path",
@@ -108,6 +112,7 @@ def explorer_page(request: Request, case_id: int) -> Response:
             error, wanted = str(exc), ItemFilter()
         page = explorer.page(wanted)
         exhibits = explorer.exhibits()
+        tags = tags_notes.case_tags(conn, case_id)
     kept = {k: v for k, v in values.items() if v and k != "page"}
     context = {
         "case": row,
@@ -115,6 +120,7 @@ def explorer_page(request: Request, case_id: int) -> Response:
         "values": values,
         "error": error,
         "exhibits": exhibits,
+        "tags": tags,
         "locations": LOCATIONS,
         "review_states": REVIEW_STATES,
         "sorts": list(SORTS),
@@ -126,13 +132,13 @@ def explorer_page(request: Request, case_id: int) -> Response:
 
 
 @route(router, "POST", "/cases/{case_id}/items/export", ANY_USER)
-async def explorer_export(request: Request, case_id: int, csrf_token: str = Form("")) -> Response:
+async def explorer_export(request: Request, case_id: int) -> Response:
     """Every item the filter selects as CSV (not only the page shown); audited."""
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if k in FIELDS}
     user = user_of(request)
     try:
-        wanted = _filter(values)
+        wanted = replace(_filter(values), ids=_selected(form.getlist("item")))
     except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
     out = io.StringIO()
@@ -154,9 +160,52 @@ async def explorer_export(request: Request, case_id: int, csrf_token: str = Form
     )
 
 
+@route(router, "POST", "/cases/{case_id}/items/tag", ANY_USER)
+async def explorer_tag(request: Request, case_id: int) -> Response:
+    """Add a tag to the selected items, or take it off (audited); back to the same page."""
+    form = await request.form()
+    user = user_of(request)
+    back = {k: str(v) for k, v in form.items() if k in FIELDS and str(v)}
+    with store_of(request).begin() as conn:
+        visible_case(conn, user, case_id)
+        try:
+            ids = list(_selected(form.getlist("item")))
+            tag = str(form.get("new_tag", ""))
+            if form.get("action") == "remove":
+                tags_notes.remove_tag(conn, case_id, ids, tag, user.name)
+            else:
+                tags_notes.add_tag(conn, case_id, ids, tag, user.name)
+        except UsageError as exc:
+            raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(f"/cases/{case_id}/items?{urlencode(back)}", status_code=303)
+
+
+@route(router, "POST", "/cases/{case_id}/notes", ANY_USER)
+async def case_note_add(request: Request, case_id: int, body: str = Form("")) -> Response:
+    """Write a note on the case (audited); back to the case page's notes."""
+    user = user_of(request)
+    with store_of(request).begin() as conn:
+        visible_case(conn, user, case_id)
+        try:
+            tags_notes.add_note(conn, case_id, body, user.name)
+        except UsageError as exc:
+            raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(f"/cases/{case_id}#notes", status_code=303)
+
+
+def _selected(raw: list[Any]) -> tuple[int, ...]:
+    ids = []
+    for value in raw:
+        text = str(value)
+        if not text.isdigit():
+            raise UsageError("selection: item numbers only")
+        ids.append(int(text))
+    return tuple(ids)
+
+
 def _cells(r: ExplorerRow) -> list[Any]:
     return [
         r.exhibit, r.path, r.name, r.location, r.family, r.file_type, r.size,
         r.modified.isoformat() if r.modified else None, r.taken, r.camera, r.status, r.reason,
-        r.review, r.category, r.md5,
+        r.review, r.category, "; ".join(r.tags), r.md5,
     ]  # fmt: skip
