@@ -220,13 +220,8 @@ class Explorer:
     def _where(self, wanted: ItemFilter) -> ColumnElement[bool]:
         clauses: list[ColumnElement[bool]] = [item.c.evidence_id.in_(self.evidence_ids)]
         if wanted.text:
-            needle = wanted.text.lower()
-            clauses.append(
-                or_(
-                    func.lower(item.c.display).contains(needle, autoescape=True),
-                    func.lower(item.c.name).contains(needle, autoescape=True),
-                )
-            )
+            # The path ends with the name, so one column holds both.
+            clauses.append(self._contains(item.c.display, wanted.text))
         if wanted.digest:
             clauses.append(_HASH_COLUMNS[len(wanted.digest)] == bytes.fromhex(wanted.digest))
         if wanted.exhibit is not None:
@@ -245,11 +240,10 @@ class Explorer:
         if wanted.review:
             clauses.append(review_of(self.view) == wanted.review)
         if wanted.camera:
-            needle = wanted.camera.lower()
             clauses.append(
                 or_(
-                    func.lower(item.c.camera_make).contains(needle, autoescape=True),
-                    func.lower(item.c.camera_model).contains(needle, autoescape=True),
+                    self._contains(item.c.camera_make, wanted.camera),
+                    self._contains(item.c.camera_model, wanted.camera),
                 )
             )
         if wanted.modified_from is not None:
@@ -265,6 +259,14 @@ class Explorer:
                 exists().where(item_tag.c.item_id == item.c.id, item_tag.c.tag == wanted.tag)
             )
         return and_(*clauses)
+
+    def _contains(self, column: Any, text: str) -> ColumnElement[bool]:
+        # SQLite's LIKE already ignores ASCII case (and its lower() knows no other),
+        # so lower() on every row would only cost time; PostgreSQL needs ILIKE.
+        if self.conn.dialect.name == "sqlite":
+            clause: ColumnElement[bool] = column.contains(text, autoescape=True)
+            return clause
+        return column.icontains(text, autoescape=True)  # type: ignore[no-any-return]
 
     def _labelled(self, label: str) -> ColumnElement[bool]:
         # A hit labelled so by some set: the page then shows the category it counts
