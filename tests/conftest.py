@@ -99,6 +99,26 @@ def db_url(request: pytest.FixtureRequest, vigil_home: Path) -> Iterator[str]:
         drop_pg_schema(schema)
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like :func:`db_url`, once per test module (for a costly scan the module's tests share)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'vigil.db'}"
+        return
+    problem = pg_problem()
+    if problem:
+        pytest.skip(problem)
+    url, schema = pg_url_for_new_schema()
+    try:
+        yield url
+    finally:
+        drop_pg_schema(schema)
+
+
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     """A migrated, empty store on each supported database."""

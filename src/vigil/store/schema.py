@@ -202,6 +202,33 @@ item = Table(
     UniqueConstraint("run_id", "locator", name="uq_item_locator"),
     Index("ix_item_run_status", "run_id", "status"),
     Index("ix_item_md5", "md5"),
+    Index("ix_item_evidence_display", "evidence_id", "display"),  # the explorer's pages
+)
+
+# Officers' tags on items (a bookmark is the tag "bookmark") and notes on a case:
+# their own words, each with who and when, and audited (rev 0014).
+item_tag = Table(
+    "item_tag",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("case_.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", BigInteger, ForeignKey("item.id", ondelete="CASCADE"), nullable=False),
+    Column("tag", String(64), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("item_id", "tag", name="uq_item_tag"),
+    Index("ix_item_tag_case_tag", "case_id", "tag"),
+)
+
+case_note = Table(
+    "case_note",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("case_.id", ondelete="CASCADE"), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_case_note_case", "case_id"),
 )
 
 # One revision of a run's results: the matches a scan made (kind "scan"), or a

@@ -20,6 +20,7 @@ from vigil.web.routes import (
     admin,
     auth_routes,
     crosscase_routes,
+    explorer_routes,
     grading_routes,
     media,
     pages,
@@ -56,6 +57,7 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
         media,
         admin,
         crosscase_routes,
+        explorer_routes,
         static,
     ):
         app.include_router(module.router)

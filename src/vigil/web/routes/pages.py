@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from vigil.accounts.assignments import visible_case_ids
 from vigil.audit import case_scope, entries, head, verify
+from vigil.cases import tags_notes
 from vigil.cases.counting import CategoryDetail, case_item_counts
 from vigil.reports.gather import build_report
 from vigil.store.schema import case
@@ -64,6 +65,7 @@ def case_page(request: Request, case_id: int, rematched: int | None = None) -> R
         queue = grouping.queue(conn, case_id, settings.pdq_threshold, pair_cache_of(request))
         disputed = sum(1 for a in view.actions if a.state == "disputed")
         linked = linked_panel(conn, user, case_id)
+        case_notes = tags_notes.notes(conn, case_id)
     categories: list[tuple[str, CategoryDetail]] = [
         (label, report.summary.categories[label])
         for label in report.category_order
@@ -83,6 +85,7 @@ def case_page(request: Request, case_id: int, rematched: int | None = None) -> R
         "awaiting_you": view.hidden_items(),
         "disputed": disputed,
         "rematched": rematched,
+        "notes": case_notes,
         **linked,
     }
     return render(request, "case.html", context)
