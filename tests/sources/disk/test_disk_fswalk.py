@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from vigil.sources.reopen import open_locator
 
 from . import ntfs_tree
 from .conftest import Found, list_image
@@ -113,3 +116,11 @@ def test_deleted_files_agree_with_the_sleuth_kit(volumes: Volumes) -> None:
             assert {p for p, _ in theirs} - {p for p, _ in ours} == {
                 "/$OrphanFiles/" + name.rsplit("/", 1)[-1] for name in DELETED_FILES
             }
+
+
+def test_files_of_a_deleted_folder_reopen(volumes: Volumes) -> None:
+    for image in (volumes.windows, volumes.unbumped):
+        deleted = _deleted(list_image(image))
+        for name in DELETED_FILES:
+            with open_locator(deleted[name].locator) as stream:
+                assert hashlib.sha256(stream.read()).hexdigest() == deleted[name].sha256

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from vigil.cases.counting import case_summary
 from vigil.scan.pipeline import ScanOptions, run_scan
+from vigil.sources.disk import fswalk
 from vigil.sources.disk.info import describe_image
 from vigil.sources.reopen import open_locator
 from vigil.store.engine import Store
@@ -87,3 +88,13 @@ def test_scan_counts_the_warning_in_errors_and_limits(store: Store, hybrids: Hyb
             item.c.status != "ok")))  # fmt: skip
     assert problems == [("error", WARNING)]
     assert case_summary(store, "c").problems == {"error": 1}
+
+
+def test_a_capped_first_walk_still_reads_the_second(
+    hybrids: Hybrids, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fswalk, "MAX_FS_ENTRIES", 2)
+    found = list_image(hybrids.bare)
+    assert [f.locator.leaf.type for f in found if f.status == "limit"] == ["fat"]
+    assert ("iso9660", "/iso.jpg") in _files(found)  # the FAT walk stopped, the ISO's did not
+    assert not any(f.locator.flag("carved") for f in found)  # free space unknown: not carved

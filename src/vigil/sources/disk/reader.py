@@ -186,7 +186,7 @@ def _volume_members(
             f"two file systems recognised in the same space ({names}): each is read; "
             "the files of one may be hidden from a system that mounts the other",
         )
-    free = span
+    free: list[tuple[int, int]] | None = span  # None: unknown, so nothing is carved
     for fs, fs_layer in opened:
         scan = Scan(fs_layer, where, limits, budget)
         allocation = Allocation()
@@ -195,10 +195,11 @@ def _volume_members(
         for entry in walk_fs(fs, allocation, **caps):
             yield _member(scan, fs, entry, image, geometry)
         if not allocation.complete:  # unlisted files would all be "carved" from "free" space
-            return
-        # Free space is what no file system of the volume uses.
-        free = _intersect(free, _free(allocation, volume, int(fs.info.block_size)))
-    yield from _carved(image, where, free, share)
+            free = None
+        elif free is not None:  # free space is what no file system of the volume uses
+            free = _intersect(free, _free(allocation, volume, int(fs.info.block_size)))
+    if free is not None:
+        yield from _carved(image, where, free, share)
 
 
 def _member(

@@ -7,6 +7,7 @@ unpartitioned space, or the whole image when it is a bare file system.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -200,8 +201,16 @@ def open_layer(image: StreamImage, layer: str) -> pytsk3.FS_Info:
 
 
 def _ambiguous(exc: Exception) -> bool:
-    """TSK's refusal to choose between two file systems it recognises in the same bytes."""
-    return "multiple file system types" in str(exc).lower()
+    """TSK's refusal to choose between two file systems it recognises in the same bytes.
+
+    TSK 4.12+ says "Multiple file system types detected (ISO9660 or FAT)",
+    earlier releases "Cannot determine file system type (ISO9660 or FAT)".
+    """
+    text = str(exc).lower()
+    return "multiple file system types" in text or bool(_EITHER.search(text))
+
+
+_EITHER = re.compile(r"cannot determine file system type \([^)]* or [^)]*\)")
 
 
 _FS_NAMES = {
