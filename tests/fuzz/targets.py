@@ -117,6 +117,13 @@ def _hashset_seeds(fmt: str) -> list[bytes]:
     if fmt == "hashdeep":
         head = "%%%% HASHDEEP-1.0\n%%%% size,md5,filename\n## Invoked from: /\n"
         return [(head + "".join(f"{i},{h},/f{i}\n" for i, h in enumerate(HASHES))).encode()]
+    if fmt == "ilook":
+        v1 = "V1Hash,HashType,SetDescription,FileName,FilePath,FileSize\n"
+        v3 = "V3Hash,HashSHA1,FileName,FilePath,FileSize,HashSHA256,HashSHA384,HashSHA512\n"
+        sha1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        rows1 = "".join(f'{h},Known,"set, one",f{i}.jpg,C:\\x,{i}\n' for i, h in enumerate(HASHES))
+        rows3 = "".join(f"{h},{sha1},f{i}.jpg,C:\\,{i},,,\n" for i, h in enumerate(HASHES))
+        return [(v1 + rows1).encode(), (v3 + rows3).encode()]
     if fmt == "csv":
         return [("md5,category\n" + "".join(f"{h},A\n" for h in HASHES)).encode()]
     if fmt == "vics":
@@ -268,7 +275,7 @@ ARTEFACT_KINDS = [
     "utorrent_resume",
     "qbittorrent_fastresume",
 ]
-HASHSET_FORMATS = ["plain", "sumfile", "hashdeep", "csv", "vics", "nsrl"]
+HASHSET_FORMATS = ["plain", "sumfile", "hashdeep", "ilook", "csv", "vics", "nsrl"]
 ARCHIVE_TYPES = ["zip", "tar", "gzip", "bzip2", "xz", "7z"]
 
 TARGETS: dict[str, Target] = {

@@ -45,7 +45,7 @@ def hashset() -> None:
 @click.option(
     "--skip-bad-lines",
     is_flag=True,
-    help="md5sum-style and plain lists: skip (and name) lines that are no hash.",
+    help="md5sum-style, plain and iLook lists: skip (and name) lines that are no hash.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
@@ -59,7 +59,7 @@ def import_cmd(
     skip_bad_lines: bool,
     as_json: bool,
 ) -> None:
-    """Import FILE (VICS, NSRL RDSv3, hashdeep, CSV, md5sum-style or plain list)."""
+    """Import FILE (VICS, NSRL RDSv3, hashdeep, iLook, CSV, md5sum-style or plain list)."""
     with stderr.status(plain(f"Importing {file.name}…")):
         result = library.import_file(
             app.store,

@@ -22,6 +22,7 @@ SHA256 = hashlib.sha256(b"a").hexdigest()
 
 TEXT_SAMPLES = {
     "hashdeep": f"%%%% HASHDEEP-1.0\n%%%% size,md5,filename\n## x\n1,{MD5},a\n",
+    "ilook": f"V1Hash,HashType,SetDescription,FileName,FilePath,FileSize\n{MD5},K,s,a.jpg,C:,1\n",
     "csv": f"# list\nMD5,Category,Name\n{MD5},1,a.jpg\n",
     "sumfile": f"{SHA256}  a.jpg\n",
     "plain": f"# known\n\n{MD5}\n",
@@ -149,4 +150,4 @@ def test_read_hashset_marks_known_good_sets(vics_file: Any, uk: Scheme) -> None:
 
 
 def test_every_format_has_a_reader() -> None:
-    assert set(FORMATS) == {"vics", "nsrl", "hashdeep", "csv", "sumfile", "plain"}
+    assert set(FORMATS) == {"vics", "nsrl", "hashdeep", "ilook", "csv", "sumfile", "plain"}

@@ -225,3 +225,28 @@ def fat_loop(path: Path) -> Path:
         handle.seek(start + free)
         handle.write(entry)
     return path
+
+
+def iso_fat_hybrid(path: Path, fat_files: dict[str, bytes], iso_files: dict[str, bytes]) -> Path:
+    """One volume that is both a FAT16 and an ISO 9660 file system, each with its own files.
+
+    The FAT's reserved sectors (512 KiB) are left unused by FAT; the ISO image,
+    all but its 32 KiB system area (where the FAT boot sector stays), is written
+    into them. Both are valid: TSK's auto-detection names both and picks neither.
+    """
+    iso = iso_image(path.with_suffix(".iso"), iso_files)
+    data = iso.read_bytes()
+    iso.unlink()
+    reserved = 1024  # sectors
+    if len(data) > reserved * 512:
+        raise ValueError("ISO too large for the FAT's reserved area")
+    with path.open("wb") as handle:
+        handle.truncate(16 * MiB)
+    _run("mkfs.vfat", "-F", "16", "-R", str(reserved), "-n", "HYBRID", path)
+    for name, content in fat_files.items():
+        staged = path.parent / f".stage-{name}"
+        staged.write_bytes(content)
+        _run("mcopy", "-i", path, staged, f"::/{name}")
+        staged.unlink()
+    plant(path, 32 * 1024, data[32 * 1024 :])
+    return path

@@ -3,6 +3,7 @@
     vics      VICS 1.x/2.0 JSON (Project VIC, CAID)       vics.py, vics_fields.py
     nsrl      NIST NSRL RDSv3 SQLite                        nsrl.py
     hashdeep  hashdeep / md5deep CSV                        hashdeep.py
+    ilook     iLook Investigator hash files (V1, V3, V4)    ilook.py
     csv       CSV with a header (md5, sha1, sha256, pdq…)   csvlist.py
     sumfile   md5sum / sha1sum / sha256sum output           sumfile.py
     plain     one hash per line                             plain.py
@@ -20,6 +21,7 @@ from vigil.hashsets.formats._common import is_skippable, line_error, require_con
 from vigil.hashsets.formats.csvlist import looks_like_csv_header, read_csv
 from vigil.hashsets.formats.hashdeep import MAGIC as HASHDEEP_MAGIC
 from vigil.hashsets.formats.hashdeep import read_hashdeep
+from vigil.hashsets.formats.ilook import ilook_version, read_ilook
 from vigil.hashsets.formats.nsrl import SQLITE_MAGIC, nsrl_view, read_nsrl
 from vigil.hashsets.formats.plain import looks_plain, read_plain
 from vigil.hashsets.formats.sumfile import looks_like_sumfile, read_sumfile
@@ -35,6 +37,7 @@ READERS: dict[str, Reader] = {
     "vics": read_vics,
     "nsrl": read_nsrl,
     "hashdeep": read_hashdeep,
+    "ilook": read_ilook,
     "csv": read_csv,
     "sumfile": read_sumfile,
     "plain": read_plain,
@@ -48,7 +51,7 @@ SNIFF_BYTES = 64 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-LINE_FORMATS = frozenset({"sumfile", "plain"})
+LINE_FORMATS = frozenset({"sumfile", "plain", "ilook"})
 """The formats whose bad lines ``skip_bad_lines`` may skip (one record a line)."""
 
 
@@ -102,6 +105,8 @@ def read_hashset(
         parsed = read_sumfile(path, scheme, known_good, skip_bad_lines=True)
     elif skip_bad_lines and chosen == "plain":
         parsed = read_plain(path, scheme, known_good, skip_bad_lines=True)
+    elif skip_bad_lines and chosen == "ilook":
+        parsed = read_ilook(path, scheme, known_good, skip_bad_lines=True)
     else:
         parsed = READERS[chosen](path, scheme, known_good)
     if known_good:
@@ -121,6 +126,8 @@ def _detect_json(path: Path, text: str) -> str:
 def _detect_text(source: str, lines: list[str], skip_bad_lines: bool = False) -> str:
     if lines and lines[0].strip() == HASHDEEP_MAGIC:
         return "hashdeep"
+    if lines and ilook_version(lines[0]) is not None:
+        return "ilook"
     for line_no, line in enumerate(lines, 1):
         if is_skippable(line):
             continue
@@ -136,7 +143,7 @@ def _detect_text(source: str, lines: list[str], skip_bad_lines: bool = False) ->
         raise line_error(
             source,
             line_no,
-            "not a hash-set format Vigil reads (VICS, NSRL, hashdeep, CSV with a header, "
+            "not a hash-set format Vigil reads (VICS, NSRL, hashdeep, iLook, CSV with a header, "
             "md5sum/sha1sum/sha256sum output, one hash per line)",
             line,
         )

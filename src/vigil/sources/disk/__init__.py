@@ -7,6 +7,7 @@ The pieces, outermost first::
     ewf         an E01/Ex01 set as one seekable stream (libewf), its metadata, verification
     volumes     partition tables (MBR, GPT …) and bare file systems over any stream (pytsk3)
     fswalk      every file of one file system: allocated, deleted, NTFS streams, with caps
+    orphans     the path a deleted NTFS file had, from its record's parent references
     carve       JPEG/PNG/GIF carved from unallocated space, validated
     reader      all of it as a ContainerReader, so files flow through the nested pipeline
     reopen      one file of an image again from its locator (thumbnails, review)

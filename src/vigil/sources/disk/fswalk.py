@@ -8,6 +8,10 @@ The walk is iterative (no recursion on hostile depth) and bounded:
 * a directory met twice (a loop in damaged metadata) is listed once and noted.
 
 A directory that cannot be read becomes an ``error`` entry and the walk goes on.
+A deleted folder is entered like a live one (its files come out ``deleted``
+under its path); TSK's ``$OrphanFiles`` is read last, and each orphan is put
+back under the folder its own record names (:mod:`~vigil.sources.disk.orphans`)
+unless the walk has listed that record already.
 Deleted entries are kept for a second pass so that their data runs can be
 compared with the finished allocation map: content whose blocks another file
 now uses is marked ``overwritten``.
@@ -20,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytsk3
+
+from vigil.sources.disk.orphans import home
 
 MAX_FS_ENTRIES = 5_000_000
 MAX_DIR_DEPTH = 256
@@ -78,76 +84,148 @@ def walk_fs(
     max_depth: int = MAX_DIR_DEPTH,
 ) -> Iterator[FsEntry]:
     """Entries of ``fs``: allocated ones as found, then the deleted ones; records allocation."""
-    deleted: list[FsEntry] = []
-    listed = 0
+    walk = _Walk(fs, allocation, max_entries, max_depth)
     root = int(fs.info.root_inum)
-    seen_dirs: set[int] = {root}
-    # (path, inode, depth, inside a deleted folder)
-    stack: list[tuple[str, int, int, bool]] = [("", root, 0, False)]
-    while stack:
-        parent, inode, depth, gone = stack.pop()
-        try:
-            directory = fs.open_dir(inode=inode)
-        except (OSError, RuntimeError) as exc:
-            yield FsEntry(parent or "/", "dir", inode, status="error", reason=_why(exc))
-            continue
-        children: list[tuple[str, int, int, bool]] = []
-        for item in _entries(directory, parent):
-            if item is None:
-                yield FsEntry(
-                    parent or "/",
-                    "note",
-                    inode,
-                    status="error",
-                    reason="directory listing ended early (damaged)",
-                )
-                break
-            tsk_file, path = item
-            listed += 1
-            if listed > max_entries:
-                allocation.complete = False
-                yield FsEntry(
-                    path,
-                    "note",
-                    status="limit",
-                    reason=f"more than {max_entries} entries in one file system",
-                )
-                return
-            virtual = _virtual(tsk_file)
-            surviving = _orphaned_meta(fs, tsk_file)
-            entries = _describe(tsk_file if surviving is None else surviving, path, gone)
-            for entry in entries:
-                if entry.deleted:
-                    deleted.append(entry)
-                    continue
-                allocation.runs.extend(entry.runs)
-                if not virtual:  # TSK's $MBR, $FAT1 …: metadata areas, not files
-                    yield entry
-            meta = tsk_file.info.meta
-            if meta is None or meta.type not in _DIR_TYPES:
+    walk.seen_dirs.add(root)
+    walk.homes[root] = ""
+    yield from walk.drain([("", root, 0, False)])
+    # TSK's $OrphanFiles last: by then every folder the walk can name is known,
+    # so a file deleted with its folder is put back under that folder's path.
+    for path, inode in walk.orphanages:
+        if walk.stopped:
+            return
+        yield from walk.drain([(path, inode, 1, True)], rehome=True)
+    if not walk.stopped:
+        yield from _settle(walk.deleted, allocation)
+
+
+# (path, inode, depth, inside a deleted folder)
+_Frame = tuple[str, int, int, bool]
+
+
+class _Walk:
+    """The state of one walk: caps, folders met, deleted entries kept for the second pass."""
+
+    def __init__(
+        self, fs: pytsk3.FS_Info, allocation: Allocation, max_entries: int, max_depth: int
+    ) -> None:
+        self.fs, self.allocation = fs, allocation
+        self.max_entries, self.max_depth = max_entries, max_depth
+        self.listed = 0
+        self.stopped = False
+        self.seen_dirs: set[int] = set()
+        self.homes: dict[int, str] = {}  # folder record → the path the walk gave it
+        self.deleted: list[FsEntry] = []
+        self.deleted_inodes: set[int] = set()
+        self.orphanages: list[tuple[str, int]] = []  # TSK's virtual $OrphanFiles folders
+
+    def drain(self, stack: list[_Frame], *, rehome: bool = False) -> Iterator[FsEntry]:
+        """Every entry below the folders on ``stack`` (depth first, iteratively).
+
+        With ``rehome``, the first folder is an orphanage: each orphan is moved to
+        the path its own record names, unless the walk listed it already.
+        """
+        first = rehome
+        while stack:
+            parent, inode, depth, gone = stack.pop()
+            orphans, first = first, False
+            try:
+                directory = self.fs.open_dir(inode=inode)
+            except (OSError, RuntimeError) as exc:
+                yield FsEntry(parent or "/", "dir", inode, status="error", reason=_why(exc))
                 continue
-            addr = int(meta.addr)
-            if addr in seen_dirs:
-                yield FsEntry(
-                    path,
-                    "note",
-                    addr,
-                    status="limit",
-                    reason="directory seen before (loop in the metadata): not entered",
-                )
-            elif depth + 1 >= max_depth:
-                yield FsEntry(
-                    path,
-                    "note",
-                    addr,
-                    status="limit",
-                    reason=f"folders nested deeper than {max_depth}: not entered",
-                )
-            else:
-                seen_dirs.add(addr)
-                children.append((path, addr, depth + 1, gone or _unalloc(tsk_file)))
-        stack.extend(reversed(children))
-    yield from _settle(deleted, allocation)
+            children: list[_Frame] = []
+            for item in _entries(directory, parent):
+                if item is None:
+                    yield FsEntry(
+                        parent or "/",
+                        "note",
+                        inode,
+                        status="error",
+                        reason="directory listing ended early (damaged)",
+                    )
+                    break
+                yield from self._item(*item, depth, gone, orphans, children)
+                if self.stopped:
+                    return
+            stack.extend(reversed(children))
+
+    def _item(
+        self,
+        tsk_file: pytsk3.File,
+        path: str,
+        depth: int,
+        gone: bool,
+        orphans: bool,
+        children: list[_Frame],
+    ) -> Iterator[FsEntry]:
+        surviving = _orphaned_meta(self.fs, tsk_file)
+        record = tsk_file if surviving is None else surviving
+        meta = record.info.meta
+        addr = None if meta is None else int(meta.addr)
+        if orphans and addr is not None:
+            if addr in self.deleted_inodes or addr in self.seen_dirs:
+                return  # already listed under the path its folder gives it
+            path = home(self.fs, record, self.homes, self.max_depth) or path
+        self.listed += 1
+        if self.listed > self.max_entries:
+            self.allocation.complete = False
+            self.stopped = True
+            yield FsEntry(
+                path,
+                "note",
+                status="limit",
+                reason=f"more than {self.max_entries} entries in one file system",
+            )
+            return
+        virtual = _virtual(tsk_file)
+        for entry in _describe(record, path, gone):
+            if entry.deleted:
+                self.deleted.append(entry)
+                if entry.inode is not None and entry.status == "ok":
+                    self.deleted_inodes.add(entry.inode)
+                continue
+            self.allocation.runs.extend(entry.runs)
+            if not virtual:  # TSK's $MBR, $FAT1 …: metadata areas, not files
+                yield entry
+        if meta is None or addr is None or meta.type not in _DIR_TYPES:
+            return
+        if _orphanage(tsk_file, depth):
+            self.seen_dirs.add(addr)
+            self.orphanages.append((path, addr))
+        elif addr in self.seen_dirs:
+            yield FsEntry(
+                path,
+                "note",
+                addr,
+                status="limit",
+                reason="directory seen before (loop in the metadata): not entered",
+            )
+        elif depth + 1 >= self.max_depth:
+            yield FsEntry(
+                path,
+                "note",
+                addr,
+                status="limit",
+                reason=f"folders nested deeper than {self.max_depth}: not entered",
+            )
+        else:
+            self.seen_dirs.add(addr)
+            self.homes[addr] = path
+            children.append((path, addr, depth + 1, gone or _unalloc(record)))
+
+
+def _orphanage(tsk_file: pytsk3.File, depth: int) -> bool:
+    """TSK's virtual ``$OrphanFiles`` folder at the root (NTFS, FAT …)."""
+    name = tsk_file.info.name
+    meta = tsk_file.info.meta
+    return (
+        depth == 0
+        and meta is not None
+        and meta.type == pytsk3.TSK_FS_META_TYPE_VIRT_DIR
+        and name is not None
+        and name.name == b"$OrphanFiles"
+    )
 
 
 def _entries(directory: pytsk3.Directory, parent: str) -> Iterator[tuple[pytsk3.File, str] | None]:

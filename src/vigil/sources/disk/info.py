@@ -129,6 +129,7 @@ def _layout(image: StreamImage) -> list[dict[str, Any]]:
         }
         if volume.allocated:
             opened = open_fs(image, volume)
-            entry["file_system"] = None if opened is None else fs_type_name(opened[0])
+            names = [fs_type_name(fs) for fs, _ in opened]
+            entry["file_system"] = " + ".join(names) if names else None
         layout.append(entry)
     return layout

@@ -36,7 +36,7 @@ from vigil.sources.disk.segments import (
     raw_segments,
     raw_segments_missing,
 )
-from vigil.sources.disk.volumes import StreamImage, Volume, open_fs, volumes
+from vigil.sources.disk.volumes import StreamImage, Volume, fs_type_name, open_fs, volumes
 from vigil.sources.limits import Budget, LimitExceeded, Limits
 from vigil.sources.locator import Locator
 from vigil.sources.positional import PositionalStream
@@ -174,21 +174,32 @@ def _volume_members(
 ) -> Iterator[Member]:
     opened = open_fs(image, volume)
     span = [(volume.offset, volume.offset + volume.length)]
-    if opened is None:
-        note = Scan(layers.PARTITION, where, limits, budget)
+    note = Scan(layers.PARTITION, where, limits, budget)
+    if not opened:
         yield note.note("unsupported", "no file system The Sleuth Kit can read: carved only")
         yield from _carved(image, where, span, share)
         return
-    fs, fs_layer = opened
-    scan = Scan(fs_layer, where, limits, budget)
-    allocation = Allocation()
-    caps = {"max_entries": fswalk.MAX_FS_ENTRIES, "max_depth": fswalk.MAX_DIR_DEPTH}
-    geometry = (volume.offset, int(fs.info.block_size))
-    for entry in walk_fs(fs, allocation, **caps):
-        yield _member(scan, fs, entry, image, geometry)
-    if allocation.complete:  # else unlisted files would all be "carved" from "free" space
-        block = int(fs.info.block_size)
-        yield from _carved(image, where, _free(allocation, volume, block), share)
+    if len(opened) > 1:
+        names = " and ".join(fs_type_name(fs) for fs, _ in opened)
+        yield note.note(
+            "error",
+            f"two file systems recognised in the same space ({names}): each is read; "
+            "the files of one may be hidden from a system that mounts the other",
+        )
+    free: list[tuple[int, int]] | None = span  # None: unknown, so nothing is carved
+    for fs, fs_layer in opened:
+        scan = Scan(fs_layer, where, limits, budget)
+        allocation = Allocation()
+        caps = {"max_entries": fswalk.MAX_FS_ENTRIES, "max_depth": fswalk.MAX_DIR_DEPTH}
+        geometry = (volume.offset, int(fs.info.block_size))
+        for entry in walk_fs(fs, allocation, **caps):
+            yield _member(scan, fs, entry, image, geometry)
+        if not allocation.complete:  # unlisted files would all be "carved" from "free" space
+            free = None
+        elif free is not None:  # free space is what no file system of the volume uses
+            free = _intersect(free, _free(allocation, volume, int(fs.info.block_size)))
+    if free is not None:
+        yield from _carved(image, where, free, share)
 
 
 def _member(
@@ -282,6 +293,20 @@ class TskFileStream(PositionalStream):
         if not data:
             raise MemberReadError(f"{self._label}: no data at byte {pos} (damaged?)")
         return bytes(data)
+
+
+def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Byte ranges in both sorted, non-overlapping lists."""
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if start < end:
+            out.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
 
 
 def _free(allocation: Allocation, volume: Volume, block: int) -> list[tuple[int, int]]:

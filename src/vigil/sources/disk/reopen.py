@@ -29,7 +29,7 @@ from vigil.sources.disk import layers
 from vigil.sources.disk.ewf import EwfStream
 from vigil.sources.disk.reader import TskFileStream
 from vigil.sources.disk.segments import ConcatStream, ewf_segments, raw_segments
-from vigil.sources.disk.volumes import StreamImage
+from vigil.sources.disk.volumes import StreamImage, open_layer
 from vigil.sources.locator import Locator
 from vigil.sources.positional import PositionalStream
 from vigil.sources.reopen import ReopenError, register
@@ -65,7 +65,7 @@ def open_fs_file(parent: BinaryIO | None, locator: Locator) -> BinaryIO:
     try:
         size = media.seek(0, io.SEEK_END)
         try:
-            fs = pytsk3.FS_Info(StreamImage(media, size))
+            fs = open_layer(StreamImage(media, size), layer.type)
             tsk_file = fs.open_meta(inode=int(inode))
         except (OSError, RuntimeError) as exc:
             raise ReopenError(f"{locator.display()}: {exc}") from exc

@@ -7,6 +7,7 @@ unpartitioned space, or the whole image when it is a bare file system.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -119,17 +120,97 @@ def volumes(image: StreamImage) -> tuple[list[Volume], str | None]:
     return found, scheme
 
 
-def open_fs(image: StreamImage, volume: Volume) -> tuple[pytsk3.FS_Info, str] | None:
-    """The file system in a volume and its layer name, or None when TSK finds none."""
+FAMILIES = (
+    pytsk3.TSK_FS_TYPE_NTFS_DETECT,
+    pytsk3.TSK_FS_TYPE_FAT_DETECT,
+    pytsk3.TSK_FS_TYPE_EXT_DETECT,
+    pytsk3.TSK_FS_TYPE_FFS_DETECT,
+    pytsk3.TSK_FS_TYPE_YAFFS2_DETECT,
+    pytsk3.TSK_FS_TYPE_HFS_DETECT,
+    pytsk3.TSK_FS_TYPE_ISO9660_DETECT,
+    pytsk3.TSK_FS_TYPE_APFS_DETECT,
+)
+"""The families The Sleuth Kit's auto-detection tries, in its order."""
+
+LAYER_FAMILY = {
+    "ntfs": pytsk3.TSK_FS_TYPE_NTFS_DETECT,
+    "fat": pytsk3.TSK_FS_TYPE_FAT_DETECT,
+    "exfat": pytsk3.TSK_FS_TYPE_EXFAT,
+    "ext": pytsk3.TSK_FS_TYPE_EXT_DETECT,
+    "hfs": pytsk3.TSK_FS_TYPE_HFS_DETECT,
+    "iso9660": pytsk3.TSK_FS_TYPE_ISO9660_DETECT,
+}
+"""The family to open a file-system layer as (``fs``: left to auto-detection)."""
+
+
+def open_fs(image: StreamImage, volume: Volume) -> list[tuple[pytsk3.FS_Info, str]]:
+    """The file systems in a volume, each with its layer name; empty when TSK finds none.
+
+    Usually one. When the same bytes hold two valid file systems (an ISO 9660 +
+    FAT hybrid, a FAT boot sector over an ext volume) TSK's auto-detection
+    refuses to choose; each family is then opened on its own and all that open
+    are returned, with distinct layer names (``fs`` for a family Vigil has no
+    name for).
+    """
     try:
         fs = pytsk3.FS_Info(image, offset=volume.offset)
-    except (OSError, RuntimeError):
-        return None
-    layer = _FS_LAYER.get(int(fs.info.ftype))
-    if layer is None:
-        head = image.read(volume.offset, HEADER_BYTES)
-        layer = file_system(head) or "fs"
-    return fs, layer
+    except (OSError, RuntimeError) as exc:
+        if not _ambiguous(exc):
+            return []
+    else:
+        layer = _FS_LAYER.get(int(fs.info.ftype))
+        if layer is None:
+            head = image.read(volume.offset, HEADER_BYTES)
+            layer = file_system(head) or "fs"
+        return [(fs, layer)]
+    found: list[tuple[pytsk3.FS_Info, str]] = []
+    for family in FAMILIES:
+        try:
+            fs = pytsk3.FS_Info(image, offset=volume.offset, type=family)
+        except (OSError, RuntimeError):
+            continue
+        layer = _FS_LAYER.get(int(fs.info.ftype), "fs")
+        if layer not in {name for _, name in found}:  # a locator names one per layer type
+            found.append((fs, layer))
+    return found
+
+
+def open_layer(image: StreamImage, layer: str) -> pytsk3.FS_Info:
+    """The file system a layer of that type was read from (for reopening one of its files).
+
+    Opening by family, not by auto-detection, finds the same file system again
+    in a volume that holds two. Raises OSError/RuntimeError as pytsk3 does.
+    """
+    family = LAYER_FAMILY.get(layer)
+    if family is not None:
+        return pytsk3.FS_Info(image, type=family)
+    try:
+        return pytsk3.FS_Info(image)
+    except (OSError, RuntimeError) as exc:
+        if not _ambiguous(exc):
+            raise
+        error = exc
+    for family in FAMILIES:  # as open_fs: the first family without a layer name of its own
+        if family in LAYER_FAMILY.values():
+            continue
+        try:
+            return pytsk3.FS_Info(image, type=family)
+        except (OSError, RuntimeError) as exc:
+            error = exc
+    raise error
+
+
+def _ambiguous(exc: Exception) -> bool:
+    """TSK's refusal to choose between two file systems it recognises in the same bytes.
+
+    TSK 4.12+ says "Multiple file system types detected (ISO9660 or FAT)",
+    earlier releases "Cannot determine file system type (ISO9660 or FAT)".
+    """
+    text = str(exc).lower()
+    return "multiple file system types" in text or bool(_EITHER.search(text))
+
+
+_EITHER = re.compile(r"cannot determine file system type \([^)]* or [^)]*\)")
 
 
 _FS_NAMES = {
