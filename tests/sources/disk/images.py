@@ -225,3 +225,21 @@ def fat_loop(path: Path) -> Path:
         handle.seek(start + free)
         handle.write(entry)
     return path
+
+
+def luks1_image(path: Path, volume: Path, password: str) -> Path:
+    """``volume`` encrypted into a LUKS1 volume at ``path``, offline (no device-mapper).
+
+    ``cryptsetup reencrypt --encrypt`` needs device-mapper for LUKS1 but not for
+    LUKS2: encrypt as LUKS2 (PBKDF2, so that the header converts), then convert
+    the header to LUKS1. The header takes 4 MiB in front of the data.
+    """
+    reserve = 8 * MiB  # room cryptsetup reserves for the LUKS2 header, given back as LUKS1
+    path.write_bytes(volume.read_bytes())
+    with path.open("r+b") as handle:
+        handle.truncate(volume.stat().st_size + reserve)
+    _run("cryptsetup", "reencrypt", "--encrypt", "--type", "luks2", "--batch-mode",
+         "--reduce-device-size", f"{reserve // MiB}M", "--pbkdf", "pbkdf2",
+         "--pbkdf-force-iterations", "1000", "--key-file", "-", path, stdin=password)  # fmt: skip
+    _run("cryptsetup", "convert", "--type", "luks1", "--batch-mode", path)
+    return path

@@ -26,6 +26,7 @@ from vigil.sources.archives.registry import CONTAINER_TYPES
 from vigil.sources.archives.streams import MemberReadError, as_binary, describe
 from vigil.sources.disk import fswalk, layers
 from vigil.sources.disk.carve import Carved, carve
+from vigil.sources.disk.crypt import CryptOpenError, crypt_type, iter_decrypted
 from vigil.sources.disk.ewf import EwfStream
 from vigil.sources.disk.fswalk import Allocation, FsEntry, walk_fs
 from vigil.sources.disk.parts import Share, current_share, slice_ranges, take
@@ -37,6 +38,7 @@ from vigil.sources.disk.segments import (
     raw_segments_missing,
 )
 from vigil.sources.disk.volumes import StreamImage, Volume, open_fs, volumes
+from vigil.sources.keys import exhibit_keys
 from vigil.sources.limits import Budget, LimitExceeded, Limits
 from vigil.sources.locator import Locator
 from vigil.sources.positional import PositionalStream
@@ -139,6 +141,56 @@ class EwfReader(_DiskReader):
         return as_binary(ewf), ewf.size, outer.child(layers.EWF)
 
 
+class CryptVolumeReader(_DiskReader):
+    """An encrypted volume given as a file: decrypted with the exhibit's key and read as a disk."""
+
+    def _members(self, stream: BinaryIO, scan: Scan) -> Iterator[Member]:
+        share = current_share() if scan.outer.depth == 0 else None
+        yield from crypt_members(self.layer, stream, scan.outer, scan.limits, scan.budget, share)
+
+
+class LuksReader(CryptVolumeReader):
+    """LUKS1 volumes (libluksde)."""
+
+    layer = "luks"
+
+
+class BitLockerReader(CryptVolumeReader):
+    """BitLocker volumes, also BitLocker To Go (libbde)."""
+
+    layer = "bitlocker"
+
+
+class FileVaultReader(CryptVolumeReader):
+    """Core Storage / FileVault 2 volumes (libfvde): each logical volume is read."""
+
+    layer = "filevault"
+
+
+def crypt_members(
+    kind: str,
+    stream: BinaryIO,
+    where: Locator,
+    limits: Limits,
+    budget: Budget,
+    share: Share | None = None,
+) -> Iterator[Member]:
+    """The members of the encrypted volume in ``stream``, or an ``encrypted`` note why not."""
+    try:
+        found = iter_decrypted(kind, stream, exhibit_keys())
+        first = next(found, None)
+    except CryptOpenError as exc:
+        yield Scan(kind, where, limits, budget).note("encrypted", str(exc))
+        return
+    try:
+        while first is not None:
+            image = StreamImage(first.stream, first.size)
+            yield from image_members(image, where.child(kind, first.path), limits, budget, share)
+            first = next(found, None)
+    finally:
+        found.close()
+
+
 def image_members(
     image: StreamImage, base: Locator, limits: Limits, budget: Budget, share: Share | None = None
 ) -> Iterator[Member]:
@@ -172,6 +224,12 @@ def _volume_members(
     budget: Budget,
     share: Share | None,
 ) -> Iterator[Member]:
+    encrypted = crypt_type(image.read(volume.offset, 1024))
+    if encrypted is not None:  # an encrypted partition: decrypted with a key, else a note
+        window = as_binary(_ImageWindow(image, volume.offset, volume.length))
+        with window:
+            yield from crypt_members(encrypted, window, where, limits, budget, share)
+        return
     opened = open_fs(image, volume)
     span = [(volume.offset, volume.offset + volume.length)]
     if opened is None:
@@ -284,6 +342,16 @@ class TskFileStream(PositionalStream):
         return bytes(data)
 
 
+class _ImageWindow(PositionalStream):
+    """``length`` bytes of an opened image from ``offset``: one partition, read-only."""
+
+    def __init__(self, image: StreamImage, offset: int, length: int) -> None:
+        self._image, self._offset, self.size = image, offset, length
+
+    def _read_at(self, pos: int, n_bytes: int) -> bytes:
+        return self._image.read(self._offset + pos, n_bytes)
+
+
 def _free(allocation: Allocation, volume: Volume, block: int) -> list[tuple[int, int]]:
     """Absolute byte ranges of the volume that no allocated file uses."""
     free: list[tuple[int, int]] = []
@@ -320,3 +388,5 @@ def _carved_opener(image: StreamImage, found: Carved) -> Any:
 
 _RAW = DiskImageReader()
 CONTAINER_TYPES.update({"disk-image": _RAW, "fs-image": _RAW, "ewf": EwfReader()})
+_CRYPT = (LuksReader(), BitLockerReader(), FileVaultReader())
+CONTAINER_TYPES.update({reader.layer: reader for reader in _CRYPT})
