@@ -186,3 +186,41 @@ def test_reopen_needs_the_key_again(store: Store, crypt: Crypt, tmp_path: Path) 
     ring = KeyRing("ev", (parse_key(f"ev=passphrase:{PASSWORD}"),))
     with keys_scope(ring), open_item(locator, row.sha256) as stream:
         assert stream.read() == crypt.files["/b.png"]
+
+
+def _crafted(kind: str) -> bytes:
+    """A volume header with the signature only: recognised, not openable (no real sample here)."""
+    data = bytearray(64 * 1024)
+    if kind == "bitlocker":
+        data[0:11], data[510:512] = b"\xeb\x58\x90-FVE-FS-", b"\x55\xaa"
+    else:
+        data[88:92] = b"CS\x01\x00"
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"), [("bitlocker", "BitLocker volume"), ("filevault", "FileVault 2 volume")]
+)
+def test_bitlocker_and_filevault_without_a_key_that_opens_them(
+    tmp_path: Path, kind: str, name: str
+) -> None:
+    volume = tmp_path / "vol.img"
+    volume.write_bytes(_crafted(kind))
+    locator = f"os:{volume} → {kind}"
+    assert _listed(volume, _ring()) == {
+        locator: ("encrypted", f"{name}; no key given for exhibit EX1 (--key EX1=…)", None)
+    }
+    keys = ("EX1=recovery-password:111111-222222-333333-444444-555555-666666-777777-888888",)
+    status, reason, _ = _listed(volume, _ring(*keys))[locator]
+    assert status == "encrypted"
+    assert reason.startswith(f"{name}; the key given for exhibit EX1 does not open it")
+    assert "111111" not in reason
+
+
+def test_a_shut_volume_is_no_protected_archive(store: Store, crypt: Crypt, tmp_path: Path) -> None:
+    from vigil.indicators.findings import case_findings
+
+    _scan(store, crypt, tmp_path)
+    rules = {f["rule_id"] for f in case_findings(store, "C")}
+    assert "enc-luks-volume" in rules  # the volume's own rule names it
+    assert "enc-archive-protected" not in rules
