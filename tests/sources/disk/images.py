@@ -227,6 +227,27 @@ def fat_loop(path: Path) -> Path:
     return path
 
 
+def luks2_image(path: Path, volume: Path, password: str, kdf: str = "pbkdf2") -> Path:
+    """``volume`` encrypted into a LUKS2 volume at ``path``, offline (no device-mapper).
+
+    ``cryptsetup reencrypt --encrypt`` moves the data 8 MiB on to make room for
+    the header; the work factors are the smallest cryptsetup takes (fast tests).
+    """
+    reserve = 8 * MiB
+    path.write_bytes(volume.read_bytes())
+    with path.open("r+b") as handle:
+        handle.truncate(volume.stat().st_size + reserve)
+    cost = (
+        ["--pbkdf-force-iterations", "1000"]
+        if kdf == "pbkdf2"
+        else ["--pbkdf-force-iterations", "4", "--pbkdf-memory", "32", "--pbkdf-parallel", "1"]
+    )
+    _run("cryptsetup", "reencrypt", "--encrypt", "--type", "luks2", "--batch-mode",
+         "--reduce-device-size", f"{reserve // MiB}M", "--pbkdf", kdf, *cost,
+         "--key-file", "-", path, stdin=password)  # fmt: skip
+    return path
+
+
 def luks1_image(path: Path, volume: Path, password: str) -> Path:
     """``volume`` encrypted into a LUKS1 volume at ``path``, offline (no device-mapper).
 
@@ -234,12 +255,6 @@ def luks1_image(path: Path, volume: Path, password: str) -> Path:
     LUKS2: encrypt as LUKS2 (PBKDF2, so that the header converts), then convert
     the header to LUKS1. The header takes 4 MiB in front of the data.
     """
-    reserve = 8 * MiB  # room cryptsetup reserves for the LUKS2 header, given back as LUKS1
-    path.write_bytes(volume.read_bytes())
-    with path.open("r+b") as handle:
-        handle.truncate(volume.stat().st_size + reserve)
-    _run("cryptsetup", "reencrypt", "--encrypt", "--type", "luks2", "--batch-mode",
-         "--reduce-device-size", f"{reserve // MiB}M", "--pbkdf", "pbkdf2",
-         "--pbkdf-force-iterations", "1000", "--key-file", "-", path, stdin=password)  # fmt: skip
+    luks2_image(path, volume, password)
     _run("cryptsetup", "convert", "--type", "luks1", "--batch-mode", path)
     return path

@@ -34,6 +34,7 @@ class Crypt:
     disk: Path  # an MBR disk: a plain FAT partition, then a LUKS1 partition
     keyfile: Path  # a LUKS key file (its content is the passphrase)
     keyfile_luks: Path
+    luks2: dict[str, Path]  # by key derivation: pbkdf2, argon2id
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,11 @@ def crypt(tmp_path_factory: pytest.TempPathFactory) -> Crypt:
     keyfile = folder / "stick.key"
     keyfile.write_text("key-file-secret-42")
     keyfile_luks = images.luks1_image(folder / "k.luks", fat, keyfile.read_text())
-    return Crypt(files, luks, disk, keyfile, keyfile_luks)
+    luks2 = {
+        kdf: images.luks2_image(folder / f"{kdf}.luks2", fat, PASSWORD, kdf)
+        for kdf in ("pbkdf2", "argon2id")
+    }
+    return Crypt(files, luks, disk, keyfile, keyfile_luks, luks2)
 
 
 def _ring(*keys: str) -> KeyRing:
@@ -119,10 +124,21 @@ def test_encrypted_partition_in_an_mbr_disk(crypt: Crypt) -> None:
     assert f"os:{crypt.disk} → partition:1 → fat:/p.jpg" in locked  # the scan carries on
 
 
-def test_luks2_is_reported_not_guessed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kdf", ["pbkdf2", "argon2id"])
+def test_luks2_opened_with_its_passphrase(crypt: Crypt, kdf: str) -> None:
+    volume = crypt.luks2[kdf]
+    found = _listed(volume, _ring("EX1=passphrase:wrong", f"EX1=passphrase:{PASSWORD}"))
+    for name, data in crypt.files.items():
+        assert found[f"os:{volume} → luks → fat:{name}"] == ("ok", "", images.sha256(data))
+    shut = _listed(volume, _ring("EX1=passphrase:wrong"))
+    reason = "LUKS2 volume; the key given for exhibit EX1 does not open it"
+    assert shut == {f"os:{volume} → luks": ("encrypted", reason, None)}
+
+
+def test_luks2_header_that_cannot_be_read_is_named(tmp_path: Path) -> None:
     volume = tmp_path / "v2"
     volume.write_bytes(b"LUKS\xba\xbe\x00\x02" + bytes(8192))
-    with volume.open("rb") as stream, pytest.raises(CryptOpenError, match="LUKS2"):
+    with volume.open("rb") as stream, pytest.raises(CryptOpenError, match="LUKS2 volume: not"):
         unlock("luks", stream, _ring("EX1=passphrase:x"))
 
 

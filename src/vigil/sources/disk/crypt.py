@@ -15,11 +15,13 @@ Which key kinds fit which volume::
     bitlocker  passphrase, recovery-password, keyfile (a .BEK startup key)
     filevault  passphrase, recovery-password, keyfile (EncryptedRoot.plist.wipekey)
 
-libluksde reads LUKS1 only; a LUKS2 volume is reported as such, not guessed at.
+libluksde reads LUKS1 only: LUKS2 is read by :mod:`~vigil.sources.disk.luks2` (pure
+Python, ``aes-xts-plain64`` only; any other cipher is named, not guessed at).
 """
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from typing import Any, BinaryIO
 
 from vigil.errors import SourceError
 from vigil.sources.archives.streams import as_binary, describe
+from vigil.sources.disk import luks2
 from vigil.sources.keys import ExhibitKey, KeyRing
 from vigil.sources.opaque import opaque_type
 from vigil.sources.positional import PositionalStream
@@ -40,6 +43,7 @@ HEADER_BYTES = 1024
 _NAMES = {"luks": "LUKS volume", "bitlocker": "BitLocker volume", "filevault": "FileVault 2 volume"}
 _FITS = {
     "luks": ("passphrase", "keyfile"),
+    "luks2": ("passphrase", "keyfile"),
     "bitlocker": ("passphrase", "recovery-password", "keyfile"),
     "filevault": ("passphrase", "recovery-password", "keyfile"),
 }
@@ -76,7 +80,11 @@ def unlock(kind: str, stream: BinaryIO, ring: KeyRing) -> list[Decrypted]:
     if kind == "luks":
         stream.seek(0)
         if stream.read(8)[6:8] == b"\x00\x02":
-            raise CryptOpenError(f"{name} (LUKS2): not decrypted, LUKS2 is not supported yet")
+            kind, name = "luks2", "LUKS2 volume"
+            try:  # what does not depend on the key is checked once, and named
+                luks2.data_segment(luks2.read_metadata(stream), stream.seek(0, io.SEEK_END))
+            except luks2.Luks2Error as exc:
+                raise CryptOpenError(f"{name}: not decrypted: {exc}") from exc
     fitting = [key for key in ring.keys if key.kind in _FITS[kind]]
     if not fitting:
         given = "no key given" if not ring.keys else "no key of a kind that fits given"
@@ -122,6 +130,16 @@ def _open_luks(stream: BinaryIO, key: ExhibitKey) -> list[Decrypted]:
     stream.seek(0)
     volume.open_file_object(stream)
     return _if_unlocked(volume, key)
+
+
+def _open_luks2(stream: BinaryIO, key: ExhibitKey) -> list[Decrypted]:
+    metadata = luks2.read_metadata(stream)
+    found = luks2.volume_key(stream, metadata, key.secret_bytes())
+    if found is None:
+        return []
+    segment = luks2.data_segment(metadata, stream.seek(0, io.SEEK_END))
+    reader = luks2.Luks2Stream(stream, found, segment)
+    return [Decrypted(as_binary(reader), reader.size, "", key.kind)]
 
 
 def _open_bitlocker(stream: BinaryIO, key: ExhibitKey) -> list[Decrypted]:
@@ -180,6 +198,7 @@ def _if_unlocked(volume: Any, key: ExhibitKey) -> list[Decrypted]:
 
 _OPEN: dict[str, Callable[[BinaryIO, ExhibitKey], list[Decrypted]]] = {
     "luks": _open_luks,
+    "luks2": _open_luks2,
     "bitlocker": _open_bitlocker,
     "filevault": _open_filevault,
 }
