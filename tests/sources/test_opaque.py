@@ -13,6 +13,7 @@ from vigil.cases.counting import case_summary
 from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.sources.archives.registry import CONTAINER_TYPES
 from vigil.sources.disk.crypt import CRYPT_TYPES
+from vigil.sources.disk.layers import LVM
 from vigil.sources.identify import TYPES, sniff
 from vigil.sources.locator import Locator
 from vigil.sources.opaque import OPAQUE, opaque_trailer, opaque_type
@@ -20,6 +21,7 @@ from vigil.store.engine import Store
 from vigil.store.schema import item
 
 SIZE = 64 * 1024
+READ_AS_VOLUMES = (*CRYPT_TYPES, LVM)
 
 
 def _at(offset: int, data: bytes, size: int = SIZE, *more: tuple[int, bytes]) -> bytes:
@@ -62,8 +64,8 @@ VMDK_DESCRIPTOR = b'# Disk DescriptorFile\nversion=1\nRW 2048 FLAT "disk-flat.vm
 
 def test_every_opaque_type_has_a_header_here_and_no_reader() -> None:
     assert set(HEADERS) == set(OPAQUE)
-    # Encrypted volumes have a reader: opened with a key, else one "encrypted" note.
-    assert set(OPAQUE) & set(CONTAINER_TYPES) == set(CRYPT_TYPES)
+    # Encrypted volumes and LVM have a reader: opened (with a key), else one note saying why.
+    assert set(OPAQUE) & set(CONTAINER_TYPES) == set(READ_AS_VOLUMES)
     assert set(OPAQUE) <= set(TYPES)
 
 
@@ -107,7 +109,7 @@ def test_scanned_container_is_counted_not_clean(store: Store, tmp_path: Path, na
     for key in (f"exhibit.{name}", f"nested.{name}"):
         row = rows[key]
         assert row.file_type == name
-        if name in CRYPT_TYPES:  # read as a volume; with no key, a note says it stayed shut
+        if name in READ_AS_VOLUMES:  # read as a volume; a note says why it could not be
             assert row.status == "ok"
         else:
             assert (row.status, row.reason) == (expected.status, expected.reason)

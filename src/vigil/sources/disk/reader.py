@@ -29,6 +29,7 @@ from vigil.sources.disk.carve import Carved, carve
 from vigil.sources.disk.crypt import CryptOpenError, crypt_type, iter_decrypted
 from vigil.sources.disk.ewf import EwfStream
 from vigil.sources.disk.fswalk import Allocation, FsEntry, walk_fs
+from vigil.sources.disk.lvm import LvmError, logical_volumes
 from vigil.sources.disk.parts import Share, current_share, slice_ranges, take
 from vigil.sources.disk.segments import (
     ConcatStream,
@@ -41,6 +42,7 @@ from vigil.sources.disk.volumes import StreamImage, Volume, open_fs, volumes
 from vigil.sources.keys import exhibit_keys
 from vigil.sources.limits import Budget, LimitExceeded, Limits
 from vigil.sources.locator import Locator
+from vigil.sources.opaque import opaque_type
 from vigil.sources.positional import PositionalStream
 
 MIN_IMAGE_BYTES = 64 * 1024
@@ -191,6 +193,36 @@ def crypt_members(
         found.close()
 
 
+class LvmReader(_DiskReader):
+    """An LVM2 physical volume given as a file: each logical volume read as a disk."""
+
+    layer = layers.LVM
+
+    def _members(self, stream: BinaryIO, scan: Scan) -> Iterator[Member]:
+        share = current_share() if scan.outer.depth == 0 else None
+        yield from lvm_members(stream, scan.outer, scan.limits, scan.budget, share)
+
+
+def lvm_members(
+    stream: BinaryIO,
+    where: Locator,
+    limits: Limits,
+    budget: Budget,
+    share: Share | None = None,
+) -> Iterator[Member]:
+    """The members of every logical volume in ``stream``, or an ``unsupported`` note why not."""
+    found = logical_volumes(stream)
+    try:
+        for volume in found:
+            image = StreamImage(volume.stream, volume.size)
+            base = where.child(layers.LVM, volume.name)
+            yield from image_members(image, base, limits, budget, share)
+    except LvmError as exc:
+        yield Scan(layers.LVM, where, limits, budget).note("unsupported", str(exc))
+    finally:
+        found.close()
+
+
 def image_members(
     image: StreamImage, base: Locator, limits: Limits, budget: Budget, share: Share | None = None
 ) -> Iterator[Member]:
@@ -224,11 +256,16 @@ def _volume_members(
     budget: Budget,
     share: Share | None,
 ) -> Iterator[Member]:
-    encrypted = crypt_type(image.read(volume.offset, 1024))
-    if encrypted is not None:  # an encrypted partition: decrypted with a key, else a note
+    head = image.read(volume.offset, 1024)
+    encrypted = crypt_type(head)
+    if encrypted is not None or opaque_type(head) == layers.LVM:
+        # An encrypted partition (decrypted with a key, else a note) or an LVM2 one.
         window = as_binary(_ImageWindow(image, volume.offset, volume.length))
         with window:
-            yield from crypt_members(encrypted, window, where, limits, budget, share)
+            if encrypted is not None:
+                yield from crypt_members(encrypted, window, where, limits, budget, share)
+            else:
+                yield from lvm_members(window, where, limits, budget, share)
         return
     opened = open_fs(image, volume)
     span = [(volume.offset, volume.offset + volume.length)]
@@ -390,3 +427,4 @@ _RAW = DiskImageReader()
 CONTAINER_TYPES.update({"disk-image": _RAW, "fs-image": _RAW, "ewf": EwfReader()})
 _CRYPT = (LuksReader(), BitLockerReader(), FileVaultReader())
 CONTAINER_TYPES.update({reader.layer: reader for reader in _CRYPT})
+CONTAINER_TYPES[layers.LVM] = LvmReader()

@@ -9,6 +9,7 @@ Registers openers for the disk layers with :func:`vigil.sources.reopen.register`
   ``inode`` (and NTFS stream ``ads``), read by TSK and copied to a spool;
 * ``luks``, ``bitlocker``, ``filevault``: the decrypted volume, with the key
   given for the exhibit (:func:`vigil.sources.keys.keys_scope`; none: refused);
+* ``lvm``: the logical volume of that name in the parent physical volume;
 * ``carved``: ``length`` bytes at the image ``offset`` (absolute, so taken
   relative to an enclosing partition).
 
@@ -30,6 +31,7 @@ from vigil.sources.archives.streams import as_binary
 from vigil.sources.disk import layers
 from vigil.sources.disk.crypt import CryptOpenError, unlock
 from vigil.sources.disk.ewf import EwfStream
+from vigil.sources.disk.lvm import LvmError, find_volume
 from vigil.sources.disk.reader import TskFileStream
 from vigil.sources.disk.segments import ConcatStream, ewf_segments, raw_segments
 from vigil.sources.disk.volumes import StreamImage
@@ -182,5 +184,16 @@ def open_crypt(parent: BinaryIO | None, locator: Locator) -> BinaryIO:
     return wanted[0].stream
 
 
+def open_lvm(parent: BinaryIO | None, locator: Locator) -> BinaryIO:
+    """The logical volume named by the layer, from the physical volume in ``parent``."""
+    if parent is None:
+        raise ReopenError(f"{locator.display()}: a logical volume needs its physical volume")
+    try:
+        return find_volume(parent, locator.leaf.path).stream
+    except LvmError as exc:
+        raise ReopenError(f"{locator.display()}: {exc}") from exc
+
+
 for _layer in layers.CRYPT_LAYERS:
     register(_layer, open_crypt)
+register(layers.LVM, open_lvm)
