@@ -240,3 +240,27 @@ def test_a_shut_volume_is_no_protected_archive(store: Store, crypt: Crypt, tmp_p
     rules = {f["rule_id"] for f in case_findings(store, "C")}
     assert "enc-luks-volume" in rules  # the volume's own rule names it
     assert "enc-archive-protected" not in rules
+
+
+def test_cli_scan_report_and_audit_never_show_the_secret(
+    db_url: str, crypt: Crypt, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vigil.cli.main import run
+
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    shutil.copy(crypt.disk, evidence / "disk.img")
+    scan = ["--db", db_url, "scan", str(evidence), "--case", "K", "--workers", "1"]
+    key = f"LAPTOP/1=passphrase:{PASSWORD}"
+    assert run([*scan, "--exhibit", "LAPTOP/1", "--key", key, "--json"]) == 0
+    page = tmp_path / "r.html"
+    assert run(["--db", db_url, "report", "K", "-o", str(page)]) == 0
+    assert run(["--db", db_url, "audit", "show", "K", "--json"]) == 0
+    out = capsys.readouterr()
+    html = page.read_text()
+    assert hashlib.sha256(PASSWORD.encode()).hexdigest() in out.out  # the audit: that, and how
+    for text in (out.out, out.err, html):
+        assert PASSWORD not in text
+    assert run([*scan, "--rescan", "--key", "LAPTOP/1=pin:1"]) == 2  # a bad key: one line
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
