@@ -214,18 +214,20 @@ class _Xts:
         ivs[:, 0] = numbers
         tweaks = np.frombuffer(self._tweak.encrypt(ivs.tobytes()), dtype="<u8").reshape(count, 2)
         blocks = sector_size // 16
-        lows = np.empty((count, blocks), dtype=np.uint64)
-        highs = np.empty((count, blocks), dtype=np.uint64)
+        mask = np.empty((count, blocks, 2), dtype="<u8")
         low, high = tweaks[:, 0].copy(), tweaks[:, 1].copy()
         for index in range(blocks):  # T·x^j in GF(2^128), little-endian
-            lows[:, index], highs[:, index] = low, high
+            mask[:, index, 0], mask[:, index, 1] = low, high
             carry = high >> np.uint64(63)
             high = (high << np.uint64(1)) | (low >> np.uint64(63))
             low = (low << np.uint64(1)) ^ (carry * np.uint64(0x87))
-        mask = np.stack((lows, highs), axis=-1).reshape(-1)
-        cipher = np.frombuffer(data, dtype="<u8")
-        plain = np.frombuffer(self._data.decrypt((cipher ^ mask).tobytes()), dtype="<u8")
-        return (plain ^ mask).tobytes()
+        flat = mask.reshape(-1)
+        whitened = np.frombuffer(data, dtype="<u8") ^ flat
+        out = bytearray(len(data))
+        self._data.decrypt(whitened.data.cast("B"), output=out)
+        plain = np.frombuffer(out, dtype="<u8")
+        plain ^= flat
+        return bytes(out)
 
 
 def _items(metadata: dict[str, Any], name: str) -> list[tuple[str, dict[str, Any]]]:

@@ -1,9 +1,12 @@
 """Disk images as container readers: every file inside becomes a member of the nested pipeline.
 
-``DiskImageReader`` opens raw images (partitioned or a bare file system) and
-``EwfReader`` E01/Ex01 sets. Given a top-level evidence file (an ``os``
-locator), they open all segments by name (``x.002`` …, ``x.E02`` …); inside
-another container they read the one stream they are given.
+``DiskImageReader`` opens raw images (partitioned or a bare file system),
+``EwfReader`` E01/Ex01 sets, the ``CryptVolumeReader`` family encrypted volumes
+(with the exhibit's key, else an ``encrypted`` note) and ``LvmReader`` LVM2
+physical volumes; encrypted and LVM2 partitions inside a disk are read the same
+way. Given a top-level evidence file (an ``os`` locator), raw and EWF readers
+open all segments by name (``x.002`` …, ``x.E02`` …); inside another container
+they read the one stream they are given.
 
 Order of members, per volume: the file system's allocated entries, its
 deleted ones, then pictures carved from its unallocated space; then pictures
