@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 
 from vigil.errors import UsageError
 from vigil.scan.pipeline import ScanOptions, run_scan
-from vigil.sources.keys import keys_for, parse_key
+from vigil.sources.keys import audit_entries, keys_for, parse_key
 from vigil.store.engine import Store
 from vigil.store.schema import item, scan_run
 
@@ -20,13 +21,28 @@ def test_parse_key_and_secret_hidden_in_repr() -> None:
     key = parse_key("EX1=passphrase:a:b=c")
     assert (key.exhibit, key.kind, key.secret) == ("EX1", "passphrase", "a:b=c")
     assert "a:b=c" not in repr(key)
-    assert keys_for([key, parse_key("EX2=passphrase:z")], {"EX1"}) == ("a:b=c",)
+    assert keys_for([key, parse_key("EX2=passphrase:z")], {"EX1"}) == (key,)
 
 
-@pytest.mark.parametrize("text", ["EX1", "=passphrase:x", "EX1=pin:1234", "EX1=passphrase:"])
+@pytest.mark.parametrize(
+    "text",
+    ["EX1", "=passphrase:x", "EX1=pin:1234", "EX1=passphrase:", "EX1=keyfile:/no/such/file"],
+)
 def test_bad_keys_are_usage_errors(text: str) -> None:
     with pytest.raises(UsageError):
         parse_key(text)
+
+
+def test_key_kinds_and_their_sha256(tmp_path: Path) -> None:
+    recovery = parse_key("EX1=recovery-password:111111-222222-333333")
+    assert recovery.kind == "recovery-password"
+    keyfile = tmp_path / "stick.bek"
+    keyfile.write_bytes(b"\x00\x01key")
+    key = parse_key(f"EX1=keyfile:{keyfile}")
+    assert key.secret_bytes() == b"\x00\x01key"
+    assert audit_entries([key]) == [
+        {"exhibit": "EX1", "kind": "keyfile", "sha256": hashlib.sha256(b"\x00\x01key").hexdigest()}
+    ]
 
 
 def test_encrypted_adb_backup_scanned_with_its_key(store: Store, tmp_path: Path) -> None:

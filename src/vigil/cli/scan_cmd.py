@@ -115,8 +115,11 @@ pass_app = click.make_pass_decorator(AppContext)
     "--key",
     "keys",
     multiple=True,
-    metavar="EXHIBIT=passphrase:SECRET",
-    help="Password of an encrypted exhibit (adb backup), by reference or PATH; never stored.",
+    metavar="EXHIBIT=KIND:SECRET",
+    help="Key of an encrypted exhibit, by reference or PATH: passphrase:TEXT, "
+    "recovery-password:DIGITS (BitLocker, FileVault) or keyfile:PATH (.BEK, .wipekey, LUKS "
+    "key file); for adb backups, LUKS1, BitLocker and FileVault 2 volumes. Never stored: "
+    "the audit log records its SHA-256 only.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app

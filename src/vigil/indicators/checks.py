@@ -14,6 +14,7 @@ from typing import Any
 
 from vigil.indicators.linking import RunContext, link_artefact
 from vigil.indicators.model import ItemView, Key
+from vigil.sources.disk.layers import CRYPT_LAYERS
 from vigil.sources.opaque import OPAQUE
 
 CheckFn = Callable[[ItemView, dict[str, Any], RunContext], dict[str, Any] | None]
@@ -61,6 +62,8 @@ def _encrypted_member(item: ItemView, _p: dict[str, Any], _: RunContext) -> dict
     # An encrypted volume (BitLocker, LUKS) is no protected archive: its own rules name it.
     if item.status != "encrypted" or item.file_type in OPAQUE:
         return None
+    if item.display.rsplit(" → ", 1)[-1] in CRYPT_LAYERS:
+        return None  # the note of a volume left shut (disk/crypt.py), not an archive member
     return {"member": item.display, "reason": item.reason}
 
 

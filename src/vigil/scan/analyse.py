@@ -38,7 +38,7 @@ from vigil.sources.disk.parts import disk_share
 from vigil.sources.disk.segments import later_segment
 from vigil.sources.folder import open_readonly, os_reason
 from vigil.sources.identify import SNIFF_BYTES, by_name, extension_mismatch, sniff
-from vigil.sources.keys import keys_scope
+from vigil.sources.keys import KeyRing, keys_scope
 from vigil.sources.limits import (
     ITEM_TIMEOUT_S,
     Budget,
@@ -71,8 +71,8 @@ class Settings:
     """Hash the media of E01 images and compare with their stored MD5/SHA-1."""
     item_timeout: float = ITEM_TIMEOUT_S
     """Wall-clock seconds one item may take (plus an allowance for its size)."""
-    passphrases: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    """Passwords given for encrypted exhibits, by evidence ordinal (never stored)."""
+    keys: dict[int, KeyRing] = field(default_factory=dict)
+    """Keys given for encrypted exhibits, by evidence ordinal (never stored)."""
 
 
 @contextlib.contextmanager
@@ -93,7 +93,7 @@ def analyse_task(task: Task, settings: Settings) -> list[ItemRecord]:
     if task.kind != "file" or task.status != "ok":
         return [_walk_record(task)]
     try:
-        with keys_scope(settings.passphrases.get(task.evidence_ordinal, ())):
+        with keys_scope(settings.keys.get(task.evidence_ordinal, KeyRing())):
             return _analyse_os_file(task, settings)
     except OSError as exc:
         record = _walk_record(task)

@@ -51,7 +51,7 @@ from vigil.scan.records import ItemRecord, Task
 from vigil.scan.writer import done_task_keys, write_tasks
 from vigil.sources.disk.parts import part_count
 from vigil.sources.folder import walk
-from vigil.sources.keys import ExhibitKey, keys_for
+from vigil.sources.keys import ExhibitKey, KeyRing, audit_entries, keys_for
 from vigil.sources.limits import ITEM_TIMEOUT_S, Limits
 from vigil.sources.phones.ios_backup import without_stored_files
 from vigil.store.engine import Store
@@ -149,6 +149,8 @@ def run_scan(
             detail: dict[str, object] = {"run": run_id}
             if moved:
                 detail["sets_changed_since_start"] = moved
+            if options.keys:  # that keys were given, and their SHA-256: never the secrets
+                detail["keys"] = audit_entries(options.keys)
             append(conn, case_scope(case_id), examiner, "scan.resume", detail=detail)
         else:
             if pending is not None:
@@ -189,10 +191,12 @@ def run_scan(
                     "run": run_id,
                     "params": params,
                     "exhibits": [step.reference for step in plan],
-                },
+                }
+                # That keys were given, and their SHA-256: never the secrets.
+                | ({"keys": audit_entries(options.keys)} if options.keys else {}),
             )
             exhibits.audit_rescans(conn, case_id, run_id, plan, examiner)
-    settings.passphrases = _passphrases(options, sources)
+    settings.keys = _key_rings(options, sources)
     if progress is not None:
         progress.total(*_count(sources))
     runner = _Runner(store, run_id, evidence_ids, matcher, settings, options.workers, progress)
@@ -216,19 +220,17 @@ def run_scan(
     return ScanOutcome(options.case, run_id, options.resume, done, skipped, elapsed)
 
 
-def _passphrases(
-    options: ScanOptions, sources: list[runs.EvidenceSource]
-) -> dict[int, tuple[str, ...]]:
-    """The passphrases of each evidence source: keys naming its reference or its PATH."""
+def _key_rings(options: ScanOptions, sources: list[runs.EvidenceSource]) -> dict[int, KeyRing]:
+    """The keys of each evidence source (keys naming its reference or its PATH), by ordinal."""
     references = options.exhibits.references
-    found: dict[int, tuple[str, ...]] = {}
+    found: dict[int, KeyRing] = {}
     for index, source in enumerate(sources):
         names = {source.display, os.path.basename(source.display.rstrip("/"))}
+        label = source.display
         if index < len(references):
             names.add(references[index])
-        secrets = keys_for(options.keys, names)
-        if secrets:
-            found[source.ordinal] = secrets
+            label = references[index]
+        found[source.ordinal] = KeyRing(label, keys_for(options.keys, names))
     return found
 
 

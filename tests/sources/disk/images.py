@@ -8,9 +8,11 @@ Pictures come from :func:`vigil.demo.imagegen.make_picture`; file systems from
 from __future__ import annotations
 
 import hashlib
+import itertools
 import shutil
 import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 from vigil.demo.imagegen import encode, make_picture
@@ -249,4 +251,141 @@ def iso_fat_hybrid(path: Path, fat_files: dict[str, bytes], iso_files: dict[str,
         _run("mcopy", "-i", path, staged, f"::/{name}")
         staged.unlink()
     plant(path, 32 * 1024, data[32 * 1024 :])
+
+
+def luks2_image(path: Path, volume: Path, password: str, kdf: str = "pbkdf2") -> Path:
+    """``volume`` encrypted into a LUKS2 volume at ``path``, offline (no device-mapper).
+
+    ``cryptsetup reencrypt --encrypt`` moves the data 8 MiB on to make room for
+    the header; the work factors are the smallest cryptsetup takes (fast tests).
+    """
+    reserve = 8 * MiB
+    path.write_bytes(volume.read_bytes())
+    with path.open("r+b") as handle:
+        handle.truncate(volume.stat().st_size + reserve)
+    cost = (
+        ["--pbkdf-force-iterations", "1000"]
+        if kdf == "pbkdf2"
+        else ["--pbkdf-force-iterations", "4", "--pbkdf-memory", "32", "--pbkdf-parallel", "1"]
+    )
+    _run("cryptsetup", "reencrypt", "--encrypt", "--type", "luks2", "--batch-mode",
+         "--reduce-device-size", f"{reserve // MiB}M", "--pbkdf", kdf, *cost,
+         "--key-file", "-", path, stdin=password)  # fmt: skip
+    return path
+
+
+def luks1_image(path: Path, volume: Path, password: str) -> Path:
+    """``volume`` encrypted into a LUKS1 volume at ``path``, offline (no device-mapper).
+
+    ``cryptsetup reencrypt --encrypt`` needs device-mapper for LUKS1 but not for
+    LUKS2: encrypt as LUKS2 (PBKDF2, so that the header converts), then convert
+    the header to LUKS1. The header takes 4 MiB in front of the data.
+    """
+    luks2_image(path, volume, password)
+    _run("cryptsetup", "convert", "--type", "luks1", "--batch-mode", path)
+    return path
+
+
+# --- LVM2, crafted: the lvm2 tools want a block device, and loop devices need root ---
+# Layout per LVM2's format_text (label.c, layout.h): label header in sector 1 with the
+# PV header after it, one metadata area at 4 KiB (its header, then the text), extents
+# from 1 MiB on. Checksums are LVM's CRC-32 (initial value 0xf597a6cf, no final XOR).
+
+
+def lvm_crc(data: bytes) -> int:
+    """LVM2's CRC-32 (calc_crc): zlib's polynomial, another initial value, no final XOR."""
+    return zlib.crc32(data, 0xF597A6CF ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+
+
+def _lvm_id(seed: int) -> str:
+    """A 32-character LVM id, shown 6-4-4-4-4-4-6 as in the metadata."""
+    raw = hashlib.sha256(str(seed).encode()).hexdigest()[:32]
+    letters = "".join("abcdefghijklmnopqrstuvwxyzABCDEF"[int(c, 16) + (i % 2) * 16]
+                      for i, c in enumerate(raw))  # fmt: skip
+    cuts = (0, 6, 10, 14, 18, 22, 26, 32)
+    return "-".join(letters[a:b] for a, b in itertools.pairwise(cuts))
+
+
+def lvm_image(path: Path, volumes: dict[str, Path], extent_mib: int = 1) -> Path:
+    """An LVM2 physical volume at ``path``: volume group ``vg0``, one linear LV per volume."""
+    pe_start, extent = MiB, extent_mib * MiB
+    datas = {name: volume.read_bytes() for name, volume in volumes.items()}
+    sizes = {name: -(-len(data) // extent) for name, data in datas.items()}
+    total = pe_start + sum(sizes.values()) * extent
+    lvs, first = [], 0
+    for number, (name, count) in enumerate(sizes.items()):
+        lvs.append(f"""{name} {{
+id = "{_lvm_id(10 + number)}"
+status = ["READ", "WRITE", "VISIBLE"]
+flags = []
+segment_count = 1
+segment1 {{
+start_extent = 0
+extent_count = {count}
+type = "striped"
+stripe_count = 1
+stripes = [
+"pv0", {first}
+]
+}}
+}}
+""")
+        first += count
+    pv_id = _lvm_id(1)
+    text = (
+        f"""vg0 {{
+id = "{_lvm_id(2)}"
+seqno = 1
+format = "lvm2"
+status = ["RESIZEABLE", "READ", "WRITE"]
+flags = []
+extent_size = {extent // 512}
+max_lv = 0
+max_pv = 0
+metadata_copies = 0
+physical_volumes {{
+pv0 {{
+id = "{pv_id}"
+device = "/dev/vigil0"
+status = ["ALLOCATABLE"]
+flags = []
+dev_size = {total // 512}
+pe_start = {pe_start // 512}
+pe_count = {sum(sizes.values())}
+}}
+}}
+logical_volumes {{
+{"".join(lvs)}}}
+}}
+contents = "Text Format Volume Group"
+version = 1
+description = ""
+creation_host = "vigil-tests"
+creation_time = 0
+""".encode()
+        + b"\0"
+    )
+    image = bytearray(total)
+    mda_offset, mda_size = 4096, pe_start - 4096
+    pv_header = pv_id.replace("-", "").encode() + struct.pack("<Q", total)
+    pv_header += struct.pack("<QQ", pe_start, 0) + bytes(16)  # data area, then the list's end
+    pv_header += struct.pack("<QQ", mda_offset, mda_size) + bytes(16)  # metadata area, end
+    label = bytearray(512)
+    label[0:8], label[24:32] = b"LABELONE", b"LVM2 001"
+    struct.pack_into("<QxxxxI", label, 8, 1, 32)  # sector of the label, offset of the PV header
+    label[32 : 32 + len(pv_header)] = pv_header
+    struct.pack_into("<I", label, 16, lvm_crc(bytes(label[20:])))
+    image[512:1024] = label
+    mda = bytearray(512)
+    mda[4:20] = b" LVM2 x[5A%r0N*>"
+    struct.pack_into("<IQQ", mda, 20, 1, mda_offset, mda_size)
+    struct.pack_into("<QQII", mda, 40, 512, len(text), lvm_crc(text), 0)
+    struct.pack_into("<I", mda, 0, lvm_crc(bytes(mda[4:])))
+    image[mda_offset : mda_offset + 512] = mda
+    image[mda_offset + 512 : mda_offset + 512 + len(text)] = text
+    at = pe_start
+    for name, data in datas.items():
+        image[at : at + len(data)] = data
+        at += sizes[name] * extent
+    path.write_bytes(bytes(image))
     return path

@@ -6,13 +6,18 @@ import io
 
 import pytest
 
-from vigil.sources.keys import keys_scope
+from vigil.sources.keys import ExhibitKey, KeyRing, keys_scope
 from vigil.sources.limits import Budget, Limits
 from vigil.sources.locator import Locator
 from vigil.sources.phones.adb import AdbBackupError, read_header
 
 from ..archives.samples import read_all
 from .samples import PASSWORD, adb_bytes
+
+
+def _ring(*secrets: str) -> KeyRing:
+    return KeyRing("EX", tuple(ExhibitKey("EX", "passphrase", s) for s in secrets))
+
 
 ENTRIES = [
     ("apps/com.whatsapp/f/a.txt", b"hello\n" * 100),
@@ -24,7 +29,7 @@ ENTRIES = [
 @pytest.mark.parametrize("version", [1, 5])
 def test_encrypted_with_the_password(compressed: bool, version: int) -> None:
     data = adb_bytes(ENTRIES, compressed=compressed, password=PASSWORD, version=version)
-    with keys_scope(("wrong one", PASSWORD)):
+    with keys_scope(_ring("wrong one", PASSWORD)):
         found = read_all(data, "adb-backup", outer="/ev/backup.ab")
     assert [(m.name, content) for m, content in found] == ENTRIES
     assert all(m.locator.leaf.type == "adb" for m, _ in found)
@@ -39,7 +44,7 @@ def test_encrypted_without_a_password_is_reported() -> None:
 
 def test_wrong_password_is_said_in_words() -> None:
     data = adb_bytes(ENTRIES, password=PASSWORD)
-    with keys_scope(("not it",)):
+    with keys_scope(_ring("not it")):
         found = read_all(data, "adb-backup")
     assert [(m.kind, m.status) for m, _ in found] == [("container", "encrypted")]
     assert "none of the passwords" in found[0][0].reason
@@ -81,7 +86,7 @@ def test_damaged_ciphertext_never_escapes() -> None:
     data[-5] ^= 0xFF
     data = data[:-3]  # no longer whole AES blocks
     reader_found = []
-    with keys_scope((PASSWORD,)):
+    with keys_scope(_ring(PASSWORD)):
         from vigil.sources.archives import CONTAINER_TYPES
 
         reader = CONTAINER_TYPES["adb-backup"]

@@ -6,6 +6,9 @@ The pieces, outermost first::
     segments    split raw (.001, .002 …) and EWF segment files (.E01, .E02 …) by name
     ewf         an E01/Ex01 set as one seekable stream (libewf), its metadata, verification
     volumes     partition tables (MBR, GPT …) and bare file systems over any stream (pytsk3)
+    crypt       LUKS, BitLocker, FileVault 2 volumes decrypted with the exhibit's --key
+    luks2       LUKS2 in pure Python (libluksde reads LUKS1 only)
+    lvm         LVM2 logical volumes (libvslvm)
     fswalk      every file of one file system: allocated, deleted, NTFS streams, with caps
     orphans     the path a deleted NTFS file had, from its record's parent references
     carve       JPEG/PNG/GIF carved from unallocated space, validated

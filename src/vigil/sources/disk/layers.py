@@ -12,11 +12,15 @@ EWF = "ewf"
 SPLIT = "split"
 PARTITION = "partition"
 CARVED = "carved"
+LVM = "lvm"
+"""A logical volume of an LVM2 volume group (disk/lvm.py): the layer path is its name."""
+CRYPT_LAYERS = frozenset({"luks", "bitlocker", "filevault"})
+"""Decrypted volumes (disk/crypt.py): the layer path is "" or a logical volume's number."""
 
 FS_LAYERS = frozenset({"ntfs", "fat", "exfat", "ext", "hfs", "iso9660", "fs"})
 """One layer type per file-system family (``fs`` for any other The Sleuth Kit reads)."""
 
-DISK_LAYERS = frozenset({EWF, SPLIT, PARTITION, CARVED, *FS_LAYERS})
+DISK_LAYERS = frozenset({EWF, SPLIT, PARTITION, CARVED, LVM, *FS_LAYERS, *CRYPT_LAYERS})
 
 
 def in_file_system(locator: Locator) -> bool:

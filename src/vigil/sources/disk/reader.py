@@ -1,9 +1,12 @@
 """Disk images as container readers: every file inside becomes a member of the nested pipeline.
 
-``DiskImageReader`` opens raw images (partitioned or a bare file system) and
-``EwfReader`` E01/Ex01 sets. Given a top-level evidence file (an ``os``
-locator), they open all segments by name (``x.002`` …, ``x.E02`` …); inside
-another container they read the one stream they are given.
+``DiskImageReader`` opens raw images (partitioned or a bare file system),
+``EwfReader`` E01/Ex01 sets, the ``CryptVolumeReader`` family encrypted volumes
+(with the exhibit's key, else an ``encrypted`` note) and ``LvmReader`` LVM2
+physical volumes; encrypted and LVM2 partitions inside a disk are read the same
+way. Given a top-level evidence file (an ``os`` locator), raw and EWF readers
+open all segments by name (``x.002`` …, ``x.E02`` …); inside another container
+they read the one stream they are given.
 
 Order of members, per volume: the file system's allocated entries, its
 deleted ones, then pictures carved from its unallocated space; then pictures
@@ -26,8 +29,10 @@ from vigil.sources.archives.registry import CONTAINER_TYPES
 from vigil.sources.archives.streams import MemberReadError, as_binary, describe
 from vigil.sources.disk import fswalk, layers
 from vigil.sources.disk.carve import Carved, carve
+from vigil.sources.disk.crypt import CryptOpenError, crypt_type, iter_decrypted
 from vigil.sources.disk.ewf import EwfStream
 from vigil.sources.disk.fswalk import Allocation, FsEntry, walk_fs
+from vigil.sources.disk.lvm import LvmError, logical_volumes
 from vigil.sources.disk.parts import Share, current_share, slice_ranges, take
 from vigil.sources.disk.segments import (
     ConcatStream,
@@ -37,8 +42,10 @@ from vigil.sources.disk.segments import (
     raw_segments_missing,
 )
 from vigil.sources.disk.volumes import StreamImage, Volume, fs_type_name, open_fs, volumes
+from vigil.sources.keys import exhibit_keys
 from vigil.sources.limits import Budget, LimitExceeded, Limits
 from vigil.sources.locator import Locator
+from vigil.sources.opaque import opaque_type
 from vigil.sources.positional import PositionalStream
 
 MIN_IMAGE_BYTES = 64 * 1024
@@ -139,6 +146,86 @@ class EwfReader(_DiskReader):
         return as_binary(ewf), ewf.size, outer.child(layers.EWF)
 
 
+class CryptVolumeReader(_DiskReader):
+    """An encrypted volume given as a file: decrypted with the exhibit's key and read as a disk."""
+
+    def _members(self, stream: BinaryIO, scan: Scan) -> Iterator[Member]:
+        share = current_share() if scan.outer.depth == 0 else None
+        yield from crypt_members(self.layer, stream, scan.outer, scan.limits, scan.budget, share)
+
+
+class LuksReader(CryptVolumeReader):
+    """LUKS1 volumes (libluksde)."""
+
+    layer = "luks"
+
+
+class BitLockerReader(CryptVolumeReader):
+    """BitLocker volumes, also BitLocker To Go (libbde)."""
+
+    layer = "bitlocker"
+
+
+class FileVaultReader(CryptVolumeReader):
+    """Core Storage / FileVault 2 volumes (libfvde): each logical volume is read."""
+
+    layer = "filevault"
+
+
+def crypt_members(
+    kind: str,
+    stream: BinaryIO,
+    where: Locator,
+    limits: Limits,
+    budget: Budget,
+    share: Share | None = None,
+) -> Iterator[Member]:
+    """The members of the encrypted volume in ``stream``, or an ``encrypted`` note why not."""
+    try:
+        found = iter_decrypted(kind, stream, exhibit_keys())
+        first = next(found, None)
+    except CryptOpenError as exc:
+        yield Scan(kind, where, limits, budget).note("encrypted", str(exc))
+        return
+    try:
+        while first is not None:
+            image = StreamImage(first.stream, first.size)
+            yield from image_members(image, where.child(kind, first.path), limits, budget, share)
+            first = next(found, None)
+    finally:
+        found.close()
+
+
+class LvmReader(_DiskReader):
+    """An LVM2 physical volume given as a file: each logical volume read as a disk."""
+
+    layer = layers.LVM
+
+    def _members(self, stream: BinaryIO, scan: Scan) -> Iterator[Member]:
+        share = current_share() if scan.outer.depth == 0 else None
+        yield from lvm_members(stream, scan.outer, scan.limits, scan.budget, share)
+
+
+def lvm_members(
+    stream: BinaryIO,
+    where: Locator,
+    limits: Limits,
+    budget: Budget,
+    share: Share | None = None,
+) -> Iterator[Member]:
+    """The members of every logical volume in ``stream``, or an ``unsupported`` note why not."""
+    found = logical_volumes(stream)
+    try:
+        for volume in found:
+            image = StreamImage(volume.stream, volume.size)
+            base = where.child(layers.LVM, volume.name)
+            yield from image_members(image, base, limits, budget, share)
+    except LvmError as exc:
+        yield Scan(layers.LVM, where, limits, budget).note("unsupported", str(exc))
+    finally:
+        found.close()
+
+
 def image_members(
     image: StreamImage, base: Locator, limits: Limits, budget: Budget, share: Share | None = None
 ) -> Iterator[Member]:
@@ -172,6 +259,17 @@ def _volume_members(
     budget: Budget,
     share: Share | None,
 ) -> Iterator[Member]:
+    head = image.read(volume.offset, 1024)
+    encrypted = crypt_type(head)
+    if encrypted is not None or opaque_type(head) == layers.LVM:
+        # An encrypted partition (decrypted with a key, else a note) or an LVM2 one.
+        window = as_binary(_ImageWindow(image, volume.offset, volume.length))
+        with window:
+            if encrypted is not None:
+                yield from crypt_members(encrypted, window, where, limits, budget, share)
+            else:
+                yield from lvm_members(window, where, limits, budget, share)
+        return
     opened = open_fs(image, volume)
     span = [(volume.offset, volume.offset + volume.length)]
     note = Scan(layers.PARTITION, where, limits, budget)
@@ -309,6 +407,16 @@ def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple
     return out
 
 
+class _ImageWindow(PositionalStream):
+    """``length`` bytes of an opened image from ``offset``: one partition, read-only."""
+
+    def __init__(self, image: StreamImage, offset: int, length: int) -> None:
+        self._image, self._offset, self.size = image, offset, length
+
+    def _read_at(self, pos: int, n_bytes: int) -> bytes:
+        return self._image.read(self._offset + pos, n_bytes)
+
+
 def _free(allocation: Allocation, volume: Volume, block: int) -> list[tuple[int, int]]:
     """Absolute byte ranges of the volume that no allocated file uses."""
     free: list[tuple[int, int]] = []
@@ -345,3 +453,6 @@ def _carved_opener(image: StreamImage, found: Carved) -> Any:
 
 _RAW = DiskImageReader()
 CONTAINER_TYPES.update({"disk-image": _RAW, "fs-image": _RAW, "ewf": EwfReader()})
+_CRYPT = (LuksReader(), BitLockerReader(), FileVaultReader())
+CONTAINER_TYPES.update({reader.layer: reader for reader in _CRYPT})
+CONTAINER_TYPES[layers.LVM] = LvmReader()

@@ -7,6 +7,9 @@ Registers openers for the disk layers with :func:`vigil.sources.reopen.register`
 * ``partition``: a window of the parent at the layer's ``offset``/``length``;
 * file-system layers (``ntfs``, ``fat`` …): the file with the layer's
   ``inode`` (and NTFS stream ``ads``), read by TSK and copied to a spool;
+* ``luks``, ``bitlocker``, ``filevault``: the decrypted volume, with the key
+  given for the exhibit (:func:`vigil.sources.keys.keys_scope`; none: refused);
+* ``lvm``: the logical volume of that name in the parent physical volume;
 * ``carved``: ``length`` bytes at the image ``offset`` (absolute, so taken
   relative to an enclosing partition).
 
@@ -26,10 +29,13 @@ import pytsk3
 
 from vigil.sources.archives.streams import as_binary
 from vigil.sources.disk import layers
+from vigil.sources.disk.crypt import CryptOpenError, unlock
 from vigil.sources.disk.ewf import EwfStream
+from vigil.sources.disk.lvm import LvmError, find_volume
 from vigil.sources.disk.reader import TskFileStream
 from vigil.sources.disk.segments import ConcatStream, ewf_segments, raw_segments
 from vigil.sources.disk.volumes import StreamImage, open_layer
+from vigil.sources.keys import exhibit_keys
 from vigil.sources.locator import Locator
 from vigil.sources.positional import PositionalStream
 from vigil.sources.reopen import ReopenError, register
@@ -158,3 +164,36 @@ register(layers.PARTITION, open_partition)
 register(layers.CARVED, open_carved)
 for _layer in layers.FS_LAYERS:
     register(_layer, open_fs_file)
+
+
+def open_crypt(parent: BinaryIO | None, locator: Locator) -> BinaryIO:
+    """The decrypted volume, opened again with the key given for its exhibit (never stored)."""
+    if parent is None:
+        raise ReopenError(f"{locator.display()}: an encrypted volume needs its parent")
+    found = []
+    try:
+        found = unlock(locator.leaf.type, parent, exhibit_keys())
+    except CryptOpenError as exc:
+        raise ReopenError(f"{locator.display()}: {exc}") from exc
+    wanted = [item for item in found if item.path == locator.leaf.path]
+    for item in found:
+        if item not in wanted:
+            item.stream.close()
+    if not wanted:
+        raise ReopenError(f"{locator.display()}: no such volume once decrypted")
+    return wanted[0].stream
+
+
+def open_lvm(parent: BinaryIO | None, locator: Locator) -> BinaryIO:
+    """The logical volume named by the layer, from the physical volume in ``parent``."""
+    if parent is None:
+        raise ReopenError(f"{locator.display()}: a logical volume needs its physical volume")
+    try:
+        return find_volume(parent, locator.leaf.path).stream
+    except LvmError as exc:
+        raise ReopenError(f"{locator.display()}: {exc}") from exc
+
+
+for _layer in layers.CRYPT_LAYERS:
+    register(_layer, open_crypt)
+register(layers.LVM, open_lvm)
