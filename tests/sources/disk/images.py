@@ -251,6 +251,7 @@ def iso_fat_hybrid(path: Path, fat_files: dict[str, bytes], iso_files: dict[str,
         _run("mcopy", "-i", path, staged, f"::/{name}")
         staged.unlink()
     plant(path, 32 * 1024, data[32 * 1024 :])
+    return path
 
 
 def luks2_image(path: Path, volume: Path, password: str, kdf: str = "pbkdf2") -> Path:
