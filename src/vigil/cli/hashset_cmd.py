@@ -180,14 +180,14 @@ def remove_cmd(app: AppContext, name: str, yes: bool) -> None:
 @hashset.command("export")
 @click.argument("name")
 @click.option(
-    "--format", "fmt", type=click.Choice(["vics", "csv"]), default="vics", show_default=True
+    "--format", "fmt", type=click.Choice(["vics", "csv", "vpdq"]), default="vics", show_default=True
 )
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="File (default stdout)."
 )
 @pass_app
 def export_cmd(app: AppContext, name: str, fmt: str, output: Path | None) -> None:
-    """Export a set as VICS 2.0 JSON or CSV."""
+    """Export a set as VICS 2.0 JSON or CSV; a video set of one video also as vPDQ text."""
     if output is None:
         count = library.export_set(app.store, name, fmt, sys.stdout.buffer, current_user())
         sys.stdout.flush()

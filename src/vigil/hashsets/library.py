@@ -20,13 +20,15 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from vigil.audit import GLOBAL_SCOPE, append
 from vigil.config import current_user
 from vigil.errors import ExportError, ImportFormatError, UsageError
+from vigil.hashing.vpdq import FrameFeature
 from vigil.hashsets.formats import read_hashset
 from vigil.hashsets.formats.vics_writer import write_csv, write_vics
+from vigil.hashsets.formats.vpdq import write_vpdq
 from vigil.hashsets.model import HashEntry
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.inert import inert
 from vigil.store.engine import Store, inserted_id, row_by_name
-from vigil.store.schema import hash_entry, hashset, hashset_version
+from vigil.store.schema import hash_entry, hash_entry_frame, hashset, hashset_version
 
 BATCH_ROWS = 20_000
 """Rows per INSERT batch: big enough to amortise round trips, small enough for memory."""
@@ -242,15 +244,38 @@ def _insert_entries(
         if not entry.has_hash():
             raise ImportFormatError(source, f"entry #{count}", "has no hash")
         try:
-            batch.append(_row(set_id, entry))
+            row = _row(set_id, entry)
         except ValueError as exc:
             raise ImportFormatError(source, f"entry #{count}", str(exc)) from None
+        if entry.frames:
+            _insert_video(conn, row, entry)
+            continue
+        batch.append(row)
         if len(batch) >= BATCH_ROWS:
             conn.exec_driver_sql(sql, batch)
             batch = []
     if batch:
         conn.exec_driver_sql(sql, batch)
     return count
+
+
+def _insert_video(conn: Connection, row: tuple[Any, ...], entry: HashEntry) -> None:
+    """A listed video: its entry row, then its frames (vPDQ features) under that entry."""
+    values = dict(zip(_ENTRY_COLUMNS, row, strict=True))
+    values["extra"] = entry.extra or None
+    entry_id = inserted_id(conn.execute(insert(hash_entry).values(**values)))
+    frames = [
+        {
+            "entry_id": entry_id,
+            "frame_number": f.frame_number,
+            "timestamp_s": f.timestamp_s,
+            "pdq": f.pdq,
+            "quality": f.quality,
+        }
+        for f in entry.frames or ()
+    ]
+    for start in range(0, len(frames), BATCH_ROWS):
+        conn.execute(insert(hash_entry_frame), frames[start : start + BATCH_ROWS])
 
 
 _ENTRY_COLUMNS = (
@@ -450,8 +475,8 @@ def export_set(store: Store, name: str, format: str, out: BinaryIO, user: str | 
     once it is written; without, the caller records it (the web app does, with
     its signed-in user), so that no export is logged twice.
     """
-    if format not in ("vics", "csv"):
-        raise UsageError(f"unknown export format {format!r}: use vics or csv")
+    if format not in ("vics", "csv", "vpdq"):
+        raise UsageError(f"unknown export format {format!r}: use vics, csv or vpdq")
     with store.connect() as conn:
         row = get_set_row(conn, name)
         scheme: Scheme = load_scheme(row.scheme)
@@ -459,6 +484,9 @@ def export_set(store: Store, name: str, format: str, out: BinaryIO, user: str | 
         try:
             if format == "vics":
                 write_vics(counter, out, scheme)
+            elif format == "vpdq":
+                _export_vpdq(conn, int(row.id), name, out)
+                counter.count = 1
             else:
                 write_csv(counter, out, scheme)
         except OSError as exc:
@@ -475,6 +503,36 @@ def export_set(store: Store, name: str, format: str, out: BinaryIO, user: str | 
             detail={"format": format, "entries": counter.count},
         )
     return counter.count
+
+
+def video_frames(conn: Connection, entry_id: int) -> list[FrameFeature]:
+    """The frames of a listed video, in frame order."""
+    f = hash_entry_frame
+    return [
+        FrameFeature(int(r.frame_number), float(r.timestamp_s), bytes(r.pdq), int(r.quality))
+        for r in conn.execute(
+            select(f.c.frame_number, f.c.timestamp_s, f.c.pdq, f.c.quality)
+            .where(f.c.entry_id == entry_id)
+            .order_by(f.c.frame_number)
+        )
+    ]
+
+
+def _export_vpdq(conn: Connection, set_id: int, name: str, out: BinaryIO) -> None:
+    """A video set of one listed video, written back in the vPDQ reference text format."""
+    videos = conn.execute(
+        select(hash_entry.c.id)
+        .where(
+            hash_entry.c.hashset_id == set_id,
+            hash_entry.c.id.in_(select(hash_entry_frame.c.entry_id)),
+        )
+        .order_by(hash_entry.c.id)
+    ).all()
+    if len(videos) != 1:
+        raise UsageError(
+            f"set {name!r} holds {len(videos)} listed videos: the vPDQ text format holds one"
+        )
+    write_vpdq(video_frames(conn, int(videos[0].id)), out)
 
 
 class _Counter:
