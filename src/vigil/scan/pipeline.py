@@ -147,6 +147,8 @@ def run_scan(
                 .values(resumed_count=scan_run.c.resumed_count + 1)
             )
             settings = _settings_from(pending.params)
+            # The run's own vPDQ share, not today's option: a resumed scan matches alike.
+            matcher.video_share = float(pending.params.get("video_share", matcher.video_share))
             # Sets new since the run began are recorded too; those it had keep their version,
             # and any of them changed since is named in the audit entry.
             moved = revisions.record_sets(
