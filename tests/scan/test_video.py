@@ -246,3 +246,50 @@ def test_a_smaller_reencode_still_finds_the_still(
     with still_store.connect() as conn:
         hits = conn.execute(select(match)).all()
     assert len(hits) == 1 and STILL_FROM_S <= (hits[0].frame_s or -1) < STILL_TO_S
+
+
+VPDQ = Path(__file__).resolve().parents[1] / "data" / "vpdq"
+
+
+@pytest.fixture
+def video_set_store(store: Store) -> Store:
+    library.import_file(store, VPDQ / "hashes" / "pattern-hd-no-bar.txt", "pattern-videos")
+    library.import_file(store, VPDQ / "hashes" / "chair-orig-22-sd-bar.txt", "chair-videos")
+    return store
+
+
+def test_a_scanned_video_matches_a_listed_video_by_the_vpdq_rule(
+    video_set_store: Store, tmp_path: Path
+) -> None:
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / "copy.mp4").write_bytes((VPDQ / "videos" / "pattern-hd-no-bar.mp4").read_bytes())
+    (root / "other.mp4").write_bytes((VPDQ / "videos" / "doorknob-hd-no-bar.mp4").read_bytes())
+    run_scan(video_set_store, [root], ScanOptions(case="op-vpdq", workers=1))
+    rows = _items(video_set_store)
+    with video_set_store.connect() as conn:
+        hits = conn.execute(select(match)).all()
+    (hit,) = hits
+    assert hit.item_id == rows["copy.mp4"].id
+    assert (hit.algorithm, hit.hashset_name) == ("vpdq", "pattern-videos")
+    assert hit.detail["query_share"] >= 80 and hit.detail["listed_share"] >= 80
+    assert hit.frame_s is not None and hit.frame_s < 2 and hit.distance <= 31
+    summary = case_summary(video_set_store, "op-vpdq")
+    (label,) = summary.categories
+    row = summary.categories[label]
+    assert (row.videos.instances, row.images.instances) == (1, 0)
+    assert (row.perceptual, row.exact) == (1, 0)  # vPDQ is a near match, as PDQ
+
+
+def test_rematch_matches_stored_frames_again(video_set_store: Store, tmp_path: Path) -> None:
+    from vigil.cases import rematch
+
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / "copy.mp4").write_bytes((VPDQ / "videos" / "pattern-hd-no-bar.mp4").read_bytes())
+    run_scan(video_set_store, [root], ScanOptions(case="op-re", workers=1))
+    done = rematch.apply(video_set_store, "op-re", "dc-1")
+    assert not done.changed  # the same frames against the same sets: the same figures
+    with video_set_store.connect() as conn:
+        algorithms = [r.algorithm for r in conn.execute(select(match).order_by(match.c.id))]
+    assert algorithms == ["vpdq", "vpdq"]  # revision 1, and the re-match's revision 2
