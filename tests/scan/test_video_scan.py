@@ -293,3 +293,24 @@ def test_rematch_matches_stored_frames_again(video_set_store: Store, tmp_path: P
     with video_set_store.connect() as conn:
         algorithms = [r.algorithm for r in conn.execute(select(match).order_by(match.c.id))]
     assert algorithms == ["vpdq", "vpdq"]  # revision 1, and the re-match's revision 2
+
+
+def test_a_video_inside_a_disk_image_is_hashed_and_matched(
+    still_store: Store, tmp_path: Path, clip: bytes
+) -> None:
+    from vigil.demo.diskimage import write_fat12
+
+    root = tmp_path / "disk"
+    root.mkdir()
+    write_fat12(root / "usb.img", {"CLIP.MP4": clip}, {}, [])
+    run_scan(still_store, [root], ScanOptions(case="op-disk", workers=1))
+    rows = {name.lower(): row for name, row in _items(still_store).items()}
+    video = rows["clip.mp4"]
+    assert video.family == "video" and video.status == "ok" and video.depth > 0
+    with still_store.connect() as conn:
+        frames = conn.execute(
+            select(func.count()).select_from(video_frame).where(video_frame.c.item_id == video.id)
+        ).scalar_one()
+        (hit,) = conn.execute(select(match)).all()
+    assert frames == video.attrs["video"]["frames_kept"]
+    assert hit.item_id == video.id and STILL_FROM_S <= (hit.frame_s or -1) < STILL_TO_S
