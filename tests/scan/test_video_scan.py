@@ -314,3 +314,24 @@ def test_a_video_inside_a_disk_image_is_hashed_and_matched(
         (hit,) = conn.execute(select(match)).all()
     assert frames == video.attrs["video"]["frames_kept"]
     assert hit.item_id == video.id and STILL_FROM_S <= (hit.frame_s or -1) < STILL_TO_S
+
+
+def test_the_csv_report_gives_a_video_hit_its_time_and_segments(
+    still_store: Store, evidence: Path
+) -> None:
+    import csv
+
+    from vigil.reports.csv_report import write_csv_report
+    from vigil.reports.gather import build_report
+
+    run_scan(still_store, [evidence], ScanOptions(case="op-video", workers=1))
+    with still_store.connect() as conn:
+        report = build_report(conn, "op-video", "dc-1")
+    out = io.StringIO(newline="")
+    write_csv_report(report, out)
+    rows = [r for r in csv.DictReader(io.StringIO(out.getvalue())) if r["kind"] == "hit"]
+    assert {r["family"] for r in rows} == {"video"} and len(rows) == 2
+    for r in rows:
+        assert STILL_FROM_S <= float(r["video_at_s"]) < STILL_TO_S
+        start, stop = map(float, r["video_segments"].split("-"))
+        assert start < stop

@@ -26,6 +26,7 @@ COLUMNS = (
     "second_category", "second_by", "second_at", "final_category", "resolved_by", "resolved_at",
     "result_revision", "hashset_version", "hashset_revision",
     "exif_taken", "camera_make", "camera_model", "exif_software", "gps_present",
+    "video_at_s", "video_segments",
 )  # fmt: skip
 """Header of the CSV report; ``kind`` is hit, graded, unknown or problem.
 
@@ -33,7 +34,9 @@ COLUMNS = (
 from; ``hashset_version``/``hashset_revision`` are those of the set a match
 was made against, as they were when it was made. The ``exif_*``/``camera_*``
 columns are what the picture's EXIF said (``exif_taken`` is camera time);
-``gps_present`` is yes/no, the coordinates stay in the app."""
+``gps_present`` is yes/no, the coordinates stay in the app. For a video's
+match, ``video_at_s`` is the time of the frame it was found at and
+``video_segments`` the matched time ranges (``start-end`` seconds, ``;`` apart)."""
 
 
 def write_csv_report(report: Report, out: TextIO) -> int:
@@ -63,12 +66,19 @@ def _rows(case: str, kind: str, row: ItemRow, revision: int) -> list[list[Any]]:
     tail = [row.status, row.reason, *_grade(row.grade), revision]
     exif = _exif(row)
     if not row.matches:
-        return [[*base, None, None, None, None, *tail, None, None, *exif]]
+        return [[*base, None, None, None, None, *tail, None, None, *exif, None, None]]
     return [
         [*base, m.hashset, m.set_category, m.algorithm, m.distance, *tail, m.set_version,
-         m.set_revision, *exif]
+         m.set_revision, *exif, m.frame_s, _segments(m.segments)]
         for m in row.matches
     ]  # fmt: skip
+
+
+def _segments(segments: list[list[float]] | None) -> str | None:
+    """A video match's time ranges as ``start-end`` seconds, ``;`` apart."""
+    if not segments:
+        return None
+    return ";".join(f"{start:g}-{stop:g}" for start, stop in segments)
 
 
 def _exif(row: ItemRow) -> list[Any]:
