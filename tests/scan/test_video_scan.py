@@ -253,7 +253,9 @@ VPDQ = Path(__file__).resolve().parents[1] / "data" / "vpdq"
 
 @pytest.fixture
 def video_set_store(store: Store) -> Store:
-    library.import_file(store, VPDQ / "hashes" / "pattern-hd-no-bar.txt", "pattern-videos")
+    library.import_file(
+        store, VPDQ / "hashes" / "pattern-hd-no-bar.txt", "pattern-videos", category="B"
+    )
     library.import_file(store, VPDQ / "hashes" / "chair-orig-22-sd-bar.txt", "chair-videos")
     return store
 
@@ -275,8 +277,8 @@ def test_a_scanned_video_matches_a_listed_video_by_the_vpdq_rule(
     assert hit.detail["query_share"] >= 80 and hit.detail["listed_share"] >= 80
     assert hit.frame_s is not None and hit.frame_s < 2 and hit.distance <= 31
     summary = case_summary(video_set_store, "op-vpdq")
-    (label,) = summary.categories
-    row = summary.categories[label]
+    assert list(summary.categories) == ["Category B"]  # the set's --category
+    row = summary.categories["Category B"]
     assert (row.videos.instances, row.images.instances) == (1, 0)
     assert (row.perceptual, row.exact) == (1, 0)  # vPDQ is a near match, as PDQ
 

@@ -43,6 +43,12 @@ def hashset() -> None:
     help="Skip detection and read the file as this format.",
 )
 @click.option(
+    "--category",
+    metavar="CATEGORY",
+    help="Category of the entries the file gives none (a vPDQ file carries none): "
+    "a key, code or label of the scheme.",
+)
+@click.option(
     "--skip-bad-lines",
     is_flag=True,
     help="md5sum-style and plain lists: skip (and name) lines that are no hash.",
@@ -56,10 +62,11 @@ def import_cmd(
     scheme: str,
     known_good: bool,
     fmt: str | None,
+    category: str | None,
     skip_bad_lines: bool,
     as_json: bool,
 ) -> None:
-    """Import FILE (VICS, NSRL RDSv3, hashdeep, CSV, md5sum-style or plain list)."""
+    """Import FILE (VICS, NSRL RDSv3, hashdeep, CSV, md5sum-style or plain list, vPDQ)."""
     with stderr.status(plain(f"Importing {file.name}…")):
         result = library.import_file(
             app.store,
@@ -69,6 +76,7 @@ def import_cmd(
             known_good=known_good,
             format=fmt,
             skip_bad_lines=skip_bad_lines,
+            category=category,
         )
     if as_json:
         print_json(result)

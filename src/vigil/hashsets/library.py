@@ -25,7 +25,7 @@ from vigil.hashsets.formats import read_hashset
 from vigil.hashsets.formats.vics_writer import write_csv, write_vics
 from vigil.hashsets.formats.vpdq import write_vpdq
 from vigil.hashsets.model import HashEntry
-from vigil.hashsets.schemes import Scheme, load_scheme
+from vigil.hashsets.schemes import CategoryLookupError, Scheme, load_scheme
 from vigil.inert import inert
 from vigil.store.engine import Store, inserted_id, row_by_name
 from vigil.store.schema import hash_entry, hash_entry_frame, hashset, hashset_version
@@ -116,20 +116,26 @@ def import_file(
     format: str | None = None,
     user: str | None = None,
     skip_bad_lines: bool = False,
+    category: str | None = None,
 ) -> ImportResult:
-    """Import a hash-set file as the named set, atomically; see the module doc."""
+    """Import a hash-set file as the named set, atomically; see the module doc.
+
+    ``category`` (a key, code or label of the scheme) is given to every entry the
+    file leaves without one: a vPDQ feature file names no category.
+    """
     if not name.strip():
         raise UsageError("a hash set needs a non-empty --name")
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
     loaded = load_scheme(scheme)
+    default = _default_category(loaded, category, known_good)
     try:
         sha256 = file_sha256(path)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
     with store.begin() as conn:
         existing = conn.execute(select(hashset).where(hashset.c.name == name)).first()
-        if existing is not None and _unchanged(conn, existing, sha256, scheme, known_good):
+        if existing is not None and _unchanged(conn, existing, sha256, scheme, known_good, default):
             version = _current_version(conn, existing.current_version_id)
             result = ImportResult(
                 name, "unchanged", version.format, version.entry_count, version.version, sha256
@@ -141,8 +147,11 @@ def import_file(
             path, loaded, format=format, known_good=known_good, skip_bad_lines=skip_bad_lines
         )
         conn.execute(delete(hash_entry).where(hash_entry.c.hashset_id == set_id))
-        count = _insert_entries(conn, set_id, parsed.entries, str(path))
+        entries = parsed.entries if default is None else _with_category(parsed.entries, default)
+        count = _insert_entries(conn, set_id, entries, str(path))
         info = dict(parsed.info)
+        if default is not None:
+            info["default_category"] = default
         version_id = inserted_id(
             conn.execute(
                 insert(hashset_version).values(
@@ -201,10 +210,39 @@ def _audit_import(
     )
 
 
-def _unchanged(conn: Connection, row: Row[Any], sha256: str, scheme: str, known_good: bool) -> bool:
+def _unchanged(
+    conn: Connection,
+    row: Row[Any],
+    sha256: str,
+    scheme: str,
+    known_good: bool,
+    default: str | None = None,
+) -> bool:
     if row.scheme != scheme or row.known_good != known_good or row.current_version_id is None:
         return False
-    return bool(_current_version(conn, row.current_version_id).source_sha256 == sha256)
+    version = _current_version(conn, row.current_version_id)
+    if (version.info or {}).get("default_category") != default:
+        return False
+    return bool(version.source_sha256 == sha256)
+
+
+def _default_category(scheme: Scheme, category: str | None, known_good: bool) -> str | None:
+    """The scheme key of ``--category``; a known-good set's entries take no grade."""
+    if category is None:
+        return None
+    if known_good:
+        raise UsageError("--category grades entries: a known-good set has none")
+    try:
+        return scheme.resolve(category)
+    except CategoryLookupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _with_category(entries: Iterator[HashEntry], key: str) -> Iterator[HashEntry]:
+    for entry in entries:
+        if entry.category is None:
+            entry.category = key
+        yield entry
 
 
 def _current_version(conn: Connection, version_id: int) -> Row[Any]:
