@@ -114,7 +114,8 @@ def _items(store: Store) -> dict[str, object]:
 def test_frames_are_stored_and_a_listed_still_is_found_at_its_time(
     still_store: Store, evidence: Path
 ) -> None:
-    run_scan(still_store, [evidence], ScanOptions(case="op-video", workers=1))
+    # Two workers: the frames travel back from a worker process like any record.
+    run_scan(still_store, [evidence], ScanOptions(case="op-video", workers=2))
     with still_store.connect() as conn:
         rows = {r.name: r for r in conn.execute(select(item))}
         frames = {
