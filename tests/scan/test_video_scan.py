@@ -140,7 +140,14 @@ def test_frames_are_stored_and_a_listed_still_is_found_at_its_time(
     assert rows["holiday.mp4"].location == "archive"
 
 
-def test_a_video_hit_counts_as_a_video_of_its_category(still_store: Store, evidence: Path) -> None:
+def test_a_video_scan_counts_reports_and_records_its_bad_videos(
+    still_store: Store, evidence: Path
+) -> None:
+    import csv
+
+    from vigil.reports.csv_report import write_csv_report
+    from vigil.reports.gather import build_report
+
     run_scan(still_store, [evidence], ScanOptions(case="op-video", workers=1))
     summary = case_summary(still_store, "op-video")
     row = summary.categories["Category A"]
@@ -149,18 +156,25 @@ def test_a_video_hit_counts_as_a_video_of_its_category(still_store: Store, evide
     assert row.perceptual == 2 and row.exact == 0
     assert row.by_location == {"live": 1, "archive": 1}
 
-
-def test_bad_videos_are_errors_with_a_reason(still_store: Store, evidence: Path) -> None:
-    run_scan(still_store, [evidence], ScanOptions(case="op-video", workers=1))
     rows = _items(still_store)
     for name in ("truncated.mp4", "corrupt.mp4"):
-        row = rows[name]
-        assert row.family == "video"  # by content: a damaged video is still a video
-        assert row.status == "error" and "video" in row.reason
+        bad = rows[name]
+        assert bad.family == "video"  # by content: a damaged video is still a video
+        assert bad.status == "error" and "video" in bad.reason
     empty = rows["empty.mp4"]
     assert empty.family != "video" and empty.size == 0  # nothing to identify, nothing decoded
-    summary = case_summary(still_store, "op-video")
     assert summary.problems["error"] >= 2
+
+    with still_store.connect() as conn:
+        report = build_report(conn, "op-video", "dc-1")
+    out = io.StringIO(newline="")
+    write_csv_report(report, out)
+    hits = [r for r in csv.DictReader(io.StringIO(out.getvalue())) if r["kind"] == "hit"]
+    assert {r["family"] for r in hits} == {"video"} and len(hits) == 2
+    for r in hits:
+        assert STILL_FROM_S <= float(r["video_at_s"]) < STILL_TO_S
+        start, stop = map(float, r["video_segments"].split("-"))
+        assert start < stop
 
 
 def test_an_empty_or_damaged_stream_reaching_the_hook_is_an_error(clip: bytes) -> None:
@@ -255,19 +269,22 @@ VPDQ = Path(__file__).resolve().parents[1] / "data" / "vpdq"
 @pytest.fixture
 def video_set_store(store: Store) -> Store:
     library.import_file(
-        store, VPDQ / "hashes" / "pattern-hd-no-bar.txt", "pattern-videos", category="B"
+        store, VPDQ / "hashes" / "pattern-sd-grey-bar.txt", "pattern-videos", category="B"
     )
     library.import_file(store, VPDQ / "hashes" / "chair-orig-22-sd-bar.txt", "chair-videos")
     return store
 
 
-def test_a_scanned_video_matches_a_listed_video_by_the_vpdq_rule(
+def test_a_scanned_video_matches_a_listed_video_by_the_vpdq_rule_and_again_on_rematch(
     video_set_store: Store, tmp_path: Path
 ) -> None:
+    from vigil.cases import rematch
+
     root = tmp_path / "ev"
     root.mkdir()
-    (root / "copy.mp4").write_bytes((VPDQ / "videos" / "pattern-hd-no-bar.mp4").read_bytes())
-    (root / "other.mp4").write_bytes((VPDQ / "videos" / "doorknob-hd-no-bar.mp4").read_bytes())
+    (root / "copy.mp4").write_bytes((VPDQ / "videos" / "pattern-sd-grey-bar.mp4").read_bytes())
+    other = VPDQ / "videos" / "test-padded-dimensions.mp4"
+    (root / "other.mp4").write_bytes(other.read_bytes())
     run_scan(video_set_store, [root], ScanOptions(case="op-vpdq", workers=1))
     rows = _items(video_set_store)
     with video_set_store.connect() as conn:
@@ -283,16 +300,8 @@ def test_a_scanned_video_matches_a_listed_video_by_the_vpdq_rule(
     assert (row.videos.instances, row.images.instances) == (1, 0)
     assert (row.perceptual, row.exact) == (1, 0)  # vPDQ is a near match, as PDQ
 
-
-def test_rematch_matches_stored_frames_again(video_set_store: Store, tmp_path: Path) -> None:
-    from vigil.cases import rematch
-
-    root = tmp_path / "ev"
-    root.mkdir()
-    (root / "copy.mp4").write_bytes((VPDQ / "videos" / "pattern-hd-no-bar.mp4").read_bytes())
-    run_scan(video_set_store, [root], ScanOptions(case="op-re", workers=1))
-    done = rematch.apply(video_set_store, "op-re", "dc-1")
-    assert not done.changed  # the same frames against the same sets: the same figures
+    done = rematch.apply(video_set_store, "op-vpdq", "dc-1")
+    assert not done.changed  # the same stored frames against the same sets: the same figures
     with video_set_store.connect() as conn:
         algorithms = [r.algorithm for r in conn.execute(select(match).order_by(match.c.id))]
     assert algorithms == ["vpdq", "vpdq"]  # revision 1, and the re-match's revision 2
@@ -317,24 +326,3 @@ def test_a_video_inside_a_disk_image_is_hashed_and_matched(
         (hit,) = conn.execute(select(match)).all()
     assert frames == video.attrs["video"]["frames_kept"]
     assert hit.item_id == video.id and STILL_FROM_S <= (hit.frame_s or -1) < STILL_TO_S
-
-
-def test_the_csv_report_gives_a_video_hit_its_time_and_segments(
-    still_store: Store, evidence: Path
-) -> None:
-    import csv
-
-    from vigil.reports.csv_report import write_csv_report
-    from vigil.reports.gather import build_report
-
-    run_scan(still_store, [evidence], ScanOptions(case="op-video", workers=1))
-    with still_store.connect() as conn:
-        report = build_report(conn, "op-video", "dc-1")
-    out = io.StringIO(newline="")
-    write_csv_report(report, out)
-    rows = [r for r in csv.DictReader(io.StringIO(out.getvalue())) if r["kind"] == "hit"]
-    assert {r["family"] for r in rows} == {"video"} and len(rows) == 2
-    for r in rows:
-        assert STILL_FROM_S <= float(r["video_at_s"]) < STILL_TO_S
-        start, stop = map(float, r["video_segments"].split("-"))
-        assert start < stop
