@@ -127,3 +127,25 @@ def test_segments_join_consecutive_matched_frames() -> None:
     frames = [FrameFeature(n, float(n), bytes(32), 100) for n in range(6)]
     assert segments_of(frames, {1, 2, 4}, end_s=6.0) == [(1.0, 3.0), (4.0, 5.0)]
     assert segments_of(frames, {5}, end_s=6.0) == [(5.0, 6.0)]
+
+
+def test_a_large_bank_is_searched_through_the_pdq_index_with_the_same_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from vigil.matching import video
+    from vigil.matching.pdq_index import PdqIndex
+
+    videos = {entry: _reference(name) for entry, name in LISTED.items()}
+    plain = listed_from_features(videos)
+    monkeypatch.setattr(video, "INDEX_MIN_FRAMES", 1)
+    entries = np.asarray(plain.frame_entry)
+    frames = [f for _, fs in videos.items() for f in fs if f.quality >= 50]
+    indexed = video._bank(
+        entries, np.asarray(plain.frame_bucket), frames, VideoRule(), tmp_path / "vpdq"
+    )
+    assert isinstance(indexed.searcher, PdqIndex)
+    for name in ("chair-20-sd-bar", "pattern-longer-no-bar", "doorknob-hd-no-bar"):
+        query = _reference(name)
+        assert indexed.match(query) == plain.match(query)
