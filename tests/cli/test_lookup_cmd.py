@@ -63,3 +63,34 @@ def test_no_hashes_or_a_bad_line_is_a_one_line_usage_error(
     )
     assert run(["lookup", "--file", str(tmp_path / "none.txt")]) == ExitCode.USAGE
     assert "cannot read" in capsys.readouterr().err
+
+
+VPDQ = Path(__file__).resolve().parents[1] / "data" / "vpdq"
+
+
+def test_a_video_file_is_looked_up_by_its_frames(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference = VPDQ / "hashes" / "pattern-hd-no-bar.txt"
+    assert run(["hashset", "import", str(reference), "--name", "videos"]) == ExitCode.OK
+    capsys.readouterr()
+    video = VPDQ / "videos" / "pattern-hd-no-bar.mp4"
+    other = VPDQ / "videos" / "doorknob-hd-no-bar.mp4"
+    assert run(["lookup", "--video", str(video), "--video", str(other), "--json"]) == (
+        ExitCode.FINDINGS
+    )
+    found, missed = json.loads(capsys.readouterr().out)
+    (hit,) = found["hits"]
+    assert (hit["set_name"], hit["algorithm"], hit["name"]) == (
+        "videos",
+        "vpdq",
+        "pattern-hd-no-bar",
+    )
+    assert hit["frame_s"] is not None
+    assert missed["hits"] == []
+
+
+def test_a_file_that_is_no_video_is_a_usage_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video at all" * 50)
+    assert run(["lookup", "--video", str(junk)]) == ExitCode.USAGE

@@ -106,3 +106,10 @@ def test_endless_stream_stops_at_the_frame_cap() -> None:
     result = hash_video(DATA / "videos" / "doorknob-hd-no-bar.mp4", settings)
     assert result.status == "limit"
     assert result.reason is not None and "endless" in result.reason
+
+
+def test_kept_features_are_bounded() -> None:
+    settings = VideoSettings(seconds_per_hash=0.0, collapse_bits=None, max_features=5)
+    result = hash_video(DATA / "videos" / "test-padded-dimensions.mp4", settings)
+    assert result.status == "limit" and len(result.features) == 5
+    assert result.reason is not None and "frames kept" in result.reason

@@ -165,3 +165,35 @@ def test_nsrl_package_fields_stored_as_blobs_import_as_text(store: Store, tmp_pa
     assert entry.name == "a\\x00b.exe"  # NUL made visible: PostgreSQL text cannot hold it
     assert entry.extra["package_name"] == "Hide\ufffdIt"
     assert entry.extra["application_types"] == ["Operating System"]
+
+
+def test_a_vpdq_file_imports_as_a_video_set_and_exports_back(store: Store, tmp_path: Path) -> None:
+    from vigil.store.schema import hash_entry_frame
+
+    source = Path(__file__).resolve().parents[1] / "data" / "vpdq" / "hashes"
+    reference = source / "doorknob-hd-no-bar.txt"
+    result = library.import_file(store, reference, "doorknob")
+    assert (result.format, result.entry_count) == ("vpdq", 1)
+    with store.connect() as conn:
+        frames = conn.execute(sa.select(sa.func.count()).select_from(hash_entry_frame)).scalar_one()
+    assert frames == 120
+    out = io.BytesIO()
+    library.export_set(store, "doorknob", "vpdq", out)
+    assert out.getvalue().decode().splitlines() == reference.read_text().splitlines()
+    graded = library.import_file(store, reference, "doorknob", category="Category C")
+    assert graded.status == "replaced"  # the same file, now with a category
+    with store.connect() as conn:
+        categories = conn.execute(sa.select(hash_entry.c.category)).scalars().all()
+    assert categories == ["C"]
+    library.remove_set(store, "doorknob")
+    with store.connect() as conn:
+        left = conn.execute(sa.select(sa.func.count()).select_from(hash_entry_frame)).scalar_one()
+    assert left == 0
+
+
+def test_a_category_unknown_to_the_scheme_is_a_usage_error(store: Store, tmp_path: Path) -> None:
+    from vigil.errors import UsageError
+
+    reference = Path(__file__).resolve().parents[1] / "data" / "vpdq" / "hashes"
+    with pytest.raises(UsageError, match="Z"):
+        library.import_file(store, reference / "doorknob-hd-no-bar.txt", "d", category="Z")

@@ -14,6 +14,7 @@ from vigil.cases.case import get_case
 from vigil.cases.grades import awaiting_grading, grade_state_counts
 from vigil.cases.revisions import ResultView, result_view
 from vigil.cases.runs import counted_evidence
+from vigil.scan.matcher import PERCEPTUAL
 from vigil.store.engine import Store
 from vigil.store.schema import (
     evidence,
@@ -430,7 +431,7 @@ def graded_set_ids(conn: Connection) -> set[int]:
 def basis(hits: list[Any], review_sets: set[int]) -> str:
     """What an item's count rests on: ``exact`` (a library set's hash), ``graded`` (only an
     officer's grade in review) or ``perceptual`` (PDQ only)."""
-    exact = [h for h in hits if h.algorithm != "pdq"]
+    exact = [h for h in hits if h.algorithm not in PERCEPTUAL]
     if not exact:
         return "perceptual"
     return "graded" if all(h.hashset_id in review_sets for h in exact) else "exact"
@@ -457,7 +458,7 @@ def item_category(hits: list[Any]) -> tuple[str, bool]:
     silently under one of them. Only the labels frozen on the hits are read:
     the library as it is today plays no part.
     """
-    exact = [h for h in hits if h.algorithm != "pdq"]
+    exact = [h for h in hits if h.algorithm not in PERCEPTUAL]
     if exact:
         labels = {hit_label(h) for h in exact}
         return (labels.pop() if len(labels) == 1 else CONFLICT), True

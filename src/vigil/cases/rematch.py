@@ -23,10 +23,12 @@ from vigil.cases.counting import CaseSummary, summarise
 from vigil.cases.revisions import REMATCH, result_view, start_result
 from vigil.crosscase.refresh import refresh_case
 from vigil.errors import UsageError
+from vigil.hashing.vpdq import FrameFeature
+from vigil.matching.video import DEFAULT_SHARE
 from vigil.scan.matcher import Matcher, best_hit, review_from
 from vigil.scan.writer import match_row
 from vigil.store.engine import Store
-from vigil.store.schema import item, match, scan_run
+from vigil.store.schema import item, match, scan_run, video_frame
 
 BATCH = 2_000
 """Items matched per query batch (the scan's own batches are of this order)."""
@@ -135,7 +137,9 @@ def _rematch(conn: Connection, case_name: str, user: str) -> Rematch:
     matcher = Matcher(conn, DEFAULT_THRESHOLD)
     sets = matcher.describe()
     for run in runs:
-        matcher.threshold = int(dict(run.params or {}).get("pdq_threshold") or DEFAULT_THRESHOLD)
+        params = dict(run.params or {})
+        matcher.threshold = int(params.get("pdq_threshold") or DEFAULT_THRESHOLD)
+        matcher.video_share = float(params.get("video_share") or DEFAULT_SHARE)
         result_id = start_result(conn, case_id, int(run.id), REMATCH, user, sets, number=number)
         _rematch_run(conn, matcher, int(run.id), result_id)
     after = summarise(conn, case_name)
@@ -153,7 +157,7 @@ def _rematch(conn: Connection, case_name: str, user: str) -> Rematch:
 def _rematch_run(conn: Connection, matcher: Matcher, run_id: int, result_id: int) -> None:
     """Match every hashed item of a run again; new match rows, review states brought up to date."""
     for rows in _item_batches(conn, run_id):
-        hits = matcher.match(conn, rows)
+        hits = matcher.match(conn, _with_frames(conn, rows))
         match_rows = [
             match_row(result_id, int(r.id), hit, hit is best_hit(found))
             for r, found in zip(rows, hits, strict=True)
@@ -168,6 +172,41 @@ def _rematch_run(conn: Connection, matcher: Matcher, run_id: int, result_id: int
                 moved.setdefault(state, []).append(int(r.id))
         for state, ids in moved.items():
             conn.execute(update(item).where(item.c.id.in_(ids)).values(review=state))
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredVideo:
+    """A stored video item as matching reads it: its hashes and its kept frames."""
+
+    md5: bytes | None
+    sha1: bytes | None
+    sha256: bytes | None
+    pdq_quality: int | None
+    pdq_variants: bytes | None
+    frames: list[FrameFeature]
+
+
+def _with_frames(conn: Connection, rows: list[Any]) -> list[Any]:
+    """The batch, its videos given their stored frames (matched again like the scan did)."""
+    videos = [int(r.id) for r in rows if r.family == "video"]
+    if not videos:
+        return rows
+    frames: dict[int, list[FrameFeature]] = {}
+    query = (
+        select(video_frame)
+        .where(video_frame.c.item_id.in_(videos))
+        .order_by(video_frame.c.item_id, video_frame.c.frame_number)
+    )
+    for f in conn.execute(query):
+        frames.setdefault(int(f.item_id), []).append(
+            FrameFeature(int(f.frame_number), float(f.timestamp_s), bytes(f.pdq), int(f.quality))
+        )
+    return [
+        _StoredVideo(r.md5, r.sha1, r.sha256, r.pdq_quality, r.pdq_variants, frames[int(r.id)])
+        if int(r.id) in frames
+        else r
+        for r in rows
+    ]
 
 
 def _item_batches(conn: Connection, run_id: int) -> Iterator[list[Any]]:

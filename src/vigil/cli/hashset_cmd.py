@@ -43,6 +43,12 @@ def hashset() -> None:
     help="Skip detection and read the file as this format.",
 )
 @click.option(
+    "--category",
+    metavar="CATEGORY",
+    help="Category of the entries the file gives none (a vPDQ file carries none): "
+    "a key, code or label of the scheme.",
+)
+@click.option(
     "--skip-bad-lines",
     is_flag=True,
     help="md5sum-style, plain and iLook lists: skip (and name) lines that are no hash.",
@@ -56,10 +62,11 @@ def import_cmd(
     scheme: str,
     known_good: bool,
     fmt: str | None,
+    category: str | None,
     skip_bad_lines: bool,
     as_json: bool,
 ) -> None:
-    """Import FILE (VICS, NSRL RDSv3, hashdeep, iLook, CSV, md5sum-style or plain list)."""
+    """Import FILE (VICS, NSRL RDSv3, hashdeep, iLook, CSV, md5sum-style or plain list, vPDQ)."""
     with stderr.status(plain(f"Importing {file.name}…")):
         result = library.import_file(
             app.store,
@@ -69,6 +76,7 @@ def import_cmd(
             known_good=known_good,
             format=fmt,
             skip_bad_lines=skip_bad_lines,
+            category=category,
         )
     if as_json:
         print_json(result)
@@ -180,14 +188,14 @@ def remove_cmd(app: AppContext, name: str, yes: bool) -> None:
 @hashset.command("export")
 @click.argument("name")
 @click.option(
-    "--format", "fmt", type=click.Choice(["vics", "csv"]), default="vics", show_default=True
+    "--format", "fmt", type=click.Choice(["vics", "csv", "vpdq"]), default="vics", show_default=True
 )
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="File (default stdout)."
 )
 @pass_app
 def export_cmd(app: AppContext, name: str, fmt: str, output: Path | None) -> None:
-    """Export a set as VICS 2.0 JSON or CSV."""
+    """Export a set as VICS 2.0 JSON or CSV; a video set of one video also as vPDQ text."""
     if output is None:
         count = library.export_set(app.store, name, fmt, sys.stdout.buffer, current_user())
         sys.stdout.flush()

@@ -32,6 +32,22 @@ pass_app = click.make_pass_decorator(AppContext)
     help="Read hashes from FILE, one a line (blank lines and # comments skipped); repeatable.",
 )
 @click.option(
+    "--video",
+    "videos",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Look up a video FILE: its hashes, listed stills in its frames, listed videos "
+    "(vPDQ); repeatable.",
+)
+@click.option(
+    "--video-share",
+    type=click.FloatRange(min=0, max=100, min_open=True),
+    default=80.0,
+    show_default=True,
+    metavar="PERCENT",
+    help="vPDQ rule for --video: share of frames that must match, on both sides.",
+)
+@click.option(
     "--threshold",
     type=click.IntRange(0, 128),
     default=PDQ_THRESHOLD,
@@ -44,6 +60,8 @@ def lookup_command(
     app: AppContext,
     hashes: tuple[str, ...],
     files: tuple[Path, ...],
+    videos: tuple[Path, ...],
+    video_share: float,
     threshold: int,
     as_json: bool,
 ) -> int:
@@ -51,10 +69,16 @@ def lookup_command(
 
     A 64-digit hash is tried as SHA-256 and as PDQ; prefix it (sha256:…, pdq:…) to pick one.
     A HASH of "-" reads hashes from stdin, one a line. All are answered as one batch.
+    --video FILE hashes a video as a scan does and looks up its bytes and its frames.
     Exits 3 when any hash is found, 0 when none is.
     """
-    queries = gather_queries(hashes, files)
-    results = lookup(app.store, queries, threshold)
+    results = []
+    if hashes or files or not videos:
+        results = lookup(app.store, gather_queries(hashes, files), threshold)
+    if videos:
+        from vigil.hashsets.lookup import lookup_video  # decodes video: loaded only when asked
+
+        results.extend(lookup_video(app.store, v, threshold, video_share) for v in videos)
     if as_json:
         print_json(results)
     else:
@@ -64,7 +88,7 @@ def lookup_command(
                 continue
             title = plain(f"{result.query} ({'/'.join(result.kinds)})")
             table = Table(title=title, title_justify="left")
-            for column in ("Set", "Kind", "Algorithm", "Distance", "Category", "Name"):
+            for column in ("Set", "Kind", "Algorithm", "Distance", "At", "Category", "Name"):
                 table.add_column(column)
             for hit in result.hits:
                 cells = (
@@ -72,6 +96,7 @@ def lookup_command(
                     "known-good" if hit.known_good else "graded",
                     hit.algorithm.upper(),
                     str(hit.distance),
+                    "—" if hit.frame_s is None else f"{hit.frame_s:.1f} s",
                     hit.category_label,
                     hit.name or "—",
                 )

@@ -21,7 +21,9 @@ from vigil.cli.output import line, print_json, stderr
 from vigil.cli.progress import ScanProgress
 from vigil.cli.summary_view import print_summary
 from vigil.errors import NotFoundError, UsageError
+from vigil.hashing.vpdq import TIME_BUDGET_S as VIDEO_TIMEOUT_S
 from vigil.indicators.findings import case_findings
+from vigil.matching.video import DEFAULT_SHARE
 from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.scan.writer import committed_task_count
 from vigil.sources.keys import ExhibitKey, parse_key
@@ -112,6 +114,23 @@ pass_app = click.make_pass_decorator(AppContext)
     "past it the item is recorded as a limit and the scan goes on.",
 )
 @click.option(
+    "--video-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=VIDEO_TIMEOUT_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wall-clock budget for hashing one video's frames (within its item's budget); "
+    "past it the video is recorded as a limit with the frames hashed so far.",
+)
+@click.option(
+    "--video-share",
+    type=click.FloatRange(min=0, max=100, min_open=True),
+    default=DEFAULT_SHARE,
+    show_default=True,
+    metavar="PERCENT",
+    help="vPDQ rule: share of a video's frames, and of a listed video's, that must match.",
+)
+@click.option(
     "--key",
     "keys",
     multiple=True,
@@ -144,6 +163,8 @@ def scan_command(
     max_expanded_bytes: int,
     verify: bool,
     item_timeout: float,
+    video_timeout: float,
+    video_share: float,
     keys: tuple[str, ...],
     as_json: bool,
 ) -> int:
@@ -181,6 +202,8 @@ def scan_command(
         scheme=scheme,
         verify=verify,
         item_timeout=item_timeout,
+        video_timeout=video_timeout,
+        video_share=video_share,
         keys=_parse_keys(keys),
         exhibits=ExhibitRequest(
             references=references,

@@ -73,6 +73,10 @@ MAX_FRAMES = 2_000_000
 MAX_DURATION_S = 48 * 3600.0
 """Timestamps past this end the decode: an endless stream, not a video."""
 
+MAX_FEATURES = 100_000
+"""Most features kept for one video: a stream cutting scene at every frame is a limit,
+not gigabytes of frames (a day of video at one a second is 86,400)."""
+
 TIME_BUDGET_S = 300.0
 """Wall-clock seconds one video may take to hash."""
 
@@ -123,6 +127,7 @@ class VideoSettings:
     max_fps: float = MAX_FPS
     max_frames: int = MAX_FRAMES
     max_duration_s: float = MAX_DURATION_S
+    max_features: int = MAX_FEATURES
 
     def describe(self) -> dict[str, Any]:
         """The settings a result rests on, for provenance."""
@@ -277,6 +282,10 @@ def _decode(
         if chooser.wants(frame, timestamp):
             feature = _hash_frame(frame, index, timestamp, settings.hash_side)
             chooser.keep(feature, result.features)
+            if len(result.features) >= settings.max_features:
+                result.status = "limit"
+                result.reason = f"more than {settings.max_features} frames kept: hashing stopped"
+                return
 
 
 def _frames(container: Any, stream: Any) -> Iterator[Any]:

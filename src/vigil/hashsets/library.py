@@ -20,13 +20,15 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from vigil.audit import GLOBAL_SCOPE, append
 from vigil.config import current_user
 from vigil.errors import ExportError, ImportFormatError, UsageError
+from vigil.hashing.vpdq import FrameFeature
 from vigil.hashsets.formats import read_hashset
 from vigil.hashsets.formats.vics_writer import write_csv, write_vics
+from vigil.hashsets.formats.vpdq import write_vpdq
 from vigil.hashsets.model import HashEntry
-from vigil.hashsets.schemes import Scheme, load_scheme
+from vigil.hashsets.schemes import CategoryLookupError, Scheme, load_scheme
 from vigil.inert import inert
 from vigil.store.engine import Store, inserted_id, row_by_name
-from vigil.store.schema import hash_entry, hashset, hashset_version
+from vigil.store.schema import hash_entry, hash_entry_frame, hashset, hashset_version
 
 BATCH_ROWS = 20_000
 """Rows per INSERT batch: big enough to amortise round trips, small enough for memory."""
@@ -114,20 +116,26 @@ def import_file(
     format: str | None = None,
     user: str | None = None,
     skip_bad_lines: bool = False,
+    category: str | None = None,
 ) -> ImportResult:
-    """Import a hash-set file as the named set, atomically; see the module doc."""
+    """Import a hash-set file as the named set, atomically; see the module doc.
+
+    ``category`` (a key, code or label of the scheme) is given to every entry the
+    file leaves without one: a vPDQ feature file names no category.
+    """
     if not name.strip():
         raise UsageError("a hash set needs a non-empty --name")
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
     loaded = load_scheme(scheme)
+    default = _default_category(loaded, category, known_good)
     try:
         sha256 = file_sha256(path)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
     with store.begin() as conn:
         existing = conn.execute(select(hashset).where(hashset.c.name == name)).first()
-        if existing is not None and _unchanged(conn, existing, sha256, scheme, known_good):
+        if existing is not None and _unchanged(conn, existing, sha256, scheme, known_good, default):
             version = _current_version(conn, existing.current_version_id)
             result = ImportResult(
                 name, "unchanged", version.format, version.entry_count, version.version, sha256
@@ -139,8 +147,11 @@ def import_file(
             path, loaded, format=format, known_good=known_good, skip_bad_lines=skip_bad_lines
         )
         conn.execute(delete(hash_entry).where(hash_entry.c.hashset_id == set_id))
-        count = _insert_entries(conn, set_id, parsed.entries, str(path))
+        entries = parsed.entries if default is None else _with_category(parsed.entries, default)
+        count = _insert_entries(conn, set_id, entries, str(path))
         info = dict(parsed.info)
+        if default is not None:
+            info["default_category"] = default
         version_id = inserted_id(
             conn.execute(
                 insert(hashset_version).values(
@@ -199,10 +210,39 @@ def _audit_import(
     )
 
 
-def _unchanged(conn: Connection, row: Row[Any], sha256: str, scheme: str, known_good: bool) -> bool:
+def _unchanged(
+    conn: Connection,
+    row: Row[Any],
+    sha256: str,
+    scheme: str,
+    known_good: bool,
+    default: str | None = None,
+) -> bool:
     if row.scheme != scheme or row.known_good != known_good or row.current_version_id is None:
         return False
-    return bool(_current_version(conn, row.current_version_id).source_sha256 == sha256)
+    version = _current_version(conn, row.current_version_id)
+    if (version.info or {}).get("default_category") != default:
+        return False
+    return bool(version.source_sha256 == sha256)
+
+
+def _default_category(scheme: Scheme, category: str | None, known_good: bool) -> str | None:
+    """The scheme key of ``--category``; a known-good set's entries take no grade."""
+    if category is None:
+        return None
+    if known_good:
+        raise UsageError("--category grades entries: a known-good set has none")
+    try:
+        return scheme.resolve(category)
+    except CategoryLookupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _with_category(entries: Iterator[HashEntry], key: str) -> Iterator[HashEntry]:
+    for entry in entries:
+        if entry.category is None:
+            entry.category = key
+        yield entry
 
 
 def _current_version(conn: Connection, version_id: int) -> Row[Any]:
@@ -242,15 +282,38 @@ def _insert_entries(
         if not entry.has_hash():
             raise ImportFormatError(source, f"entry #{count}", "has no hash")
         try:
-            batch.append(_row(set_id, entry))
+            row = _row(set_id, entry)
         except ValueError as exc:
             raise ImportFormatError(source, f"entry #{count}", str(exc)) from None
+        if entry.frames:
+            _insert_video(conn, row, entry)
+            continue
+        batch.append(row)
         if len(batch) >= BATCH_ROWS:
             conn.exec_driver_sql(sql, batch)
             batch = []
     if batch:
         conn.exec_driver_sql(sql, batch)
     return count
+
+
+def _insert_video(conn: Connection, row: tuple[Any, ...], entry: HashEntry) -> None:
+    """A listed video: its entry row, then its frames (vPDQ features) under that entry."""
+    values = dict(zip(_ENTRY_COLUMNS, row, strict=True))
+    values["extra"] = entry.extra or None
+    entry_id = inserted_id(conn.execute(insert(hash_entry).values(**values)))
+    frames = [
+        {
+            "entry_id": entry_id,
+            "frame_number": f.frame_number,
+            "timestamp_s": f.timestamp_s,
+            "pdq": f.pdq,
+            "quality": f.quality,
+        }
+        for f in entry.frames or ()
+    ]
+    for start in range(0, len(frames), BATCH_ROWS):
+        conn.execute(insert(hash_entry_frame), frames[start : start + BATCH_ROWS])
 
 
 _ENTRY_COLUMNS = (
@@ -450,8 +513,8 @@ def export_set(store: Store, name: str, format: str, out: BinaryIO, user: str | 
     once it is written; without, the caller records it (the web app does, with
     its signed-in user), so that no export is logged twice.
     """
-    if format not in ("vics", "csv"):
-        raise UsageError(f"unknown export format {format!r}: use vics or csv")
+    if format not in ("vics", "csv", "vpdq"):
+        raise UsageError(f"unknown export format {format!r}: use vics, csv or vpdq")
     with store.connect() as conn:
         row = get_set_row(conn, name)
         scheme: Scheme = load_scheme(row.scheme)
@@ -459,6 +522,9 @@ def export_set(store: Store, name: str, format: str, out: BinaryIO, user: str | 
         try:
             if format == "vics":
                 write_vics(counter, out, scheme)
+            elif format == "vpdq":
+                _export_vpdq(conn, int(row.id), name, out)
+                counter.count = 1
             else:
                 write_csv(counter, out, scheme)
         except OSError as exc:
@@ -475,6 +541,36 @@ def export_set(store: Store, name: str, format: str, out: BinaryIO, user: str | 
             detail={"format": format, "entries": counter.count},
         )
     return counter.count
+
+
+def video_frames(conn: Connection, entry_id: int) -> list[FrameFeature]:
+    """The frames of a listed video, in frame order."""
+    f = hash_entry_frame
+    return [
+        FrameFeature(int(r.frame_number), float(r.timestamp_s), bytes(r.pdq), int(r.quality))
+        for r in conn.execute(
+            select(f.c.frame_number, f.c.timestamp_s, f.c.pdq, f.c.quality)
+            .where(f.c.entry_id == entry_id)
+            .order_by(f.c.frame_number)
+        )
+    ]
+
+
+def _export_vpdq(conn: Connection, set_id: int, name: str, out: BinaryIO) -> None:
+    """A video set of one listed video, written back in the vPDQ reference text format."""
+    videos = conn.execute(
+        select(hash_entry.c.id)
+        .where(
+            hash_entry.c.hashset_id == set_id,
+            hash_entry.c.id.in_(select(hash_entry_frame.c.entry_id)),
+        )
+        .order_by(hash_entry.c.id)
+    ).all()
+    if len(videos) != 1:
+        raise UsageError(
+            f"set {name!r} holds {len(videos)} listed videos: the vPDQ text format holds one"
+        )
+    write_vpdq(video_frames(conn, int(videos[0].id)), out)
 
 
 class _Counter:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Row, select
 
-from vigil.errors import UsageError
+from vigil.errors import SourceError, UsageError
+from vigil.hashing.crypto import hash_stream
+from vigil.hashing.vpdq import FrameFeature, VideoDecodeError, hash_video
 from vigil.hashsets.model import KIND_BY_HEX_LENGTH, parse_hex
 from vigil.hashsets.schemes import load_scheme
 from vigil.matching.library_pdq import PdqSearcher, pdq_searcher
+from vigil.matching.video import DEFAULT_SHARE
+from vigil.scan.matcher import Matcher
+from vigil.sources.folder import open_readonly
 from vigil.store.engine import Store
 from vigil.store.schema import hash_entry, hashset
 
@@ -31,6 +37,8 @@ class Hit:
     category_label: str
     name: str | None
     entry_id: int
+    frame_s: float | None = None
+    """For a video queried: the time of the frame the hit was found at."""
 
 
 @dataclass(slots=True)
@@ -144,4 +152,69 @@ def _pdq_hits(
         row = rows.get(int(i))
         if row is not None:  # an entry removed since the index was read
             out.append((wanted[int(q)][0], row, int(d)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _VideoQuery:
+    """A video file as matching reads it: its file hashes and its kept frames."""
+
+    md5: bytes | None
+    sha1: bytes | None
+    sha256: bytes | None
+    frames: list[FrameFeature]
+    pdq_quality: int | None = None
+    pdq_variants: bytes | None = None
+
+
+def lookup_video(
+    store: Store,
+    path: Path,
+    threshold: int = PDQ_THRESHOLD,
+    share: float = DEFAULT_SHARE,
+) -> LookupResult:
+    """Which sets hold a video file: its bytes exactly, a listed still in one of its
+    frames (PDQ within ``threshold``), or a listed video by the vPDQ rule (``share`` %).
+
+    The file is read as evidence is (read-only, no links followed) and hashed
+    as a scan hashes it; a file that is no readable video is a UsageError.
+    """
+    try:
+        with open_readonly(path) as handle:
+            digests = hash_stream(handle)
+        video = hash_video(path)
+    except (SourceError, VideoDecodeError) as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    if video.status != "ok":
+        raise UsageError(f"{path}: {video.reason}")
+    query = _VideoQuery(digests.md5, digests.sha1, digests.sha256, video.features)
+    result = LookupResult(str(path), ("video",))
+    with store.connect() as conn:
+        matcher = Matcher(conn, threshold, video_share=share)
+        (hits,) = matcher.match(conn, [query])
+        names = _entry_names(conn, [h.entry_id for h in hits])
+    for h in hits:
+        result.hits.append(
+            Hit(
+                set_name=h.set_name,
+                known_good=h.known_good,
+                algorithm=h.algorithm,
+                distance=h.distance,
+                category=h.category,
+                category_label=h.category_label,
+                name=names.get(h.entry_id),
+                entry_id=h.entry_id,
+                frame_s=h.frame_s,
+            )
+        )
+    result.hits.sort(key=lambda h: (h.distance, h.set_name, h.entry_id))
+    return result
+
+
+def _entry_names(conn: Connection, ids: list[int]) -> dict[int, str | None]:
+    out: dict[int, str | None] = {}
+    for first in range(0, len(ids), IN_CHUNK):
+        chunk = ids[first : first + IN_CHUNK]
+        query = select(hash_entry.c.id, hash_entry.c.name).where(hash_entry.c.id.in_(chunk))
+        out.update({int(r.id): r.name for r in conn.execute(query)})
     return out

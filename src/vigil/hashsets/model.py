@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vigil.hashing.vpdq import FrameFeature
 
 HASH_LENGTHS = {"md5": 16, "sha1": 20, "sha256": 32, "pdq": 32}
 """Digest length in bytes of each hash kind Vigil stores."""
@@ -33,10 +36,14 @@ class HashEntry:
     size: int | None = None
     media_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    frames: list[FrameFeature] | None = None
+    """A listed video's vPDQ features (an entry of a video set); None for anything else."""
 
     def has_hash(self) -> bool:
-        """True when the entry carries at least one hash to match on."""
-        return any(h is not None for h in (self.md5, self.sha1, self.sha256, self.pdq))
+        """True when the entry carries at least one hash (or a video's frames) to match on."""
+        return bool(self.frames) or any(
+            h is not None for h in (self.md5, self.sha1, self.sha256, self.pdq)
+        )
 
 
 @dataclass(slots=True)

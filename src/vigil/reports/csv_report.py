@@ -25,7 +25,8 @@ COLUMNS = (
     "grade_state", "grade_category", "first_category", "graded_by", "graded_at",
     "second_category", "second_by", "second_at", "final_category", "resolved_by", "resolved_at",
     "result_revision", "hashset_version", "hashset_revision",
-    "exif_taken", "camera_make", "camera_model", "exif_software", "gps_present", "new_material",
+    "exif_taken", "camera_make", "camera_model", "exif_software", "gps_present",
+    "video_at_s", "video_segments", "new_material",
 )  # fmt: skip
 """Header of the CSV report; ``kind`` is hit, graded, unknown or problem.
 
@@ -33,8 +34,11 @@ COLUMNS = (
 from; ``hashset_version``/``hashset_revision`` are those of the set a match
 was made against, as they were when it was made. The ``exif_*``/``camera_*``
 columns are what the picture's EXIF said (``exif_taken`` is camera time);
-``gps_present`` is yes/no, the coordinates stay in the app. ``new_material`` is yes
-when the item is in no hash set and was seen in no earlier case of the store."""
+``gps_present`` is yes/no, the coordinates stay in the app. For a video's
+match, ``video_at_s`` is the time of the frame it was found at and
+``video_segments`` the matched time ranges (``start-end`` seconds, ``;`` apart).
+``new_material`` is yes when the item is in no hash set and was seen in no
+earlier case of the store."""
 
 
 def write_csv_report(report: Report, out: TextIO) -> int:
@@ -62,14 +66,22 @@ def _rows(case: str, kind: str, row: ItemRow, revision: int) -> list[list[Any]]:
         row.mtime, row.md5, row.sha1, row.sha256, row.pdq, row.pdq_quality, row.category, row.basis,
     ]  # fmt: skip
     tail = [row.status, row.reason, *_grade(row.grade), revision]
-    exif = [*_exif(row), "yes" if row.new_material else "no"]
+    exif = _exif(row)
+    new = "yes" if row.new_material else "no"
     if not row.matches:
-        return [[*base, None, None, None, None, *tail, None, None, *exif]]
+        return [[*base, None, None, None, None, *tail, None, None, *exif, None, None, new]]
     return [
         [*base, m.hashset, m.set_category, m.algorithm, m.distance, *tail, m.set_version,
-         m.set_revision, *exif]
+         m.set_revision, *exif, m.frame_s, _segments(m.segments), new]
         for m in row.matches
     ]  # fmt: skip
+
+
+def _segments(segments: list[list[float]] | None) -> str | None:
+    """A video match's time ranges as ``start-end`` seconds, ``;`` apart."""
+    if not segments:
+        return None
+    return ";".join(f"{start:g}-{stop:g}" for start, stop in segments)
 
 
 def _exif(row: ItemRow) -> list[Any]:

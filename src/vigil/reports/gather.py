@@ -294,6 +294,8 @@ class _Items:
                     variant=m.variant,
                     set_version=self.versions.get((int(m.run_id), int(m.hashset_id))),
                     set_revision=m.set_revision,
+                    frame_s=m.frame_s,
+                    segments=(m.detail or {}).get("segments"),
                 )
                 for m in found
             ]

@@ -53,11 +53,13 @@ class MatchRow:
 
     hashset: str
     set_category: str  # label in the set's scheme, as it was when matched
-    algorithm: str  # md5, sha1, sha256, pdq
-    distance: int  # bits for PDQ, 0 for exact
+    algorithm: str  # md5, sha1, sha256, pdq, vpdq
+    distance: int  # bits for PDQ (vPDQ: median over matched frames), 0 for exact
     variant: int | None  # PDQ rotation/flip that matched
     set_version: str | None = None  # the set's version (file) when matched
     set_revision: int | None = None  # the set's revision counter when matched
+    frame_s: float | None = None  # a video's hit: time of the frame it was found at
+    segments: list[list[float]] | None = None  # a video's hit: matched [start, end] seconds
 
 
 @dataclass(slots=True)

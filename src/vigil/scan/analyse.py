@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, cast
 from vigil.errors import SourceError
 from vigil.hashing.crypto import CryptoHasher, Digests, hash_bytes, hash_stream
 from vigil.hashing.pdq import LOW_QUALITY, ImageDecodeError, hash_image
+from vigil.hashing.vpdq import TIME_BUDGET_S, VideoDecodeError, VideoSettings, hash_video
 from vigil.indicators.facts import item_facts
 from vigil.scan.exif import read_exif
 from vigil.scan.records import ItemRecord, Task
@@ -47,6 +48,7 @@ from vigil.sources.limits import (
     LimitExceeded,
     Limits,
     check_deadline,
+    current_deadline,
     deadline_scope,
 )
 from vigil.sources.locator import Locator
@@ -58,6 +60,10 @@ IN_MEMORY_BYTES = 64 << 20
 """Items up to this size are read into memory once and hashed and decoded from there."""
 
 READ_BYTES = 1 << 20
+
+VIDEO_MARGIN_S = 1.0
+"""Seconds of an item's budget left over when its video hashing is stopped: the
+video's own bound stops it first, so the frames hashed so far are kept."""
 
 
 @dataclass(slots=True)
@@ -73,6 +79,10 @@ class Settings:
     """Wall-clock seconds one item may take (plus an allowance for its size)."""
     keys: dict[int, KeyRing] = field(default_factory=dict)
     """Keys given for encrypted exhibits, by evidence ordinal (never stored)."""
+    video_timeout: float = TIME_BUDGET_S
+    """Wall-clock seconds one video's frames may take to hash (``vigil scan --video-timeout``)."""
+    seconds_per_hash: float = 1.0
+    """Seconds between a video's sampled frames (scene cuts are hashed besides)."""
 
 
 @contextlib.contextmanager
@@ -255,6 +265,9 @@ def _file_record(
         stream.seek(0)
         _hash_picture(record, stream, settings)
         record.exif = read_exif(stream)  # header only: once, here, while the bytes are held
+    elif ftype.family == "video":
+        stream.seek(0)
+        _hash_video(record, stream, settings)
     if locator.leaf.type == UFDR_LAYER:
         _check_stated_hashes(record, digests)
     return record
@@ -291,6 +304,54 @@ def _hash_picture(record: ItemRecord, stream: BinaryIO, settings: Settings) -> N
     record.width, record.height = result.width, result.height
     if result.quality < LOW_QUALITY:
         record.attrs["low_quality"] = True
+
+
+def video_settings(settings: Settings) -> VideoSettings:
+    """How this scan hashes a video: its sampling and its time budget, within the item's."""
+    budget = settings.video_timeout
+    deadline = current_deadline()
+    if deadline is not None:
+        budget = min(budget, max(0.0, deadline.remaining() - VIDEO_MARGIN_S))
+    return VideoSettings(seconds_per_hash=settings.seconds_per_hash, time_budget_s=budget)
+
+
+def _hash_video(record: ItemRecord, stream: BinaryIO, settings: Settings) -> None:
+    """vPDQ features of a video; a failure or a bound met is the item's status, with why.
+
+    Frames hashed before a stop are kept (and matched): a video cut short by a
+    damaged tail or by its budget still shows the stills it held.
+    """
+    chosen = video_settings(settings)
+    try:
+        result = hash_video(stream, chosen)
+    except VideoDecodeError as exc:
+        _flag(record, "error", f"video could not be decoded: {exc.reason}")
+        return
+    record.frames = result.features
+    record.width, record.height = result.width or None, result.height or None
+    record.attrs["video"] = {
+        "codec": result.codec,
+        "fps": round(result.fps, 3),
+        "duration_s": round(result.duration_s, 3),
+        "frames_decoded": result.frames_decoded,
+        "frames_kept": len(result.features),
+        **chosen.describe(),
+    }
+    if result.status == "ok":
+        return
+    reason = result.reason or "video hashing stopped"
+    if result.status == "error":
+        _flag(record, "error", f"video could not be fully decoded: {reason}")
+    else:
+        _flag(record, "limit", f"video hashing stopped: {reason}")
+
+
+def _flag(record: ItemRecord, status: str, reason: str) -> None:
+    """Give an item a problem status with its reason; one it already has is kept, reasons joined."""
+    if record.status == "ok":
+        record.status, record.reason = status, reason
+    else:
+        record.reason = f"{record.reason}; {reason}" if record.reason else reason
 
 
 def _member_record(

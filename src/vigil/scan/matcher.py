@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import Connection, select
 
 from vigil.hashing.pdq import LOW_QUALITY
+from vigil.hashing.vpdq import FrameFeature
 from vigil.hashsets.schemes import Scheme, load_scheme
-from vigil.matching.library_pdq import pdq_searcher
+from vigil.matching.library_pdq import default_index_root, pdq_searcher
+from vigil.matching.video import (
+    DEFAULT_SHARE,
+    ListedVideos,
+    VideoRule,
+    frame_array,
+    frame_hits,
+    load_listed,
+    usable,
+)
 from vigil.scan.records import ItemRecord
 from vigil.store.schema import hash_entry, hashset, hashset_version
 
@@ -23,6 +33,9 @@ VARIANTS = 8
 
 MAX_PDQ_HITS = 50
 """Nearest PDQ entries kept per item; a flood of near-duplicates says no more than 50 do."""
+
+PERCEPTUAL = frozenset({"pdq", "vpdq"})
+"""Algorithms of near matches (a picture's or a frame's PDQ, a video's vPDQ); others are exact."""
 
 
 class Hashed(Protocol):
@@ -70,13 +83,25 @@ class Hit:
     known_good: bool
     category_label: str
     set_revision: int
+    frame_s: float | None = None
+    """For a video: the time of the frame the hit was found at."""
+    detail: dict[str, Any] | None = None
+    """For a video: matched segments (and the vPDQ shares of a video-set hit)."""
+
+    def at(self, frame_s: float, detail: dict[str, Any]) -> Hit:
+        """This hit, found at ``frame_s`` in a video, with its segments."""
+        return replace(self, frame_s=frame_s, detail=detail)
 
 
 class Matcher:
     """Loads the library's sets and PDQ bank once, then matches batches of items."""
 
-    def __init__(self, conn: Connection, pdq_threshold: int = 31) -> None:
+    def __init__(
+        self, conn: Connection, pdq_threshold: int = 31, video_share: float = DEFAULT_SHARE
+    ) -> None:
         self.threshold = pdq_threshold
+        self.video_share = video_share
+        self._videos: ListedVideos | None = None
         self.sets = {
             row.id: SetInfo(
                 row.id, row.name, bool(row.known_good), load_scheme(row.scheme), int(row.revision)
@@ -105,7 +130,80 @@ class Matcher:
         hits: list[list[Hit]] = [[] for _ in records]
         self._exact(conn, records, hits)
         self._perceptual(conn, records, hits)
+        videos = [(i, f) for i, r in enumerate(records) if (f := _frames(r))]
+        if videos:
+            self._frames(conn, videos, hits)
+            self._video_sets(conn, videos, hits)
         return hits
+
+    def video_rule(self) -> VideoRule:
+        """The vPDQ thresholds in force: the PDQ threshold, quality 50, the share asked for."""
+        return VideoRule(distance=self.threshold, quality=LOW_QUALITY, share=self.video_share)
+
+    def _frames(
+        self,
+        conn: Connection,
+        videos: list[tuple[int, list[FrameFeature]]],
+        hits: list[list[Hit]],
+    ) -> None:
+        """Each video's frames against the PDQ sets: a listed still inside a video."""
+        per_video = [(i, usable(frames, LOW_QUALITY)) for i, frames in videos]
+        per_video = [(i, frames) for i, frames in per_video if frames]
+        if not per_video:
+            return
+        queries = np.concatenate([frame_array(frames) for _, frames in per_video])
+        owner = np.concatenate(
+            [np.full(len(frames), n, np.int64) for n, (_, frames) in enumerate(per_video)]
+        )
+        first = np.concatenate([[0], np.cumsum([len(f) for _, f in per_video])])
+        rows: dict[int, list[tuple[int, int, int]]] = {}
+        for query, entry_id, distance in self._pdq.search(queries, self.threshold).tolist():
+            n = int(owner[query])
+            rows.setdefault(n, []).append((query - int(first[n]), entry_id, distance))
+        found = {}
+        for n, video_rows in rows.items():
+            i, frames = per_video[n]
+            exact = {h.entry_id for h in hits[i]}
+            candidates = [h for h in frame_hits(frames, video_rows) if h.entry_id not in exact]
+            found[i] = sorted(candidates, key=lambda h: (h.distance, h.entry_id))[:MAX_PDQ_HITS]
+        entries = _entries(conn, [h.entry_id for c in found.values() for h in c])
+        for i, candidates in found.items():
+            for h in candidates:
+                set_id, category = entries[h.entry_id]
+                detail = {
+                    "segments": [[round(a, 3), round(b, 3)] for a, b in h.segments],
+                    "frames": h.frames,
+                }
+                hits[i].append(
+                    self._hit(set_id, h.entry_id, "pdq", h.distance, None, category).at(
+                        h.frame_s, detail
+                    )
+                )
+
+    def _video_sets(
+        self,
+        conn: Connection,
+        videos: list[tuple[int, list[FrameFeature]]],
+        hits: list[list[Hit]],
+    ) -> None:
+        """Each video against the listed videos of the video sets, by the vPDQ rule."""
+        if self._videos is None or self._videos.rule != self.video_rule():
+            self._videos = load_listed(conn, self.video_rule(), default_index_root(conn))
+        if not len(self._videos):
+            return
+        found = {i: self._videos.match(frames) for i, frames in videos}
+        entries = _entries(conn, [m.entry_id for c in found.values() for m in c])
+        for i, matches in found.items():
+            exact = {h.entry_id for h in hits[i]}
+            for m in matches[:MAX_PDQ_HITS]:
+                if m.entry_id in exact:
+                    continue
+                set_id, category = entries[m.entry_id]
+                hits[i].append(
+                    self._hit(set_id, m.entry_id, "vpdq", m.distance, None, category).at(
+                        m.frame_s, m.detail()
+                    )
+                )
 
     def _exact(self, conn: Connection, records: Sequence[Hashed], hits: list[list[Hit]]) -> None:
         seen: list[set[int]] = [set() for _ in records]
@@ -191,6 +289,12 @@ class Matcher:
         )
 
 
+def _frames(record: object) -> list[FrameFeature] | None:
+    """A video's kept frames, when the record has them (a scan's record, a stored video)."""
+    frames: list[FrameFeature] | None = getattr(record, "frames", None)
+    return frames
+
+
 def _set_versions(conn: Connection) -> dict[int, dict[str, object]]:
     """The current version of each set: what a report must name as matched against."""
     query = select(
@@ -250,4 +354,7 @@ def best_hit(hits: Sequence[Hit]) -> Hit | None:
     """The hit an item is counted by: graded before known-good, exact before PDQ, nearest."""
     if not hits:
         return None
-    return min(hits, key=lambda h: (h.known_good, h.algorithm == "pdq", h.distance, h.set_name))
+    return min(
+        hits,
+        key=lambda h: (h.known_good, h.algorithm in PERCEPTUAL, h.distance, h.set_name),
+    )

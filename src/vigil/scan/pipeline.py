@@ -37,8 +37,10 @@ from vigil.config import current_user
 from vigil.crosscase.refresh import refresh_case
 from vigil.errors import ScanError, SourceError
 from vigil.hashing.pdq import decoder_versions
+from vigil.hashing.vpdq import TIME_BUDGET_S
 from vigil.indicators.engine import evaluate_run
 from vigil.indicators.loader import load_ruleset
+from vigil.matching.video import DEFAULT_SHARE
 from vigil.scan.analyse import (
     Settings,
     analyse_chunk,
@@ -96,6 +98,10 @@ class ScanOptions:
     """Check E01 images against their stored MD5/SHA-1 (reads each image's media once more)."""
     item_timeout: float = ITEM_TIMEOUT_S
     """Wall-clock seconds one item may take before it is recorded as ``limit``."""
+    video_timeout: float = TIME_BUDGET_S
+    """Wall-clock seconds one video's frames may take to hash (within its item's budget)."""
+    video_share: float = DEFAULT_SHARE
+    """Percent of a video's frames, and of a listed video's, that must match (vPDQ rule)."""
     exhibits: ExhibitRequest = field(default_factory=ExhibitRequest)
     """References and seizure details of the exhibits scanned, and whether a re-scan is meant."""
     keys: list[ExhibitKey] = field(default_factory=list)
@@ -126,7 +132,7 @@ def run_scan(
     ruleset = load_ruleset()  # a bad rule file stops the scan before anything is read
     examiner = options.examiner or current_user()
     with store.begin() as conn:
-        matcher = Matcher(conn, options.pdq_threshold)
+        matcher = Matcher(conn, options.pdq_threshold, video_share=options.video_share)
         case_id = case_rows.get_or_create_case(conn, options.case, options.scheme, examiner)
         pending = runs.unfinished_run(conn, case_id)
         if options.resume:
@@ -141,6 +147,8 @@ def run_scan(
                 .values(resumed_count=scan_run.c.resumed_count + 1)
             )
             settings = _settings_from(pending.params)
+            # The run's own vPDQ share, not today's option: a resumed scan matches alike.
+            matcher.video_share = float(pending.params.get("video_share", matcher.video_share))
             # Sets new since the run began are recorded too; those it had keep their version,
             # and any of them changed since is named in the audit entry.
             moved = revisions.record_sets(
@@ -169,6 +177,7 @@ def run_scan(
                 fast_decode=options.fast_decode,
                 verify=options.verify,
                 item_timeout=options.item_timeout,
+                video_timeout=options.video_timeout,
             )
             params = _params(options, settings, sources)
             run_id, evidence_ids = runs.create_run(
@@ -241,6 +250,7 @@ def _settings_from(params: dict[str, Any]) -> Settings:
         fast_decode=bool(params.get("fast_decode", True)),
         verify=bool(params.get("verify", False)),
         item_timeout=float(params.get("item_timeout", ITEM_TIMEOUT_S)),
+        video_timeout=float(params.get("video_timeout", TIME_BUDGET_S)),
     )
 
 
@@ -254,6 +264,8 @@ def _params(
         "fast_decode": settings.fast_decode,
         "verify": settings.verify,
         "item_timeout": settings.item_timeout,
+        "video_timeout": settings.video_timeout,
+        "video_share": options.video_share,
         "pdq_threshold": options.pdq_threshold,
         "scheme": options.scheme,
     }

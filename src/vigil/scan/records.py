@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vigil.hashing.vpdq import FrameFeature
 from vigil.scan.exif import Exif
 from vigil.sources.locator import Locator
 
@@ -39,6 +40,8 @@ class ItemRecord:
     width: int | None = None
     height: int | None = None
     exif: Exif | None = None
+    frames: list[FrameFeature] | None = None
+    """A video's kept frames (vPDQ features), in frame order; None for anything else."""
     attrs: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -9,11 +9,12 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from vigil.cases.exhibits import record_container_hash
 from vigil.cases.revisions import current_result_id
+from vigil.hashing.vpdq import FrameFeature
 from vigil.inert import inert, inert_value
 from vigil.scan.exif import Exif
 from vigil.scan.matcher import Hit, Matcher, best_hit, review_state
 from vigil.scan.records import ItemRecord, Task
-from vigil.store.schema import evidence, item, match, scan_task
+from vigil.store.schema import evidence, item, match, scan_task, video_frame
 
 
 def done_task_keys(conn: Connection, run_id: int, keys: Sequence[str]) -> set[str]:
@@ -71,6 +72,13 @@ def write_tasks(
     ]
     if match_rows:
         conn.execute(insert(match), match_rows)
+    frame_rows = [
+        frame_row(item_id, frame)
+        for item_id, record in zip(ids, records, strict=True)
+        for frame in record.frames or ()
+    ]
+    if frame_rows:
+        conn.execute(insert(video_frame), frame_rows)
     conn.execute(
         insert(scan_task),
         [{"run_id": run_id, "task_key": t.key, "item_count": len(r)} for t, r in finished],
@@ -149,6 +157,17 @@ EXIF_COLUMNS = (
 )  # fmt: skip
 
 
+def frame_row(item_id: int, frame: FrameFeature) -> dict[str, Any]:
+    """The ``video_frame`` row of one kept frame of a scanned video."""
+    return {
+        "item_id": item_id,
+        "frame_number": frame.frame_number,
+        "timestamp_s": frame.timestamp_s,
+        "pdq": frame.pdq,
+        "quality": frame.quality,
+    }
+
+
 def match_row(result_id: int, item_id: int, hit: Hit, best: bool) -> dict[str, Any]:
     """The ``match`` row of one hit of an item, in result revision ``result_id``."""
     return {
@@ -165,4 +184,6 @@ def match_row(result_id: int, item_id: int, hit: Hit, best: bool) -> dict[str, A
         "category": hit.category,
         "known_good": hit.known_good,
         "best": best,
+        "frame_s": hit.frame_s,
+        "detail": hit.detail,
     }

@@ -78,6 +78,19 @@ hash_entry = Table(
     Index("ix_hash_entry_sha256", "sha256"),
 )
 
+# The frames of a listed video (an entry of a video set: vPDQ features), rev 0012.
+hash_entry_frame = Table(
+    "hash_entry_frame",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("entry_id", BigInteger, ForeignKey("hash_entry.id", ondelete="CASCADE"), nullable=False),
+    Column("frame_number", Integer, nullable=False),
+    Column("timestamp_s", Float, nullable=False),
+    Column("pdq", LargeBinary(32), nullable=False),
+    Column("quality", SmallInteger, nullable=False),
+    UniqueConstraint("entry_id", "frame_number", name="uq_hash_entry_frame_entry_frame"),
+)
+
 # --- cases -----------------------------------------------------------------
 
 case = Table(
@@ -231,6 +244,20 @@ case_note = Table(
     Index("ix_case_note_case", "case_id"),
 )
 
+# The kept frames of a scanned video (vPDQ features: sampled, cuts, near-repeats
+# collapsed), written with the item in one transaction (rev 0012).
+video_frame = Table(
+    "video_frame",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("item_id", BigInteger, ForeignKey("item.id", ondelete="CASCADE"), nullable=False),
+    Column("frame_number", Integer, nullable=False),
+    Column("timestamp_s", Float, nullable=False),
+    Column("pdq", LargeBinary(32), nullable=False),
+    Column("quality", SmallInteger, nullable=False),
+    UniqueConstraint("item_id", "frame_number", name="uq_video_frame_item_frame"),
+)
+
 # One revision of a run's results: the matches a scan made (kind "scan"), or a
 # re-match of its items against the library of the day (kind "rematch"). The
 # number counts per case, so "revision 2" names one re-match of every run.
@@ -295,13 +322,17 @@ match = Table(
     Column("hashset_name", String(200), nullable=False),
     Column("set_revision", BigInteger, nullable=True),
     Column("entry_id", BigInteger, nullable=False),
-    Column("algorithm", String(16), nullable=False),  # md5, sha1, sha256, pdq
+    Column("algorithm", String(16), nullable=False),  # md5, sha1, sha256, pdq, vpdq
     Column("distance", SmallInteger, nullable=False),
     Column("variant", SmallInteger, nullable=True),
     Column("category", String(64), nullable=True),
     Column("category_label", String(200), nullable=True),
     Column("known_good", Boolean, nullable=False),
     Column("best", Boolean, nullable=False, default=False),
+    # A video's hit: the time of the frame it was found at, and the matched
+    # segments and shares of frames (rev 0012).
+    Column("frame_s", Float, nullable=True),
+    Column("detail", JSON, nullable=True),
     Index("ix_match_item", "item_id"),
     Index("ix_match_result", "result_id"),
 )

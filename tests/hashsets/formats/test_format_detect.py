@@ -150,4 +150,4 @@ def test_read_hashset_marks_known_good_sets(vics_file: Any, uk: Scheme) -> None:
 
 
 def test_every_format_has_a_reader() -> None:
-    assert set(FORMATS) == {"vics", "nsrl", "hashdeep", "ilook", "csv", "sumfile", "plain"}
+    assert set(FORMATS) == {"vics", "nsrl", "hashdeep", "ilook", "csv", "sumfile", "plain", "vpdq"}

@@ -7,6 +7,7 @@
     csv       CSV with a header (md5, sha1, sha256, pdq…)   csvlist.py
     sumfile   md5sum / sha1sum / sha256sum output           sumfile.py
     plain     one hash per line                             plain.py
+    vpdq      vPDQ features of one video (Meta's text)      vpdq.py
 
 Writers (VICS 2.0, CSV) are in ``vics_writer.py``.
 """
@@ -26,6 +27,7 @@ from vigil.hashsets.formats.nsrl import SQLITE_MAGIC, nsrl_view, read_nsrl
 from vigil.hashsets.formats.plain import looks_plain, read_plain
 from vigil.hashsets.formats.sumfile import looks_like_sumfile, read_sumfile
 from vigil.hashsets.formats.vics import BOM, CONTEXT_KEYS, has_vics_root, read_vics
+from vigil.hashsets.formats.vpdq import looks_like_vpdq, read_vpdq
 from vigil.hashsets.model import ParsedSet
 from vigil.hashsets.schemes import Scheme
 
@@ -41,6 +43,7 @@ READERS: dict[str, Reader] = {
     "csv": read_csv,
     "sumfile": read_sumfile,
     "plain": read_plain,
+    "vpdq": read_vpdq,
 }
 FORMATS = tuple(READERS)
 """Every format name ``read_hashset`` accepts."""
@@ -131,6 +134,8 @@ def _detect_text(source: str, lines: list[str], skip_bad_lines: bool = False) ->
     for line_no, line in enumerate(lines, 1):
         if is_skippable(line):
             continue
+        if looks_like_vpdq(line):
+            return "vpdq"
         # Hash lines first: a file name in a sumfile line may hold ";size" or "\tname".
         if looks_like_sumfile(line):
             return "sumfile"
@@ -144,7 +149,7 @@ def _detect_text(source: str, lines: list[str], skip_bad_lines: bool = False) ->
             source,
             line_no,
             "not a hash-set format Vigil reads (VICS, NSRL, hashdeep, iLook, CSV with a header, "
-            "md5sum/sha1sum/sha256sum output, one hash per line)",
+            "md5sum/sha1sum/sha256sum output, one hash per line, vPDQ features)",
             line,
         )
     raise ImportFormatError(source, "whole file", "no hash lines: only blank lines and comments")

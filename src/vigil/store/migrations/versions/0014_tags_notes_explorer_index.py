@@ -1,7 +1,7 @@
 """item tags and bookmarks, case notes, and the explorer's index on item (evidence, path)
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-04 02:50:00
 
 Tags (a bookmark is the tag ``bookmark``) and notes are the officers' own
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
