@@ -38,8 +38,9 @@ class Places:
     first_extensions: frozenset[str]
 
     def tier(self, relative: str) -> int:
-        """The tier of a folder's path relative to the evidence root ('' is the root)."""
-        path = normalise(relative).strip("/")
+        """The tier of a folder's path relative to the evidence root ('' is the root);
+        globs see it with a leading ``/``, so ``/Users/**`` names the root's Users only."""
+        path = "/" + normalise(relative).strip("/")
         for index, patterns in enumerate(self.tiers):
             if any(p.fullmatch(path) for p in patterns):
                 return index
@@ -62,7 +63,7 @@ class Places:
             relative = "" if relative == "." else relative
             tier = self.tier(relative)
             depth = relative.count("/") + 1 if relative else 0
-            path_text = normalise(relative)
+            path_text = "/" + normalise(relative).strip("/")
             early = depth <= self.open_early_depth or any(
                 p.fullmatch(path_text) for p in self.open_early
             )

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from vigil import __version__
 from vigil.check.outcome import SHOWN, CheckResult
+from vigil.inert import inert
 from vigil.reports.pdf import write_pdf
 
 
@@ -27,6 +28,9 @@ def render_check_html(result: CheckResult) -> str:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Names reach here inert already (outcome.py); escaping again is harmless and
+        # keeps the page inert whoever builds the result.
+        finalize=lambda value: inert(value, None) if isinstance(value, str) else value,
     )
     env.filters.update(num=_num, when=_when, duration=_duration, minutes=_minutes)
     return env.get_template("check.html.j2").render(c=result, version=__version__, shown=SHOWN)

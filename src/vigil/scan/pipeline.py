@@ -499,9 +499,13 @@ class Runner:
         if self.stopped or self.timebox is None or not self.timebox.up():
             return self.stopped
         self.stopped = True
-        for chunk in self.in_flight.values():
-            self.abandoned.extend(chunk)
-        self.in_flight.clear()
+        in_flight, self.in_flight = self.in_flight, {}
+        for future, chunk in in_flight.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                for task, records in zip(chunk, future.result(), strict=True):
+                    self._finish(task, records)  # finished in time, only not collected yet
+            else:
+                self.abandoned.extend(chunk)
         if self.pool is not None:
             _stop_pool(self.pool)
             self.pool = None

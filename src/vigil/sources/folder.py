@@ -168,6 +168,7 @@ class RankedWalk:
     def _list(self, folder: bytes, mtime: float, names: list[bytes]) -> None:
         self.listed_dirs += 1
         others: list[FsEntry] = []
+        subfolders: list[tuple[bytes, float]] = []
         for name in reversed(names):
             path = os.path.join(folder, name)
             try:
@@ -175,14 +176,17 @@ class RankedWalk:
             except OSError:
                 st = None  # _visit records why
             if st is not None and stat.S_ISDIR(st.st_mode):
-                self._push(self.rank(path, st.st_mtime)[0], path, None)
+                subfolders.append((path, st.st_mtime))
                 continue
             others.append(_visit(path, self.read_links, self.probe_files)[0])
         if others:
             if self.file_rank is not None:
                 others.sort(key=self.file_rank)  # stable: equal ranks stay in name order
             self.seen_files += len(others)
+            # Pushed first: at equal rank a folder's files come before its subfolders.
             self._push(self.rank(folder, mtime)[1], folder, others)
+        for path, sub_mtime in subfolders:
+            self._push(self.rank(path, sub_mtime)[0], path, None)
 
 
 def _heap_order(node: tuple[Rank, int, bytes, list[FsEntry] | None]) -> tuple[Rank, int]:
