@@ -168,10 +168,8 @@ def _not_reached(
     never listed, and evidence never opened."""
     gap = NotReached()
     for task in abandoned:
-        if task.kind == "file":
-            gap.add_file(task.path)
-        elif task.kind == "dir":
-            gap.add_folder(task.path)
+        if task.kind == "dir" or task.evidence_root:
+            gap.add_folder(task.path)  # an evidence file (an image, an archive) is named itself
         else:
             gap.add_file(task.path)
     for source in sources:

@@ -566,7 +566,10 @@ class Runner:
         self.in_flight.clear()
         self._live_pool().shutdown(cancel_futures=True)
         self.pool = None
-        for task in broken:
+        for index, task in enumerate(broken):
+            if self._time_up():
+                self.abandoned.extend(broken[index:])  # a time box ran out meanwhile
+                return
             self._isolated(task)
         self.pool = self._pool()
 
