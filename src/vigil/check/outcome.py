@@ -64,13 +64,13 @@ class NotReached:
 
     def places(self) -> list[str]:
         """The folders with something not checked, outermost only, as inert text."""
-        found = {p for p in self.folders} | {os.path.dirname(p) for p in self.files}
-        outer = [p for p in found if not any(_inside(p, other) for other in found if other != p)]
-        return [inert(os.fsdecode(p)) for p in sorted(outer)]
-
-
-def _inside(path: bytes, folder: bytes) -> bool:
-    return path.startswith(folder.rstrip(b"/") + b"/")
+        found = {p.rstrip(b"/") for p in self.folders} | {os.path.dirname(p) for p in self.files}
+        outer: list[bytes] = []
+        # By components, a folder's descendants follow it at once ("a-b" sorts after "a/…").
+        for path in sorted(found, key=lambda p: p.split(b"/")):
+            if not outer or not path.startswith(outer[-1] + b"/"):
+                outer.append(path)
+        return [inert(os.fsdecode(p)) for p in outer]
 
 
 @dataclass(slots=True)
