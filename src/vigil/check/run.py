@@ -95,9 +95,20 @@ def run_check(
     scan_options = ScanOptions(
         case=options.case, examiner=options.officer, workers=options.workers, keys=options.keys
     )
-    opened = open_run(
-        store, paths, scan_options, action="check.start", extra={"check": check_params}
-    )
+    factory = options.executor or _process_pool
+    warm = [_started_pool(factory, options.workers)]  # workers load while the run is opened
+    try:
+        opened = open_run(
+            store, paths, scan_options, action="check.start", extra={"check": check_params}
+        )
+    except BaseException:
+        warm[0].shutdown(wait=False, cancel_futures=True)
+        raise
+
+    def executor(workers: int) -> Executor:
+        # The started pool first; a fresh one if a crashed worker made the runner start again.
+        return warm.pop() if warm else factory(workers)
+
     counter = _FileCounter(opened.sources)
     counter.start()
     walks: dict[int, RankedWalk] = {}
@@ -121,7 +132,7 @@ def run_check(
         options.workers,
         None,
         timebox=timebox,
-        executor=options.executor or _process_pool,
+        executor=executor,
     )
     try:
         runner.run(source_tasks(opened.sources, ranked), 0.0, time.monotonic())
@@ -153,6 +164,14 @@ def run_check(
             detail=result.audit_detail(),
         )
     return result
+
+
+def _started_pool(factory: Callable[[int], Executor], workers: int) -> Executor:
+    """A pool whose workers are starting already (a process pool starts them on demand)."""
+    pool = factory(workers)
+    for _ in range(workers):
+        pool.submit(os.getpid)
+    return pool
 
 
 def _process_pool(workers: int) -> Executor:
