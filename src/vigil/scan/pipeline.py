@@ -387,10 +387,13 @@ class TimeBox:
     clock: Callable[[], float] = time.monotonic
     poll_s: float = 0.25
     """Longest the runner waits for workers between two looks at the clock (real seconds)."""
+    reserve: Callable[[], float] | None = None
+    """Time to keep before ``stop_at`` for what comes after, as it grows with the work done."""
 
     def up(self) -> bool:
         """True once the time is spent."""
-        return self.clock() >= self.stop_at
+        kept = self.reserve() if self.reserve is not None else 0.0
+        return self.clock() >= self.stop_at - kept
 
 
 class Runner:
