@@ -5,7 +5,7 @@
 | 0    | success, nothing notable found |
 | 1    | failure: the command could not do its job |
 | 2    | usage: wrong arguments, unknown option, bad input file named by the user |
-| 3    | findings: the command succeeded and found hits (``lookup``, ``scan --fail-on-hits``) |
+| 3    | findings: hits found (``lookup``, ``scan --fail-on-hits``, ``check``) |
 | 4    | tampered: ``audit verify`` found an edited, inserted or deleted audit entry |
 | 130  | interrupted by Ctrl-C |
 """

@@ -18,6 +18,7 @@ from vigil.errors import ImportFormatError, UsageError, VigilError
 _COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("vigil.cli.audit_cmd", "audit_group"),
     "case": ("vigil.cli.case_cmd", "case_group"),
+    "check": ("vigil.cli.check_cmd", "check_command"),
     "db": ("vigil.cli.db_cmd", "db_group"),
     "exhibit": ("vigil.cli.exhibit_cmd", "exhibit_group"),
     "hashset": ("vigil.cli.hashset_cmd", "hashset"),

@@ -19,8 +19,8 @@ import os
 import platform
 import signal
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -39,7 +39,7 @@ from vigil.errors import ScanError, SourceError
 from vigil.hashing.pdq import decoder_versions
 from vigil.hashing.vpdq import TIME_BUDGET_S
 from vigil.indicators.engine import evaluate_run
-from vigil.indicators.loader import load_ruleset
+from vigil.indicators.loader import RuleSet, load_ruleset
 from vigil.matching.video import DEFAULT_SHARE
 from vigil.scan.analyse import (
     Settings,
@@ -52,7 +52,7 @@ from vigil.scan.matcher import Matcher
 from vigil.scan.records import ItemRecord, Task
 from vigil.scan.writer import done_task_keys, write_tasks
 from vigil.sources.disk.parts import part_count
-from vigil.sources.folder import walk
+from vigil.sources.folder import FsEntry, walk
 from vigil.sources.keys import ExhibitKey, KeyRing, audit_entries, keys_for
 from vigil.sources.limits import ITEM_TIMEOUT_S, Limits
 from vigil.sources.phones.ios_backup import without_stored_files
@@ -120,6 +120,21 @@ class ScanOutcome:
     elapsed_s: float
 
 
+@dataclass(slots=True)
+class OpenedRun:
+    """A scan run ready to be worked on: new, or the case's unfinished one being resumed."""
+
+    case_id: int
+    run_id: int
+    sources: list[runs.EvidenceSource]
+    evidence_ids: dict[int, int]
+    settings: Settings
+    base_elapsed: float
+    matcher: Matcher
+    examiner: str
+    ruleset: RuleSet
+
+
 def run_scan(
     store: Store,
     paths: list[os.PathLike[str] | str],
@@ -127,6 +142,49 @@ def run_scan(
     progress: ProgressSink | None = None,
 ) -> ScanOutcome:
     """Scan PATHs into the named case (or resume its unfinished scan)."""
+    opened = open_run(store, paths, options)
+    if progress is not None:
+        progress.total(*_count(opened.sources))
+    runner = Runner(
+        store,
+        opened.run_id,
+        opened.evidence_ids,
+        opened.matcher,
+        opened.settings,
+        options.workers,
+        progress,
+    )
+    started = time.monotonic()
+    done, skipped = runner.run(source_tasks(opened.sources), opened.base_elapsed, started)
+    examiner, run_id, case_id = opened.examiner, opened.run_id, opened.case_id
+    with store.begin() as conn:
+        # Rewrites the run's findings: a resumed scan ends with the same rows.
+        evaluate_run(conn, run_id, opened.ruleset, examiner)
+    elapsed = opened.base_elapsed + (time.monotonic() - started)
+    with store.begin() as conn:
+        runs.finish_run(conn, run_id, elapsed)
+        # Links, first-seen and trends read summaries: bring the case's up to date.
+        refresh_case(conn, case_id)
+        append(
+            conn,
+            case_scope(case_id),
+            examiner,
+            "scan.finish",
+            detail={"run": run_id, "tasks_done": done, "tasks_skipped": skipped},
+        )
+    return ScanOutcome(options.case, run_id, options.resume, done, skipped, elapsed)
+
+
+def open_run(
+    store: Store,
+    paths: list[os.PathLike[str] | str],
+    options: ScanOptions,
+    *,
+    action: str = "scan.start",
+    extra: dict[str, Any] | None = None,
+) -> OpenedRun:
+    """Create the run of a new scan (audited as ``action``, ``extra`` kept in its params
+    and audit entry), or reopen the case's unfinished one with ``options.resume``."""
     if options.workers < 1:
         raise ScanError("--workers must be at least 1")
     ruleset = load_ruleset()  # a bad rule file stops the scan before anything is read
@@ -179,7 +237,7 @@ def run_scan(
                 item_timeout=options.item_timeout,
                 video_timeout=options.video_timeout,
             )
-            params = _params(options, settings, sources)
+            params = {**_params(options, settings, sources), **(extra or {})}
             run_id, evidence_ids = runs.create_run(
                 conn,
                 case_id,
@@ -195,7 +253,7 @@ def run_scan(
                 conn,
                 case_scope(case_id),
                 examiner,
-                "scan.start",
+                action,
                 detail={
                     "run": run_id,
                     "params": params,
@@ -206,27 +264,9 @@ def run_scan(
             )
             exhibits.audit_rescans(conn, case_id, run_id, plan, examiner)
     settings.keys = _key_rings(options, sources)
-    if progress is not None:
-        progress.total(*_count(sources))
-    runner = _Runner(store, run_id, evidence_ids, matcher, settings, options.workers, progress)
-    started = time.monotonic()
-    done, skipped = runner.run(_tasks(sources), base_elapsed, started)
-    with store.begin() as conn:
-        # Rewrites the run's findings: a resumed scan ends with the same rows.
-        evaluate_run(conn, run_id, ruleset, examiner)
-    elapsed = base_elapsed + (time.monotonic() - started)
-    with store.begin() as conn:
-        runs.finish_run(conn, run_id, elapsed)
-        # Links, first-seen and trends read summaries: bring the case's up to date.
-        refresh_case(conn, case_id)
-        append(
-            conn,
-            case_scope(case_id),
-            examiner,
-            "scan.finish",
-            detail={"run": run_id, "tasks_done": done, "tasks_skipped": skipped},
-        )
-    return ScanOutcome(options.case, run_id, options.resume, done, skipped, elapsed)
+    return OpenedRun(
+        case_id, run_id, sources, evidence_ids, settings, base_elapsed, matcher, examiner, ruleset
+    )
 
 
 def _key_rings(options: ScanOptions, sources: list[runs.EvidenceSource]) -> dict[int, KeyRing]:
@@ -280,24 +320,34 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _tasks(sources: list[runs.EvidenceSource]) -> Iterator[Task]:
+def source_tasks(
+    sources: list[runs.EvidenceSource],
+    walker: Callable[[runs.EvidenceSource], Iterable[FsEntry]] | None = None,
+) -> Iterator[Task]:
+    """The tasks of every source, in the walk's order (``walker``: another order of the
+    same entries, e.g. ``vigil check``'s likely places first; task keys do not depend on it)."""
     for source in sources:
         # No readability probe: the worker opens every file anyway and records failures.
-        for entry in without_stored_files(walk(source.path, probe_files=False)):
-            task = Task(
-                key=entry.locator.key(),
-                evidence_ordinal=source.ordinal,
-                locator=entry.locator,
-                path=entry.path,
-                kind=entry.kind,
-                size=entry.size,
-                mtime=entry.mtime,
-                status=entry.status,
-                reason=entry.reason,
-                link_target=entry.link_target,
-                evidence_root=source.kind == "file",
-            )
-            yield from _split(task)
+        entries = walker(source) if walker is not None else walk(source.path, probe_files=False)
+        for entry in without_stored_files(iter(entries)):
+            yield from _split(entry_task(source, entry))
+
+
+def entry_task(source: runs.EvidenceSource, entry: FsEntry) -> Task:
+    """The task of one walk entry of ``source``."""
+    return Task(
+        key=entry.locator.key(),
+        evidence_ordinal=source.ordinal,
+        locator=entry.locator,
+        path=entry.path,
+        kind=entry.kind,
+        size=entry.size,
+        mtime=entry.mtime,
+        status=entry.status,
+        reason=entry.reason,
+        link_target=entry.link_target,
+        evidence_root=source.kind == "file",
+    )
 
 
 def _split(task: Task) -> Iterator[Task]:
@@ -342,8 +392,32 @@ def _batches(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
         yield batch
 
 
-class _Runner:
-    """Feeds tasks to workers with a bounded window and commits what comes back."""
+@dataclass(slots=True)
+class TimeBox:
+    """When a time-boxed run (``vigil check``) stops: no task is started after ``stop_at``
+    and those in flight are abandoned, uncommitted, so a resumed scan does them in full."""
+
+    stop_at: float
+    clock: Callable[[], float] = time.monotonic
+    poll_s: float = 0.25
+    """Longest the runner waits for workers between two looks at the clock (real seconds)."""
+    reserve: Callable[[], float] | None = None
+    """Time to keep before ``stop_at`` for what comes after, as it grows with the work done."""
+
+    def up(self) -> bool:
+        """True once the time is spent."""
+        kept = self.reserve() if self.reserve is not None else 0.0
+        return self.clock() >= self.stop_at - kept
+
+
+class Runner:
+    """Feeds tasks to workers with a bounded window and commits what comes back.
+
+    With a :class:`TimeBox` it stops at the time given, whatever it is in the
+    middle of: the workers are stopped (a big file half hashed, an archive half
+    walked) and their tasks, with those never started, are left in
+    ``abandoned``, never committed.
+    """
 
     def __init__(
         self,
@@ -354,6 +428,8 @@ class _Runner:
         settings: Settings,
         workers: int,
         progress: ProgressSink | None,
+        timebox: TimeBox | None = None,
+        executor: Callable[[int], Executor] | None = None,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -365,7 +441,12 @@ class _Runner:
         self.window = workers * 2
         self.finished: list[tuple[Task, list[ItemRecord]]] = []
         self.in_flight: dict[Future[list[list[ItemRecord]]], list[Task]] = {}
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: Executor | None = None
+        self.timebox = timebox
+        self.executor = executor
+        """Makes the worker pool (always one, even of one worker, when given)."""
+        self.stopped = False
+        self.abandoned: list[Task] = []
         self.last_commit = time.monotonic()
         self.done = 0
         self.base_elapsed = 0.0
@@ -399,9 +480,17 @@ class _Runner:
         chunk: list[Task] = []
         chunk_bytes = 0
         for batch in _batches(tasks, WALK_BATCH):
+            if self._time_up():
+                self.abandoned.extend(batch)
+                break
             with self.store.connect() as conn:
                 done = done_task_keys(conn, self.run_id, [t.key for t in batch])
-            for task in batch:
+            for index, task in enumerate(batch):
+                if self._time_up():
+                    self.abandoned.extend(chunk)
+                    self.abandoned.extend(t for t in batch[index:] if t.key not in done)
+                    chunk = []
+                    break
                 if task.key in done:
                     skipped += 1
                     self._advance(task)
@@ -414,27 +503,51 @@ class _Runner:
                     if len(chunk) >= CHUNK_TASKS or chunk_bytes >= CHUNK_BYTES:
                         self._submit(chunk)
                         chunk, chunk_bytes = [], 0
+            if self.stopped:
+                break
         if chunk:
             self._submit(chunk)
         while self.in_flight:
             self._drain()
         return skipped
 
-    def _pool(self) -> ProcessPoolExecutor | None:
+    def _time_up(self) -> bool:
+        """True once a time box is spent; the first time, the work in flight is dropped."""
+        if self.stopped or self.timebox is None or not self.timebox.up():
+            return self.stopped
+        self.stopped = True
+        in_flight, self.in_flight = self.in_flight, {}
+        for future, chunk in in_flight.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                for task, records in zip(chunk, future.result(), strict=True):
+                    self._finish(task, records)  # finished in time, only not collected yet
+            else:
+                self.abandoned.extend(chunk)
+        if self.pool is not None:
+            _stop_pool(self.pool)
+            self.pool = None
+        return True
+
+    def _pool(self) -> Executor | None:
+        if self.executor is not None:
+            return self.executor(self.workers)
         if self.workers == 1:
             return None
         # spawn: no inherited locks or database connections from this process.
         ctx = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=ctx, initializer=_ignore_ctrl_c
+            max_workers=self.workers, mp_context=ctx, initializer=ignore_ctrl_c
         )
 
     def _submit(self, chunk: list[Task]) -> None:
         while len(self.in_flight) >= self.window:
             self._drain()
+        if self._time_up():
+            self.abandoned.extend(chunk)
+            return
         self.in_flight[self._live_pool().submit(analyse_chunk, chunk, self.settings)] = chunk
 
-    def _live_pool(self) -> ProcessPoolExecutor:
+    def _live_pool(self) -> Executor:
         # Tasks are chunked only when there is a pool (more than one worker).
         if self.pool is None:
             raise RuntimeError("tasks were handed to workers without a worker pool")
@@ -442,7 +555,10 @@ class _Runner:
 
     def _drain(self) -> None:
         """Take in the chunks that finish within COMMIT_SECONDS; commit when one is due."""
-        completed, _ = wait(list(self.in_flight), COMMIT_SECONDS, return_when=FIRST_COMPLETED)
+        timeout = (
+            COMMIT_SECONDS if self.timebox is None else min(COMMIT_SECONDS, self.timebox.poll_s)
+        )
+        completed, _ = wait(list(self.in_flight), timeout, return_when=FIRST_COMPLETED)
         broken: list[Task] = []
         for future in completed:
             chunk = self.in_flight.pop(future)
@@ -453,7 +569,11 @@ class _Runner:
                 continue
             for task, records in zip(chunk, results, strict=True):
                 self._finish(task, records)
+        self._time_up()
         self._commit_if_due()
+        if broken and self.stopped:
+            self.abandoned.extend(broken)  # the time box stopped the pool as well
+            return
         if not broken:
             return
         # A worker died (a decoder crashed on some item). Every chunk in flight
@@ -463,7 +583,10 @@ class _Runner:
         self.in_flight.clear()
         self._live_pool().shutdown(cancel_futures=True)
         self.pool = None
-        for task in broken:
+        for index, task in enumerate(broken):
+            if self._time_up():
+                self.abandoned.extend(broken[index:])  # a time box ran out meanwhile
+                return
             self._isolated(task)
         self.pool = self._pool()
 
@@ -477,7 +600,7 @@ class _Runner:
 
     def _isolated(self, task: Task) -> None:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_ignore_ctrl_c) as solo:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=ignore_ctrl_c) as solo:
             try:
                 records = solo.submit(analyse_task, task, self.settings).result()
             except BrokenProcessPool:
@@ -529,15 +652,15 @@ class _Runner:
         self.last_commit = time.monotonic()
 
 
-def _ignore_ctrl_c() -> None:
+def ignore_ctrl_c() -> None:
     """Workers leave Ctrl-C to the scan process, which commits what they finished."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
+def _stop_pool(pool: Executor) -> None:
     """Shut the workers down now: after Ctrl-C, a half-read container is not waited for."""
-    # The executor forgets its processes on shutdown: take them first.
-    processes = list((pool._processes or {}).values())
+    # The executor forgets its processes on shutdown: take them first (threads have none).
+    processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():

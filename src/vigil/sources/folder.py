@@ -19,9 +19,10 @@ read-only as usual.
 from __future__ import annotations
 
 import errno
+import heapq
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -92,6 +93,104 @@ def _walk(top: bytes, read_links: bool, probe_files: bool) -> Iterator[FsEntry]:
         yield entry
         if children:
             stack.append((path, children))
+
+
+Rank = tuple[float, ...]
+
+DirRank = Callable[[bytes, float], tuple[Rank, Rank]]
+"""When a folder is listed and when its files come, in a ranked walk (lower first), from
+the folder's path and mtime: listing a folder is cheap, so one that leads to likely places
+is listed early while its own files wait their turn."""
+
+
+class RankedWalk:
+    """Walk a folder best-first: the most promising folders before the rest (``vigil check``).
+
+    Yields exactly the entries :func:`walk` yields (same locators, each once),
+    in another order. One heap holds folders met but not listed yet (by path
+    only, never their names) and the files of listed folders (each folder's
+    files by ``file_rank``); the lowest rank comes next. A folder's own entry
+    comes when it is listed. The counts say how much is still to come.
+    """
+
+    def __init__(
+        self,
+        root: Path | str | bytes,
+        rank: DirRank,
+        file_rank: Callable[[FsEntry], Rank] | None = None,
+        *,
+        read_links: bool = True,
+        probe_files: bool = True,
+    ) -> None:
+        self.top = os.path.abspath(os.fsencode(root))
+        try:
+            os.lstat(self.top)
+        except OSError as exc:
+            raise SourceError(f"{os.fsdecode(self.top)}: {os_reason(exc)}") from exc
+        self.rank, self.file_rank = rank, file_rank
+        self.read_links, self.probe_files = read_links, probe_files
+        self._heap: list[tuple[Rank, int, bytes, list[FsEntry] | None]] = []
+        self._seq = 0
+        self.listed_dirs = 0
+        self.seen_files = 0
+        """Non-folder entries met so far (files, links, special files), yielded or not."""
+
+    @property
+    def pending_dirs(self) -> list[bytes]:
+        """Folders met but not listed yet, best first."""
+        return [path for _, _, path, files in sorted(self._heap, key=_heap_order) if files is None]
+
+    @property
+    def pending_files(self) -> list[FsEntry]:
+        """Entries met in listed folders but not yielded yet."""
+        return [e for _, _, _, files in sorted(self._heap, key=_heap_order) for e in files or ()]
+
+    def __iter__(self) -> Iterator[FsEntry]:
+        entry, names = _visit(self.top, self.read_links, self.probe_files)
+        yield entry
+        if entry.kind != "dir":
+            self.seen_files += 1
+            return
+        self._list(self.top, entry.mtime, names)
+        while self._heap:
+            _, _, path, files = heapq.heappop(self._heap)
+            if files is not None:
+                yield from files
+                continue
+            entry, names = _visit(path, self.read_links, self.probe_files)
+            yield entry
+            self._list(path, entry.mtime, names)
+
+    def _push(self, rank: Rank, path: bytes, files: list[FsEntry] | None) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (rank, self._seq, path, files))
+
+    def _list(self, folder: bytes, mtime: float, names: list[bytes]) -> None:
+        self.listed_dirs += 1
+        others: list[FsEntry] = []
+        subfolders: list[tuple[bytes, float]] = []
+        for name in reversed(names):
+            path = os.path.join(folder, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                st = None  # _visit records why
+            if st is not None and stat.S_ISDIR(st.st_mode):
+                subfolders.append((path, st.st_mtime))
+                continue
+            others.append(_visit(path, self.read_links, self.probe_files)[0])
+        if others:
+            if self.file_rank is not None:
+                others.sort(key=self.file_rank)  # stable: equal ranks stay in name order
+            self.seen_files += len(others)
+            # Pushed first: at equal rank a folder's files come before its subfolders.
+            self._push(self.rank(folder, mtime)[1], folder, others)
+        for path, sub_mtime in subfolders:
+            self._push(self.rank(path, sub_mtime)[0], path, None)
+
+
+def _heap_order(node: tuple[Rank, int, bytes, list[FsEntry] | None]) -> tuple[Rank, int]:
+    return node[0], node[1]
 
 
 def open_readonly(path: Path | str | bytes) -> BinaryIO:
