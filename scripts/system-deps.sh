@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, when their commands are missing.
-#   scripts/system-deps.sh test    tools the test suite calls (zip; hashdeep for the inventory audit; chromium for the report tests; mkfs/mtools/ntfs-3g/sfdisk/ewf-tools/genisoimage for the disk-image fixtures)
+#   scripts/system-deps.sh test    tools the test suite calls (zip; hashdeep for the inventory audit; chromium for the report tests; mkfs/mtools/ntfs-3g/sfdisk/ewf-tools/genisoimage for the disk-image fixtures; qemu-img for the virtual-disk fixtures)
 #   scripts/system-deps.sh demo    chromium, so the demo can print its report as PDF
 #   scripts/system-deps.sh bench   peers and baselines of the benchmarks
 set -euo pipefail
@@ -10,11 +10,11 @@ declare -A package_of=(
   [mkfs.vfat]=dosfstools [mcopy]=mtools [mkfs.ext4]=e2fsprogs [debugfs]=e2fsprogs
   [mkntfs]=ntfs-3g [ntfscp]=ntfs-3g [sfdisk]=fdisk [ewfacquire]=ewf-tools
   [tsk_recover]=sleuthkit [fls]=sleuthkit [7z]=p7zip-full [genisoimage]=genisoimage
-  [mkfs.exfat]=exfatprogs
+  [mkfs.exfat]=exfatprogs [qemu-img]=qemu-utils
 )
 case "${1:-test}" in
   test) commands=(zip hashdeep chromium mkfs.vfat mcopy mkfs.ext4 debugfs mkntfs ntfscp sfdisk ewfacquire
-                  genisoimage mkfs.exfat) ;;
+                  genisoimage mkfs.exfat qemu-img) ;;
   demo) commands=(chromium) ;;
   bench) commands=(zip hashdeep sqlite3 mkfs.vfat mcopy tsk_recover) ;;
   *) echo "usage: $0 test|demo|bench" >&2; exit 2 ;;

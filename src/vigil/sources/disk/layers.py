@@ -12,11 +12,17 @@ EWF = "ewf"
 SPLIT = "split"
 PARTITION = "partition"
 CARVED = "carved"
+VHD = "vhd"
+VHDX = "vhdx"
+VMDK = "vmdk"
+QCOW = "qcow"
+VIRTUAL_DISKS = frozenset({VHD, VHDX, VMDK, QCOW})
+"""One layer type per virtual-disk format (the media of a VM disk, parents and extents read)."""
 
 FS_LAYERS = frozenset({"ntfs", "fat", "exfat", "ext", "hfs", "iso9660", "fs"})
 """One layer type per file-system family (``fs`` for any other The Sleuth Kit reads)."""
 
-DISK_LAYERS = frozenset({EWF, SPLIT, PARTITION, CARVED, *FS_LAYERS})
+DISK_LAYERS = frozenset({EWF, SPLIT, PARTITION, CARVED, *VIRTUAL_DISKS, *FS_LAYERS})
 
 
 def in_file_system(locator: Locator) -> bool:

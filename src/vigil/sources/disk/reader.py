@@ -1,7 +1,8 @@
 """Disk images as container readers: every file inside becomes a member of the nested pipeline.
 
-``DiskImageReader`` opens raw images (partitioned or a bare file system) and
-``EwfReader`` E01/Ex01 sets. Given a top-level evidence file (an ``os``
+``DiskImageReader`` opens raw images (partitioned or a bare file system),
+``EwfReader`` E01/Ex01 sets and ``VirtualDiskReader`` VM disks (VHD, VHDX,
+VMDK, QCOW2: :mod:`~vigil.sources.disk.vdisk`). Given a top-level evidence file (an ``os``
 locator), they open all segments by name (``x.002`` …, ``x.E02`` …); inside
 another container they read the one stream they are given.
 
@@ -36,6 +37,7 @@ from vigil.sources.disk.segments import (
     raw_segments,
     raw_segments_missing,
 )
+from vigil.sources.disk.vdisk import Unopenable, VirtualDisk
 from vigil.sources.disk.volumes import StreamImage, Volume, open_fs, volumes
 from vigil.sources.limits import Budget, LimitExceeded, Limits
 from vigil.sources.locator import Locator
@@ -137,6 +139,60 @@ class EwfReader(_DiskReader):
             ewf = EwfStream([stream], owned=False)
         stack.enter_context(ewf)
         return as_binary(ewf), ewf.size, outer.child(layers.EWF)
+
+
+class VirtualDiskReader(_DiskReader):
+    """A VM disk's media (parents and extents found beside it), walked like a raw image.
+
+    A disk that cannot be opened (a parent or extent missing, damaged headers)
+    gives one note with the reason: ``unsupported`` or ``error``, never nothing.
+    """
+
+    def _members(self, stream: BinaryIO, scan: Scan) -> Iterator[Member]:
+        with ExitStack() as stack:
+            try:
+                disk = stack.enter_context(open_virtual_disk(self.layer, stream, scan.outer))
+            except Unopenable as exc:
+                yield scan.note(exc.status, str(exc))
+                return
+            if disk.size < MIN_IMAGE_BYTES:
+                return
+            image = StreamImage(as_binary(disk), disk.size)
+            base = scan.outer.child(self.layer)
+            share = current_share() if scan.outer.depth == 0 else None
+            yield from image_members(image, base, scan.limits, scan.budget, share)
+
+
+class VhdReader(VirtualDiskReader):
+    """VHD: fixed, dynamic and differencing (libvhdi)."""
+
+    layer = layers.VHD
+
+
+class VhdxReader(VirtualDiskReader):
+    """VHDX: dynamic, fixed and differencing (libvhdi)."""
+
+    layer = layers.VHDX
+
+
+class VmdkReader(VirtualDiskReader):
+    """VMDK: monolithic sparse, stream-optimised, flat and split extents (libvmdk)."""
+
+    layer = layers.VMDK
+
+
+class QcowReader(VirtualDiskReader):
+    """QCOW and QCOW2, with a backing file beside it (libqcow)."""
+
+    layer = layers.QCOW
+
+
+def open_virtual_disk(kind: str, stream: BinaryIO, outer: Locator) -> VirtualDisk:
+    """The disk at ``outer``: by path (companions beside it) for evidence, else the one stream."""
+    if outer.depth == 0 and outer.leaf.type == "os":
+        return VirtualDisk.from_path(kind, os.fsencode(outer.leaf.path))
+    stream.seek(0)
+    return VirtualDisk.from_stream(kind, stream, outer.name)
 
 
 def image_members(
@@ -320,3 +376,5 @@ def _carved_opener(image: StreamImage, found: Carved) -> Any:
 
 _RAW = DiskImageReader()
 CONTAINER_TYPES.update({"disk-image": _RAW, "fs-image": _RAW, "ewf": EwfReader()})
+_VIRTUAL = (VhdReader(), VhdxReader(), VmdkReader(), QcowReader())
+CONTAINER_TYPES.update({reader.layer: reader for reader in _VIRTUAL})
