@@ -37,7 +37,7 @@ from vigil.sources.disk.segments import (
     raw_segments,
     raw_segments_missing,
 )
-from vigil.sources.disk.vdisk import Unopenable, VirtualDisk
+from vigil.sources.disk.vdisk import KINDS, Unopenable, VirtualDisk
 from vigil.sources.disk.volumes import StreamImage, Volume, open_fs, volumes
 from vigil.sources.limits import Budget, LimitExceeded, Limits
 from vigil.sources.locator import Locator
@@ -161,6 +161,13 @@ class VirtualDiskReader(_DiskReader):
             base = scan.outer.child(self.layer)
             share = current_share() if scan.outer.depth == 0 else None
             yield from image_members(image, base, scan.limits, scan.budget, share)
+            if image.bad:  # read as zeros: files there are errors, and so is the disk
+                where = image.bad[0][0]
+                yield scan.note(
+                    "error",
+                    f"{len(image.bad)} unreadable sector(s) of the {KINDS[self.layer]} media,"
+                    f" first at byte {where}: the file is damaged or truncated",
+                )
 
 
 class VhdReader(VirtualDiskReader):

@@ -42,6 +42,7 @@ MAX_EXTENTS = 4096
 """Most extent files of one VMDK (a 2 GB-split disk of 8 TB has 4096)."""
 
 HEADER_BYTES = 4096
+MAX_REASON_CHARS = 300
 
 
 class Unopenable(SourceError):
@@ -123,7 +124,8 @@ class VirtualDisk(PositionalStream):
             try:
                 child.set_parent(parent)
             except (OSError, RuntimeError, TypeError) as exc:
-                raise Unopenable(f"parent disk {base} does not fit its child: {exc}") from exc
+                reason = libyal_reason(exc)
+                raise Unopenable(f"parent disk {base} does not fit its child: {reason}") from exc
             self.parents.append(base)
             child, child_kind = parent, parent_kind
 
@@ -133,7 +135,9 @@ class VirtualDisk(PositionalStream):
         try:
             handle.open_file_object(stream)
         except (OSError, RuntimeError, TypeError, ValueError) as exc:
-            raise Unopenable(f"not a readable {KINDS[kind]} image ({name}): {exc}") from exc
+            raise Unopenable(
+                f"not a readable {KINDS[kind]} image ({name}): {libyal_reason(exc)}"
+            ) from exc
         self._stack.callback(handle.close)
         if kind == "vmdk":
             self._open_extents(handle, stream, name, find)
@@ -149,20 +153,29 @@ class VirtualDisk(PositionalStream):
                 "unsupported",
             )
         files: list[BinaryIO] = []
+        embedded = _head(stream)[:4] in (b"KDMV", b"COWD")
+        if embedded:  # a sparse disk holding its descriptor is its own (only) extent
+            if len(descriptors) != 1:
+                raise Unopenable(
+                    f"VMDK {name} is one sparse extent but its descriptor names"
+                    f" {len(descriptors)}: not read",
+                    "unsupported",
+                )
+            # by itself, whatever name it records: a renamed copy must not read the original
+            files.append(stream)
+            descriptors = []
         for descriptor in descriptors:
             extent = descriptor.filename
             if not extent:
                 continue  # a ZERO extent has no file
-            if _base(extent) == _base(name):
-                files.append(stream)  # a monolithic sparse disk is its own extent
-                continue
             opened = find(extent, "extent file")
             self._stack.callback(opened.close)
             files.append(opened)
         try:
             handle.open_extent_data_files_as_file_objects(files)
         except (OSError, RuntimeError, TypeError, ValueError) as exc:
-            raise Unopenable(f"extents of VMDK {name} are not readable: {exc}") from exc
+            reason = libyal_reason(exc)
+            raise Unopenable(f"extents of VMDK {name} are not readable: {reason}") from exc
 
     def _read_at(self, pos: int, n_bytes: int) -> bytes:
         # libyal raises OSError for what it cannot read: StreamImage reads around it.
@@ -172,6 +185,18 @@ class VirtualDisk(PositionalStream):
         if not self.closed:
             self._stack.close()
         super().close()
+
+
+def libyal_reason(exc: BaseException) -> str:
+    """libyal's error chain in words: its messages without function names, outermost dropped.
+
+    ``pyvhdi_file_open_file_object: unable to open file. libvhdi_file_footer_read_data:
+    unsupported signature.`` becomes ``unsupported signature``.
+    """
+    parts = [part.split(": ", 1)[-1].strip(" .") for part in str(exc).split(". ")]
+    distinct = list(dict.fromkeys(part for part in parts if part))
+    inner = distinct[1:] or distinct or [type(exc).__name__]
+    return "; ".join(inner)[:MAX_REASON_CHARS]
 
 
 def _new_handle(kind: str) -> Any:
