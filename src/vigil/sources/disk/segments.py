@@ -199,8 +199,7 @@ def later_segment(path: bytes, file_type: str | None, head: bytes) -> dict[str, 
     """
     extent = vmdk_extent_of(path)
     if extent is not None:
-        number, descriptor = extent
-        return {"segment": number, "segment_of": f"{descriptor} (VMDK extent, read through it)"}
+        return {"segment": extent[0], "segment_of": f"{extent[1]} (VMDK extent, read through it)"}
     if file_type == "ewf":
         number = ewf_segment_number(head)
         if number is not None and number > 1:
