@@ -158,15 +158,16 @@ class VirtualDiskReader(_DiskReader):
             if disk.size < MIN_IMAGE_BYTES:
                 return
             image = StreamImage(as_binary(disk), disk.size)
+            image.bad = disk.bad  # one list: files over damaged units are errors
             base = scan.outer.child(self.layer)
             share = current_share() if scan.outer.depth == 0 else None
             yield from image_members(image, base, scan.limits, scan.budget, share)
             if image.bad:  # read as zeros: files there are errors, and so is the disk
-                where = image.bad[0][0]
+                lost = sum(stop - start for start, stop in image.bad)
                 yield scan.note(
                     "error",
-                    f"{len(image.bad)} unreadable sector(s) of the {KINDS[self.layer]} media,"
-                    f" first at byte {where}: the file is damaged or truncated",
+                    f"{lost:,} bytes of the {KINDS[self.layer]} media unreadable, first at"
+                    f" byte {image.bad[0][0]}: the file is damaged or truncated",
                 )
 
 

@@ -43,6 +43,8 @@ MAX_EXTENTS = 4096
 
 HEADER_BYTES = 4096
 MAX_REASON_CHARS = 300
+BAD_UNIT_BYTES = 64 * 1024
+"""Damage is read around in units of a VMDK grain or a QCOW2 cluster (64 KiB)."""
 
 
 class Unopenable(SourceError):
@@ -68,6 +70,7 @@ class VirtualDisk(PositionalStream):
         self.kind = kind
         self._stack = ExitStack()
         self.parents: list[str] = []  # base names, nearest first
+        self.bad: list[tuple[int, int]] = []  # unreadable byte ranges met so far (as zeros)
         try:
             if owned:
                 self._stack.callback(stream.close)
@@ -178,8 +181,32 @@ class VirtualDisk(PositionalStream):
             raise Unopenable(f"extents of VMDK {name} are not readable: {reason}") from exc
 
     def _read_at(self, pos: int, n_bytes: int) -> bytes:
-        # libyal raises OSError for what it cannot read: StreamImage reads around it.
-        return bytes(self._handle.read_buffer_at_offset(n_bytes, pos))
+        try:
+            return bytes(self._handle.read_buffer_at_offset(n_bytes, pos))
+        except OSError:
+            return self._read_units(pos, n_bytes)
+
+    def _read_units(self, pos: int, n_bytes: int) -> bytes:
+        """Read unit by unit; an unreadable unit reads as zeros and is recorded in :attr:`bad`.
+
+        Done here, not sector by sector in StreamImage: a compressed grain would be
+        decompressed once per sector, and a truncated disk would take minutes.
+        """
+        out = bytearray()
+        end = min(pos + n_bytes, self.size)
+        start = pos
+        while start < end:
+            stop = min((start // BAD_UNIT_BYTES + 1) * BAD_UNIT_BYTES, end)
+            try:
+                out += self._handle.read_buffer_at_offset(stop - start, start)
+            except OSError:
+                if not self.bad or self.bad[-1][1] != start:
+                    self.bad.append((start, stop))
+                else:  # one range for a run of units
+                    self.bad[-1] = (self.bad[-1][0], stop)
+                out += bytes(stop - start)
+            start = stop
+        return bytes(out)
 
     def close(self) -> None:
         if not self.closed:
