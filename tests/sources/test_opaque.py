@@ -42,10 +42,6 @@ def _dmg() -> bytes:
 
 
 HEADERS: dict[str, bytes] = {
-    "vhdx": _at(0, b"vhdxfile"),
-    "vhd": _at(0, b"conectix\x00\x00\x00\x02"),
-    "vmdk": _at(0, b"KDMV\x01\x00\x00\x00"),
-    "qcow": _at(0, b"QFI\xfb\x00\x00\x00\x03"),
     "vdi": _at(0, b"<<< Oracle VM VirtualBox Disk Image >>>\n", SIZE, (64, b"\x7f\x10\xda\xbe")),
     "apfs": _at(32, b"NXSB"),
     "lvm": _at(512, b"LABELONE", SIZE, (536, b"LVM2 001")),
@@ -55,6 +51,14 @@ HEADERS: dict[str, bytes] = {
     "filevault": _at(88, b"CS\x01\x00"),
 }
 """One hand-built header (or trailer) per recognised container type that Vigil does not open."""
+
+VM_HEADERS: dict[str, bytes] = {
+    "vhdx": _at(0, b"vhdxfile"),
+    "vhd": _at(0, b"conectix\x00\x00\x00\x02"),
+    "vmdk": _at(0, b"KDMV\x01\x00\x00\x00"),
+    "qcow": _at(0, b"QFI\xfb\x00\x00\x00\x03"),
+}
+"""VM disks are recognised here and opened by disk/vdisk.py: a bare header is a damaged disk."""
 
 VMDK_DESCRIPTOR = b'# Disk DescriptorFile\nversion=1\nRW 2048 FLAT "disk-flat.vmdk" 0\n'
 
@@ -76,6 +80,23 @@ def test_header_is_recognised(name: str) -> None:
 
 def test_vmdk_descriptor_is_recognised() -> None:
     assert sniff(VMDK_DESCRIPTOR).name == "vmdk"
+
+
+@pytest.mark.parametrize("name", sorted(VM_HEADERS))
+def test_vm_disk_is_recognised_opened_and_a_bare_header_is_an_error(
+    store: Store, tmp_path: Path, name: str
+) -> None:
+    assert opaque_type(VM_HEADERS[name]) == name and sniff(VM_HEADERS[name]).name == name
+    assert name in CONTAINER_TYPES and name not in OPAQUE
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / f"exhibit.{name}").write_bytes(VM_HEADERS[name])
+    run_scan(store, [root], ScanOptions(case="c", workers=1))
+    with store.connect() as conn:
+        notes = conn.execute(sa.select(item).where(item.c.kind == "marker")).all()
+    assert [n.status for n in notes] == ["error"]
+    assert notes[0].reason.startswith("not a readable ")
+    assert case_summary(store, "c").problems == {"error": 1}
 
 
 @pytest.mark.parametrize(
@@ -117,7 +138,7 @@ def test_summary_shows_errors_and_limits_first(
 
     root = tmp_path / "ev"
     root.mkdir()
-    (root / "vm.qcow2").write_bytes(HEADERS["qcow"])
+    (root / "vm.vdi").write_bytes(HEADERS["vdi"])
     run_scan(store, [root], ScanOptions(case="c", workers=1))
     print_summary(case_summary(store, "c"))
     out = capsys.readouterr().out
@@ -131,7 +152,7 @@ def test_report_warns_first_and_lists_the_container(store: Store, tmp_path: Path
 
     root = tmp_path / "ev"
     root.mkdir()
-    (root / "laptop.vhdx").write_bytes(HEADERS["vhdx"])
+    (root / "laptop.vdi").write_bytes(HEADERS["vdi"])
     (root / "usb.img").write_bytes(HEADERS["bitlocker"])
     run_scan(store, [root], ScanOptions(case="c", workers=1))
     with store.connect() as conn:
@@ -140,4 +161,4 @@ def test_report_warns_first_and_lists_the_container(store: Store, tmp_path: Path
     assert warning < html.index('id="counts"')
     assert "2 item(s) were not read whole" in html
     assert html.index('data-status="encrypted"') < html.index('data-status="unsupported"')
-    assert OPAQUE["vhdx"].reason in html and OPAQUE["bitlocker"].reason in html
+    assert OPAQUE["vdi"].reason in html and OPAQUE["bitlocker"].reason in html
