@@ -31,11 +31,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from disk_image import WORK, build  # noqa: E402
-
-from vigil.sources.disk.vdisk import VirtualDisk  # noqa: E402
-from vigil.sources.folder import open_readonly  # noqa: E402
+from disk_image import WORK, build  # bench/ is on the path when run as a script
+from vigil.sources.disk.vdisk import VirtualDisk
+from vigil.sources.folder import open_readonly
 
 VIGIL = Path(sys.executable).with_name("vigil")
 BLOCK = 1 << 20
