@@ -320,3 +320,19 @@ def test_folder_scan_reads_each_disk_once_leaves_evidence_untouched_and_counts_p
     summary = case_summary(store, "c")
     assert summary.problems.get("unsupported", 0) >= 1
     assert summary.problems.get("error", 0) >= 1
+
+
+@pytest.mark.parametrize("method", ["aes", "luks"])
+def test_encrypted_qcow2_is_encrypted_not_ciphertext_read_as_a_disk(
+    vm: VmDisks, tmp_path: Path, method: str
+) -> None:
+    target = tmp_path / f"{method}.qcow2"
+    secret = ["--object", "secret,id=sec0,data=benign-passphrase"]
+    options = ["-o", f"encrypt.format={method},encrypt.key-secret=sec0"]
+    command = ["qemu-img", "convert", *secret, "-O", "qcow2", *options, str(vm.raw), str(target)]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    found = list_image(target)
+    assert [(f.status, f.reason) for f in found] == [
+        ("encrypted", f"QCOW2 image {target.name} is encrypted ({method.upper()}):"
+         " not decrypted, files not read"),
+    ]  # fmt: skip

@@ -47,12 +47,15 @@ BAD_UNIT_BYTES = 64 * 1024
 """Damage is read around in units of a VMDK grain or a QCOW2 cluster (64 KiB)."""
 
 
-class Unopenable(SourceError):
-    """A virtual disk that cannot be read: ``status`` is ``unsupported`` or ``error``."""
+UnopenableStatus = Literal["unsupported", "encrypted", "error"]
 
-    def __init__(self, reason: str, status: Literal["unsupported", "error"] = "error") -> None:
+
+class Unopenable(SourceError):
+    """A virtual disk that cannot be read: status ``unsupported``, ``encrypted`` or ``error``."""
+
+    def __init__(self, reason: str, status: UnopenableStatus = "error") -> None:
         super().__init__(reason)
-        self.status: Literal["unsupported", "error"] = status
+        self.status: UnopenableStatus = status
 
 
 Finder = Callable[[str, str], BinaryIO]
@@ -134,6 +137,13 @@ class VirtualDisk(PositionalStream):
 
     def _open_one(self, kind: str, stream: BinaryIO, name: str, find: Finder) -> Any:
         """Open one disk of the chain (its extents too, for a VMDK)."""
+        if kind == "qcow":
+            method = qcow_encryption(_head(stream))
+            if method is not None:  # libqcow would give the ciphertext as data, unasked
+                raise Unopenable(
+                    f"QCOW2 image {name} is encrypted ({method}): not decrypted, files not read",
+                    "encrypted",
+                )
         handle = _new_handle(kind)
         try:
             handle.open_file_object(stream)
@@ -144,8 +154,6 @@ class VirtualDisk(PositionalStream):
         self._stack.callback(handle.close)
         if kind == "vmdk":
             self._open_extents(handle, stream, name, find)
-        if kind == "qcow" and handle.is_locked():
-            raise Unopenable(f"QCOW2 image {name} is encrypted: not decrypted, files not read")
         return handle
 
     def _open_extents(self, handle: Any, stream: BinaryIO, name: str, find: Finder) -> None:
@@ -224,6 +232,20 @@ def libyal_reason(exc: BaseException) -> str:
     distinct = list(dict.fromkeys(part for part in parts if part))
     inner = distinct[1:] or distinct or [type(exc).__name__]
     return "; ".join(inner)[:MAX_REASON_CHARS]
+
+
+def qcow_encryption(head: bytes) -> str | None:
+    """``AES`` or ``LUKS`` when a QCOW header says its clusters are encrypted, else None.
+
+    ``crypt_method`` is the big-endian word at offset 36 in version 1, 32 from version 2.
+    """
+    if len(head) < 40 or head[:4] != b"QFI\xfb":
+        return None
+    version = int.from_bytes(head[4:8], "big")
+    method = int.from_bytes(head[36:40] if version == 1 else head[32:36], "big")
+    if method == 0:
+        return None
+    return {1: "AES", 2: "LUKS"}.get(method, f"method {method}")
 
 
 def _new_handle(kind: str) -> Any:
