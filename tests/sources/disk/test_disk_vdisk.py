@@ -336,3 +336,23 @@ def test_encrypted_qcow2_is_encrypted_not_ciphertext_read_as_a_disk(
         ("encrypted", f"QCOW2 image {target.name} is encrypted ({method.upper()}):"
          " not decrypted, files not read"),
     ]  # fmt: skip
+
+
+def test_evidence_info_names_every_file_read_and_the_layout(vm: VmDisks) -> None:
+    from vigil.cli.summary_view import _image_lines
+    from vigil.sources.disk.info import describe_image
+
+    info = describe_image(bytes(vm.children["vhd-differencing"]))
+    assert info is not None
+    assert (info["format"], info["parents"]) == ("vhd", ["dynamic.vhd"])
+    assert [s["name"] for s in info["segments"]] == ["child.vhd", "dynamic.vhd"]
+    assert [v.get("file_system") for v in info["volumes"] if v["slot"] in ("1", "2")] == [
+        "fat16", "ext4"
+    ]  # fmt: skip
+    assert "read through parent disk(s): dynamic.vhd" in _image_lines(info)
+    split = describe_image(bytes(vm.disks["vmdk-split-flat"]))
+    assert split is not None
+    assert [s["name"] for s in split["segments"]] == [
+        "split.vmdk", "split-f001.vmdk", "split-f002.vmdk", "split-f003.vmdk"
+    ]  # fmt: skip
+    assert split["media_size"] == vm.raw.stat().st_size

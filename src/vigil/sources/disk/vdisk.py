@@ -73,6 +73,7 @@ class VirtualDisk(PositionalStream):
         self.kind = kind
         self._stack = ExitStack()
         self.parents: list[str] = []  # base names, nearest first
+        self.extents: list[str] = []  # base names of the VMDK extent files read
         self.bad: list[tuple[int, int]] = []  # unreadable byte ranges met so far (as zeros)
         try:
             if owned:
@@ -182,6 +183,7 @@ class VirtualDisk(PositionalStream):
             opened = find(extent, "extent file")
             self._stack.callback(opened.close)
             files.append(opened)
+            self.extents.append(_base(extent))
         try:
             handle.open_extent_data_files_as_file_objects(files)
         except (OSError, RuntimeError, TypeError, ValueError) as exc:
