@@ -14,7 +14,7 @@ from vigil.scan.pipeline import ScanOptions, run_scan
 from vigil.sources.archives.registry import CONTAINER_TYPES
 from vigil.sources.identify import TYPES, sniff
 from vigil.sources.locator import Locator
-from vigil.sources.opaque import OPAQUE, opaque_trailer, opaque_type
+from vigil.sources.opaque import OPAQUE, TRAILER_ONLY, opaque_trailer, opaque_type
 from vigil.store.engine import Store
 from vigil.store.schema import item
 
@@ -65,7 +65,7 @@ VMDK_DESCRIPTOR = b'# Disk DescriptorFile\nversion=1\nRW 2048 FLAT "disk-flat.vm
 
 def test_every_opaque_type_has_a_header_here_and_no_reader() -> None:
     assert set(HEADERS) == set(OPAQUE)
-    assert not set(OPAQUE) & set(CONTAINER_TYPES)
+    assert set(OPAQUE) & set(CONTAINER_TYPES) == TRAILER_ONLY
     assert set(OPAQUE) <= set(TYPES)
 
 
@@ -123,6 +123,12 @@ def test_scanned_container_is_counted_not_clean(store: Store, tmp_path: Path, na
     run_scan(store, [root], ScanOptions(case="c", workers=1))
     rows = _rows(store)
     expected = OPAQUE[name]
+    if name in TRAILER_ONLY:  # opened at the top level (a bare trailer: an error note)
+        assert rows[f"exhibit.{name}"].status == "ok"
+        assert case_summary(store, "c").problems == {"error": 1, expected.status: 1}
+        row = rows[f"nested.{name}"]
+        assert (row.file_type, row.status, row.reason) == (name, expected.status, expected.reason)
+        return
     for key in (f"exhibit.{name}", f"nested.{name}"):
         row = rows[key]
         assert row.file_type == name

@@ -32,7 +32,11 @@ OPAQUE: dict[str, Opaque] = {
     "vdi": Opaque("unsupported", f"VirtualBox VDI virtual disk: {_NOT_OPENED}"),
     "apfs": Opaque("unsupported", f"APFS container: {_NOT_OPENED}"),
     "lvm": Opaque("unsupported", f"LVM2 physical volume: {_NOT_OPENED}"),
-    "dmg": Opaque("unsupported", f"Apple disk image (UDIF/DMG): {_NOT_OPENED}"),
+    "dmg": Opaque(
+        "unsupported",
+        "Apple disk image (UDIF/DMG) inside another container: its files were not read"
+        " (a DMG names itself at its end only); extract it and scan it on its own",
+    ),
     "bitlocker": Opaque("encrypted", "BitLocker encrypted volume: not decrypted, files not read"),
     "luks": Opaque("encrypted", "LUKS encrypted volume: not decrypted, files not read"),
     "filevault": Opaque(
@@ -71,6 +75,12 @@ def opaque_type(header: bytes) -> str | None:
     if header[88:90] == b"CS" and int.from_bytes(header[90:92], "little") == 1:
         return "filevault"  # Core Storage volume header: signature, then version 1
     return None
+
+
+TRAILER_ONLY = frozenset({"dmg"})
+"""Types named by their last bytes alone: a top-level file is opened (its reader is
+registered), a member of another container is not (members are sniffed by their
+first bytes as they stream), so there it stays in :data:`OPAQUE`."""
 
 
 def opaque_trailer(tail: bytes) -> str | None:

@@ -8,9 +8,11 @@ Pictures come from :func:`vigil.demo.imagegen.make_picture`; file systems from
 from __future__ import annotations
 
 import hashlib
+import plistlib
 import shutil
 import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 from vigil.demo.imagegen import encode, make_picture
@@ -321,3 +323,43 @@ def split_flat_vmdk(raw: Path, descriptor: Path, extents: int) -> list[Path]:
             "# The Disk Data Base", "#DDB", 'ddb.adapterType = "ide"', ""]  # fmt: skip
     descriptor.write_text("\n".join(text))
     return paths
+
+
+def udif(raw: Path, target: Path, compress: bool, chunk_sectors: int = 2048) -> Path:
+    """An Apple disk image (UDIF) of ``raw``, built as the format is documented.
+
+    hdiutil does not run on Linux, so the test writes one: the data fork (chunks
+    of ``chunk_sectors``, zlib-compressed as UDZO does, or stored raw as UDRW;
+    all-zero chunks left out as "ignore" runs), an XML property list whose
+    ``blkx`` entry holds the ``mish`` block table, and the 512-byte ``koly`` trailer.
+    """
+    media = raw.read_bytes()
+    sectors = len(media) // 512
+    data = bytearray()
+    runs = []
+    for first in range(0, sectors, chunk_sectors):
+        count = min(chunk_sectors, sectors - first)
+        piece = media[first * 512 : (first + count) * 512]
+        if piece.count(0) == len(piece):
+            runs.append((0x00000002, first, count, len(data), 0))  # zeros, nothing stored
+            continue
+        stored = zlib.compress(piece) if compress else piece
+        runs.append((0x80000005 if compress else 0x00000001, first, count, len(data), len(stored)))
+        data += stored
+    runs.append((0xFFFFFFFF, sectors, 0, len(data), 0))  # end of the table
+    mish = bytearray(b"mish" + struct.pack(">IQQQII", 1, 0, sectors, 0, 0x208, 0))
+    mish += bytes(24) + struct.pack(">II", 2, 32) + bytes(128)  # CRC32 slot, unchecked
+    mish += struct.pack(">I", len(runs))
+    for kind, first, count, offset, length in runs:
+        mish += struct.pack(">IIQQQQ", kind, 0, first, count, offset, length)
+    entry = {"Attributes": "0x0050", "CFName": "whole disk", "Data": bytes(mish), "ID": "0",
+             "Name": "whole disk"}  # fmt: skip
+    listing = plistlib.dumps({"resource-fork": {"blkx": [entry]}})
+    koly = bytearray(512)
+    struct.pack_into(">4sIII", koly, 0, b"koly", 4, 512, 1)
+    struct.pack_into(">QQ", koly, 24, 0, len(data))  # data fork offset and length
+    struct.pack_into(">II", koly, 56, 1, 1)  # segment 1 of 1
+    struct.pack_into(">QQ", koly, 216, len(data), len(listing))  # the property list
+    struct.pack_into(">IQ", koly, 488, 1, sectors)  # image variant, sector count
+    target.write_bytes(bytes(data) + listing + bytes(koly))
+    return target

@@ -28,6 +28,7 @@ from vigil.sources.disk.segments import later_segment
 from vigil.sources.identify import SNIFF_BYTES, sniff
 from vigil.sources.limits import Budget, Limits
 from vigil.sources.locator import Locator
+from vigil.sources.opaque import opaque_trailer
 from vigil.sources.reopen import open_item
 from vigil.store.engine import Store
 from vigil.store.schema import item
@@ -93,6 +94,8 @@ def vm(tmp_path_factory: pytest.TempPathFactory) -> VmDisks:
         "vmdk-flat": convert(raw, out / "flat.vmdk", "vmdk", "subformat=monolithicFlat"),
         "vmdk-split-flat": images.split_flat_vmdk(raw, out / "split.vmdk", 3)[0],
         "qcow2": convert(raw, out / "disk.qcow2", "qcow2"),
+        "dmg-zlib": images.udif(raw, out / "udzo.dmg", compress=True),
+        "dmg-raw": images.udif(raw, out / "udrw.dmg", compress=False),
     }
     # the parents are the dynamic VHD, the sparse VMDK and the QCOW2 above
     vm.children = {
@@ -140,12 +143,12 @@ def raw_view(vm: VmDisks) -> set[tuple[tuple[tuple[str, str], ...], str, str, st
 @pytest.mark.parametrize(
     "name",
     ["vhd-dynamic", "vhd-fixed", "vhdx", "vmdk-sparse", "vmdk-stream", "vmdk-flat",
-     "vmdk-split-flat", "qcow2"],
+     "vmdk-split-flat", "qcow2", "dmg-zlib", "dmg-raw"],
 )  # fmt: skip
 def test_every_file_of_the_raw_disk_comes_out_the_same(
     vm: VmDisks, raw_view: set[object], name: str
 ) -> None:
-    found = list_image(vm.disks[name])
+    found = _tolerant_list(vm.disks[name])
     view = _view(found)
     assert sum(1 for entry in view if entry[3] is not None) > 5
     assert view == raw_view
@@ -211,11 +214,17 @@ def test_truncated_disk_says_so(vm: VmDisks, tmp_path: Path, name: str, keep: fl
 
 
 def _tolerant_list(path: Path) -> list[Found]:
-    """Like ``list_image``, a file whose data cannot be read being an error (as in a scan)."""
+    """Like ``list_image``, a file whose data cannot be read being an error (as in a scan).
+
+    The type is found as a scan finds it: first bytes, then a DMG's trailer.
+    """
     limits = Limits()
     out = []
     with path.open("rb") as handle:
         kind = sniff(handle.read(SNIFF_BYTES)).name
+        if path.stat().st_size >= 512:
+            handle.seek(-512, 2)
+            kind = opaque_trailer(handle.read(512)) or kind
         handle.seek(0)
         for m in iter_nested(handle, kind, Locator.for_path(str(path)), limits, Budget(limits)):
             status, reason, digest = m.status, m.reason, None
@@ -259,11 +268,11 @@ def _strip_zip(view: set[tuple[tuple[tuple[str, str], ...], str, str, str | None
 
 @pytest.mark.parametrize(
     "name", ["vhd-dynamic", "vhdx", "vmdk-sparse", "vmdk-split-flat", "qcow2", "vhd-differencing",
-             "qcow2-overlay", "vmdk-snapshot"],
+             "qcow2-overlay", "vmdk-snapshot", "dmg-zlib"],
 )  # fmt: skip
 def test_each_file_reopens_from_its_locator(vm: VmDisks, name: str) -> None:
     path = vm.disks.get(name) or vm.children[name]
-    found = [f for f in list_image(path) if f.sha256 is not None]
+    found = [f for f in _tolerant_list(path) if f.sha256 is not None]
     assert len(found) > 5
     for f in found:  # the review app's thumbnails and rematch open items so
         assert f.sha256 is not None
@@ -307,8 +316,8 @@ def test_folder_scan_reads_each_disk_once_leaves_evidence_untouched_and_counts_p
     with store.connect() as conn:
         rows = list(conn.execute(sa.select(item)))
     a_jpg = [r for r in rows if r.display.endswith("fat:/DCIM/a.jpg")]
-    # 8 disks, 3 children; the flat extents are read through their descriptors only
-    assert len(a_jpg) == 11
+    # 10 disks, 3 children; the flat extents are read through their descriptors only
+    assert len(a_jpg) == 13
     assert {r.location for r in a_jpg} == {"live"}
     extents = [r for r in rows if r.attrs and "segment_of" in r.attrs]
     assert sorted(Path(Locator.from_json(r.locator).leaf.path).name for r in extents) == [
@@ -356,3 +365,15 @@ def test_evidence_info_names_every_file_read_and_the_layout(vm: VmDisks) -> None
         "split.vmdk", "split-f001.vmdk", "split-f002.vmdk", "split-f003.vmdk"
     ]  # fmt: skip
     assert split["media_size"] == vm.raw.stat().st_size
+
+
+def test_dmg_with_a_damaged_block_table_is_an_error(vm: VmDisks, tmp_path: Path) -> None:
+    data = bytearray(vm.disks["dmg-zlib"].read_bytes())
+    listing = data.index(b"<key>Data</key>")
+    start = data.index(b"<data>", listing) + len(b"<data>")
+    data[start : start + 8] = b"AAAAAAAA"  # the base64 of "mish" and its version: zeros
+    damaged = tmp_path / "damaged.dmg"
+    damaged.write_bytes(bytes(data))
+    found = _tolerant_list(damaged)
+    assert [(f.kind, f.status) for f in found] == [("container", "error")]
+    assert found[0].reason.startswith("not a readable Apple UDIF (DMG) image (damaged.dmg): ")

@@ -16,7 +16,8 @@ VHD = "vhd"
 VHDX = "vhdx"
 VMDK = "vmdk"
 QCOW = "qcow"
-VIRTUAL_DISKS = frozenset({VHD, VHDX, VMDK, QCOW})
+DMG = "dmg"
+VIRTUAL_DISKS = frozenset({VHD, VHDX, VMDK, QCOW, DMG})
 """One layer type per virtual-disk format (the media of a VM disk, parents and extents read)."""
 
 FS_LAYERS = frozenset({"ntfs", "fat", "exfat", "ext", "hfs", "iso9660", "fs"})

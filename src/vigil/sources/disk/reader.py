@@ -195,6 +195,12 @@ class QcowReader(VirtualDiskReader):
     layer = layers.QCOW
 
 
+class DmgReader(VirtualDiskReader):
+    """Apple disk images (UDIF: raw, zlib, bzip2, LZFSE, ADC chunks) (libmodi)."""
+
+    layer = layers.DMG
+
+
 def open_virtual_disk(kind: str, stream: BinaryIO, outer: Locator) -> VirtualDisk:
     """The disk at ``outer``: by path (companions beside it) for evidence, else the one stream."""
     if outer.depth == 0 and outer.leaf.type == "os":
@@ -384,5 +390,5 @@ def _carved_opener(image: StreamImage, found: Carved) -> Any:
 
 _RAW = DiskImageReader()
 CONTAINER_TYPES.update({"disk-image": _RAW, "fs-image": _RAW, "ewf": EwfReader()})
-_VIRTUAL = (VhdReader(), VhdxReader(), VmdkReader(), QcowReader())
+_VIRTUAL = (VhdReader(), VhdxReader(), VmdkReader(), QcowReader(), DmgReader())
 CONTAINER_TYPES.update({reader.layer: reader for reader in _VIRTUAL})

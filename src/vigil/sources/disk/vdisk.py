@@ -1,6 +1,6 @@
-"""Virtual-machine disks (VHD, VHDX, VMDK, QCOW2) as one seekable, read-only stream of their media.
+"""VM disks (VHD, VHDX, VMDK, QCOW2) and Apple UDIF images as one read-only stream of their media.
 
-libyal's bindings (``pyvhdi``, ``pyvmdk``, ``pyqcow``) read through file
+libyal's bindings (``pyvhdi``, ``pyvmdk``, ``pyqcow``, ``pymodi``) read through file
 objects we open ourselves with :func:`~vigil.sources.folder.open_readonly`, as
 ``pyewf`` does for E01 sets, so no file is opened for writing and no access
 time changes.
@@ -23,6 +23,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any, BinaryIO, Literal
 
+import pymodi
 import pyqcow
 import pyvhdi
 import pyvmdk
@@ -32,7 +33,13 @@ from vigil.sources.folder import open_readonly
 from vigil.sources.opaque import opaque_type
 from vigil.sources.positional import PositionalStream
 
-KINDS: dict[str, str] = {"vhd": "VHD", "vhdx": "VHDX", "vmdk": "VMDK", "qcow": "QCOW2"}
+KINDS: dict[str, str] = {
+    "vhd": "VHD",
+    "vhdx": "VHDX",
+    "vmdk": "VMDK",
+    "qcow": "QCOW2",
+    "dmg": "Apple UDIF (DMG)",
+}
 """File types (:mod:`vigil.sources.identify` names) of the VM disks read here, and names."""
 
 MAX_CHAIN = 16
@@ -255,11 +262,15 @@ def _new_handle(kind: str) -> Any:
         return pyvhdi.file()
     if kind == "vmdk":
         return pyvmdk.handle()
+    if kind == "dmg":
+        return pymodi.handle()
     return pyqcow.file()
 
 
 def _parent_name(kind: str, handle: Any) -> str | None:
     """The file name of the disk's parent (backing file) as it records it, or None."""
+    if kind == "dmg":
+        return None  # a UDIF image stands alone (shadow files are not evidence copies)
     name = handle.get_backing_filename() if kind == "qcow" else handle.get_parent_filename()
     return str(name) if name else None
 
