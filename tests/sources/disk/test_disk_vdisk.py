@@ -203,7 +203,7 @@ def test_truncated_disk_says_so(vm: VmDisks, tmp_path: Path, name: str, keep: fl
     cut = tmp_path / source.name
     cut.write_bytes(data[: int(len(data) * keep)])
     found = _tolerant_list(cut)
-    layer = next(t for t in layers.VIRTUAL_DISKS if name.startswith(t))
+    layer = max((t for t in layers.VIRTUAL_DISKS if name.startswith(t)), key=len)
     notes = [f for f in found if f.kind == "container" and f.locator.leaf.type == layer]
     assert notes, found
     assert all(n.status == "error" and n.reason for n in notes)

@@ -155,6 +155,9 @@ class VirtualDiskReader(_DiskReader):
             except Unopenable as exc:
                 yield scan.note(exc.status, str(exc))
                 return
+            if disk.size == 0:  # a header with no media behind it (a DMG without its table)
+                yield scan.note("error", f"the {KINDS[self.layer]} image describes no media")
+                return
             if disk.size < MIN_IMAGE_BYTES:
                 return
             image = StreamImage(as_binary(disk), disk.size)
