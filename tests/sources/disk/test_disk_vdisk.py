@@ -32,6 +32,7 @@ from vigil.sources.opaque import opaque_trailer
 from vigil.sources.reopen import open_item
 from vigil.store.engine import Store
 from vigil.store.schema import item
+from vigil.web.render_worker import RenderJob, make_preview
 
 from . import images
 from .conftest import Found, list_image
@@ -277,10 +278,14 @@ def test_each_file_reopens_from_its_locator(vm: VmDisks, name: str) -> None:
     path = vm.disks.get(name) or vm.children[name]
     found = [f for f in _tolerant_list(path) if f.sha256 is not None]
     assert len(found) > 5
-    for f in found:  # the review app's thumbnails and rematch open items so
+    for f in found:  # by the key the store keeps, as the review app's previews do
         assert f.sha256 is not None
-        with open_item(Locator.from_json(f.locator.key()), bytes.fromhex(f.sha256)) as stream:
+        with open_item(f.locator.key(), bytes.fromhex(f.sha256)) as stream:
             assert images.sha256(stream.read()) == f.sha256
+    picture = next(f for f in found if f.locator.leaf.path == "/DCIM/a.jpg")
+    assert picture.sha256 is not None
+    job = RenderJob(picture.locator.key(), bytes.fromhex(picture.sha256), False, 128, 8.0, 1)
+    assert make_preview(job)[:3] == b"\xff\xd8\xff"  # the blurred JPEG thumbnail of review
 
 
 def test_extents_are_segments_of_their_descriptor(vm: VmDisks) -> None:
