@@ -106,9 +106,10 @@ _ALL = [
     _t("vhdx", "application/x-vhdx", "disk", "vhdx", "avhdx"),
     _t("vmdk", "application/x-vmdk", "disk", "vmdk"),
     _t("qcow", "application/x-qemu-disk", "disk", "qcow2", "qcow", "qcow2c", "img"),
+    # Opened as evidence (sources/disk/vdisk.py), unsupported inside archives: named by its end.
+    _t("dmg", "application/x-apple-diskimage", "disk", "dmg", "sparseimage", "img"),
     # Recognised, not opened: their items are "unsupported"/"encrypted" (sources/opaque.py).
     _t("vdi", "application/x-virtualbox-vdi", "disk", "vdi"),
-    _t("dmg", "application/x-apple-diskimage", "disk", "dmg", "sparseimage", "img"),
     _t("apfs", "application/x-apfs", "disk", *_RAW_DISK),
     _t("lvm", "application/x-lvm2", "disk", *_RAW_DISK),
     _t("bitlocker", "application/x-bitlocker", "disk", *_RAW_DISK),

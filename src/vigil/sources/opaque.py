@@ -10,7 +10,9 @@ and the examiner knows there is content that was not graded.
 :data:`OPAQUE` says, per type, which status and reason its item gets. VHD,
 VHDX, VMDK and QCOW2 are recognised here too (the first bytes name them) but
 opened by :mod:`vigil.sources.disk.vdisk`, so they have no entry in
-:data:`OPAQUE`: one that cannot be opened gets a note with its own reason.
+:data:`OPAQUE`: one that cannot be opened gets a note with its own reason. A
+DMG is opened there too when it is an evidence file, but keeps its entry for
+one inside another container (:data:`TRAILER_ONLY`).
 """
 
 from __future__ import annotations
