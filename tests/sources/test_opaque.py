@@ -16,7 +16,7 @@ from vigil.sources.disk.crypt import CRYPT_TYPES
 from vigil.sources.disk.layers import LVM
 from vigil.sources.identify import TYPES, sniff
 from vigil.sources.locator import Locator
-from vigil.sources.opaque import OPAQUE, opaque_trailer, opaque_type
+from vigil.sources.opaque import OPAQUE, TRAILER_ONLY, opaque_trailer, opaque_type
 from vigil.store.engine import Store
 from vigil.store.schema import item
 
@@ -45,10 +45,6 @@ def _dmg() -> bytes:
 
 
 HEADERS: dict[str, bytes] = {
-    "vhdx": _at(0, b"vhdxfile"),
-    "vhd": _at(0, b"conectix\x00\x00\x00\x02"),
-    "vmdk": _at(0, b"KDMV\x01\x00\x00\x00"),
-    "qcow": _at(0, b"QFI\xfb\x00\x00\x00\x03"),
     "vdi": _at(0, b"<<< Oracle VM VirtualBox Disk Image >>>\n", SIZE, (64, b"\x7f\x10\xda\xbe")),
     "apfs": _at(32, b"NXSB"),
     "lvm": _at(512, b"LABELONE", SIZE, (536, b"LVM2 001")),
@@ -59,13 +55,22 @@ HEADERS: dict[str, bytes] = {
 }
 """One hand-built header (or trailer) per recognised container type that Vigil does not open."""
 
+VM_HEADERS: dict[str, bytes] = {
+    "vhdx": _at(0, b"vhdxfile"),
+    "vhd": _at(0, b"conectix\x00\x00\x00\x02"),
+    "vmdk": _at(0, b"KDMV\x01\x00\x00\x00"),
+    "qcow": _at(0, b"QFI\xfb\x00\x00\x00\x03"),
+}
+"""VM disks are recognised here and opened by disk/vdisk.py: a bare header is a damaged disk."""
+
 VMDK_DESCRIPTOR = b'# Disk DescriptorFile\nversion=1\nRW 2048 FLAT "disk-flat.vmdk" 0\n'
 
 
 def test_every_opaque_type_has_a_header_here_and_no_reader() -> None:
     assert set(HEADERS) == set(OPAQUE)
-    # Encrypted volumes and LVM have a reader: opened (with a key), else one note saying why.
-    assert set(OPAQUE) & set(CONTAINER_TYPES) == set(READ_AS_VOLUMES)
+    # Encrypted volumes and LVM have a reader: opened (with a key), else one note saying why;
+    # a DMG is named by its trailer alone, so it stays in the table for the sniffing.
+    assert set(OPAQUE) & set(CONTAINER_TYPES) == set(READ_AS_VOLUMES) | TRAILER_ONLY
     assert set(OPAQUE) <= set(TYPES)
 
 
@@ -80,6 +85,23 @@ def test_header_is_recognised(name: str) -> None:
 
 def test_vmdk_descriptor_is_recognised() -> None:
     assert sniff(VMDK_DESCRIPTOR).name == "vmdk"
+
+
+@pytest.mark.parametrize("name", sorted(VM_HEADERS))
+def test_vm_disk_is_recognised_opened_and_a_bare_header_is_an_error(
+    store: Store, tmp_path: Path, name: str
+) -> None:
+    assert opaque_type(VM_HEADERS[name]) == name and sniff(VM_HEADERS[name]).name == name
+    assert name in CONTAINER_TYPES and name not in OPAQUE
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / f"exhibit.{name}").write_bytes(VM_HEADERS[name])
+    run_scan(store, [root], ScanOptions(case="c", workers=1))
+    with store.connect() as conn:
+        notes = conn.execute(sa.select(item).where(item.c.kind == "marker")).all()
+    assert [n.status for n in notes] == ["error"]
+    assert notes[0].reason.startswith("not a readable ")
+    assert case_summary(store, "c").problems == {"error": 1}
 
 
 @pytest.mark.parametrize(
@@ -106,6 +128,12 @@ def test_scanned_container_is_counted_not_clean(store: Store, tmp_path: Path, na
     run_scan(store, [root], ScanOptions(case="c", workers=1))
     rows = _rows(store)
     expected = OPAQUE[name]
+    if name in TRAILER_ONLY:  # opened at the top level (a bare trailer: an error note)
+        assert rows[f"exhibit.{name}"].status == "ok"
+        assert case_summary(store, "c").problems == {"error": 1, expected.status: 1}
+        row = rows[f"nested.{name}"]
+        assert (row.file_type, row.status, row.reason) == (name, expected.status, expected.reason)
+        return
     for key in (f"exhibit.{name}", f"nested.{name}"):
         row = rows[key]
         assert row.file_type == name
@@ -133,7 +161,7 @@ def test_summary_shows_errors_and_limits_first(
 
     root = tmp_path / "ev"
     root.mkdir()
-    (root / "vm.qcow2").write_bytes(HEADERS["qcow"])
+    (root / "vm.vdi").write_bytes(HEADERS["vdi"])
     run_scan(store, [root], ScanOptions(case="c", workers=1))
     print_summary(case_summary(store, "c"))
     out = capsys.readouterr().out
@@ -147,7 +175,7 @@ def test_report_warns_first_and_lists_the_container(store: Store, tmp_path: Path
 
     root = tmp_path / "ev"
     root.mkdir()
-    (root / "laptop.vhdx").write_bytes(HEADERS["vhdx"])
+    (root / "laptop.vdi").write_bytes(HEADERS["vdi"])
     (root / "usb.img").write_bytes(HEADERS["bitlocker"])
     run_scan(store, [root], ScanOptions(case="c", workers=1))
     with store.connect() as conn:
@@ -156,4 +184,4 @@ def test_report_warns_first_and_lists_the_container(store: Store, tmp_path: Path
     assert warning < html.index('id="counts"')
     assert "2 item(s) were not read whole" in html
     assert html.index('data-status="encrypted"') < html.index('data-status="unsupported"')
-    assert OPAQUE["vhdx"].reason in html and "BitLocker volume; no key given" in html
+    assert OPAQUE["vdi"].reason in html and "BitLocker volume; no key given" in html

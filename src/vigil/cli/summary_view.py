@@ -141,6 +141,8 @@ def _image_lines(info: dict[str, Any] | None) -> list[str]:
         fields = ("case_number", "evidence_number", "examiner_name", "acquiry_date")
         told = [f"{k} {acquired[k]}" for k in fields if k in acquired]
         lines.append("acquired: " + ", ".join(told))
+    if info.get("parents"):
+        lines.append("read through parent disk(s): " + ", ".join(info["parents"]))
     check = info.get("verification")
     if check:
         reason = f" ({check['reason']})" if check.get("reason") else ""

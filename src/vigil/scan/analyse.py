@@ -52,7 +52,7 @@ from vigil.sources.limits import (
     deadline_scope,
 )
 from vigil.sources.locator import Locator
-from vigil.sources.opaque import OPAQUE, opaque_trailer
+from vigil.sources.opaque import OPAQUE, TRAILER_ONLY, opaque_trailer
 from vigil.sources.phones.ufdr import LAYER as UFDR_LAYER
 from vigil.sources.phones.ufdr import stated_hash_problem
 
@@ -64,6 +64,7 @@ READ_BYTES = 1 << 20
 VIDEO_MARGIN_S = 1.0
 """Seconds of an item's budget left over when its video hashing is stopped: the
 video's own bound stops it first, so the frames hashed so far are kept."""
+_TRAILER_CANDIDATES = frozenset({"unknown", "disk-image", "fs-image"})
 
 
 @dataclass(slots=True)
@@ -234,7 +235,9 @@ def _file_record(
     """Identify the content and, for a picture, compute its PDQ hash."""
     stream.seek(0)
     ftype = sniff(stream.read(SNIFF_BYTES))
-    if ftype.name == "unknown" and digests.size >= 512:
+    if ftype.name in _TRAILER_CANDIDATES and digests.size >= 512:
+        # A DMG names itself at its end; one of raw chunks starts with the disk's own
+        # MBR or volume, but its data fork is no raw image (zero runs are left out).
         stream.seek(digests.size - 512)
         ftype = by_name(opaque_trailer(stream.read(512)) or ftype.name)
     record = ItemRecord(
@@ -285,8 +288,12 @@ def _check_stated_hashes(record: ItemRecord, digests: Digests) -> None:
 def _opaque_status(record: ItemRecord, type_name: str) -> None:
     """A recognised container with no reader is never ``ok``: its files went unread."""
     found = OPAQUE.get(type_name)
-    if found is None or type_name in CONTAINER_TYPES:
+    if found is None:
         return
+    if type_name in CONTAINER_TYPES and (
+        type_name not in TRAILER_ONLY or record.locator.depth == 0
+    ):
+        return  # opened: its reader says what could not be read
     reason = found.reason if record.status == "ok" else f"{found.reason}; {record.reason}"
     record.status, record.reason = found.status, reason
 

@@ -101,13 +101,15 @@ _ALL = [
     _t("fs-image", "application/x-raw-disk-image", "disk", *_RAW_DISK, "iso"),
     _t("ios-backup", "application/x-apple-plist", "archive", "plist"),
     _t("adb-backup", "application/x-android-backup", "archive", "ab"),
-    # Recognised, not opened: their items are "unsupported"/"encrypted" (sources/opaque.py).
+    # VM disks, opened by sources/disk/vdisk.py (a fixed VHD starts with its raw media).
     _t("vhd", "application/x-vhd", "disk", "vhd", "avhd"),
     _t("vhdx", "application/x-vhdx", "disk", "vhdx", "avhdx"),
     _t("vmdk", "application/x-vmdk", "disk", "vmdk"),
     _t("qcow", "application/x-qemu-disk", "disk", "qcow2", "qcow", "qcow2c", "img"),
-    _t("vdi", "application/x-virtualbox-vdi", "disk", "vdi"),
+    # Opened as evidence (sources/disk/vdisk.py), unsupported inside archives: named by its end.
     _t("dmg", "application/x-apple-diskimage", "disk", "dmg", "sparseimage", "img"),
+    # Recognised, not opened: their items are "unsupported"/"encrypted" (sources/opaque.py).
+    _t("vdi", "application/x-virtualbox-vdi", "disk", "vdi"),
     _t("apfs", "application/x-apfs", "disk", *_RAW_DISK),
     _t("lvm", "application/x-lvm2", "disk", *_RAW_DISK),
     _t("bitlocker", "application/x-bitlocker", "disk", *_RAW_DISK),

@@ -1,13 +1,18 @@
 """Containers Vigil recognises but does not open: nothing opaque may look clean.
 
-A virtual-machine disk, an APFS or LVM volume, an Apple disk image or an
+A VirtualBox disk, an APFS or LVM volume, an Apple disk image or an
 encrypted volume holds files of its own. When Vigil identifies one and has no
 reader for it, its item is not ``ok``: it gets status ``unsupported`` (or
 ``encrypted``) and a reason, so that it is counted under "Errors and limits"
 and the examiner knows there is content that was not graded.
 
 :func:`opaque_type` looks only at the first bytes (pure Python, no libraries);
-:data:`OPAQUE` says, per type, which status and reason its item gets.
+:data:`OPAQUE` says, per type, which status and reason its item gets. VHD,
+VHDX, VMDK and QCOW2 are recognised here too (the first bytes name them) but
+opened by :mod:`vigil.sources.disk.vdisk`, so they have no entry in
+:data:`OPAQUE`: one that cannot be opened gets a note with its own reason. A
+DMG is opened there too when it is an evidence file, but keeps its entry for
+one inside another container (:data:`TRAILER_ONLY`).
 """
 
 from __future__ import annotations
@@ -26,14 +31,14 @@ class Opaque:
 
 _NOT_OPENED = "its files were not read: mount or convert it and scan the result"
 OPAQUE: dict[str, Opaque] = {
-    "vhd": Opaque("unsupported", f"VHD virtual disk (dynamic or differencing): {_NOT_OPENED}"),
-    "vhdx": Opaque("unsupported", f"VHDX virtual disk: {_NOT_OPENED}"),
-    "vmdk": Opaque("unsupported", f"VMDK virtual disk: {_NOT_OPENED}"),
-    "qcow": Opaque("unsupported", f"QCOW/QCOW2 virtual disk: {_NOT_OPENED}"),
     "vdi": Opaque("unsupported", f"VirtualBox VDI virtual disk: {_NOT_OPENED}"),
     "apfs": Opaque("unsupported", f"APFS container: {_NOT_OPENED}"),
     "lvm": Opaque("unsupported", f"LVM2 physical volume: {_NOT_OPENED}"),
-    "dmg": Opaque("unsupported", f"Apple disk image (UDIF/DMG): {_NOT_OPENED}"),
+    "dmg": Opaque(
+        "unsupported",
+        "Apple disk image (UDIF/DMG) inside another container: its files were not read"
+        " (a DMG names itself at its end only); extract it and scan it on its own",
+    ),
     "bitlocker": Opaque("encrypted", "BitLocker encrypted volume: not decrypted, files not read"),
     "luks": Opaque("encrypted", "LUKS encrypted volume: not decrypted, files not read"),
     "filevault": Opaque(
@@ -72,6 +77,12 @@ def opaque_type(header: bytes) -> str | None:
     if header[88:90] == b"CS" and int.from_bytes(header[90:92], "little") == 1:
         return "filevault"  # Core Storage volume header: signature, then version 1
     return None
+
+
+TRAILER_ONLY = frozenset({"dmg"})
+"""Types named by their last bytes alone: a top-level file is opened (its reader is
+registered), a member of another container is not (members are sniffed by their
+first bytes as they stream), so there it stays in :data:`OPAQUE`."""
 
 
 def opaque_trailer(tail: bytes) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import plistlib
 import shutil
 import struct
 import subprocess
@@ -390,3 +391,139 @@ creation_time = 0
         at += sizes[name] * extent
     path.write_bytes(bytes(image))
     return path
+
+
+def qemu_convert(raw: Path, target: Path, fmt: str, *options: str) -> Path:
+    """``raw`` converted by ``qemu-img`` to ``fmt`` (vpc, vhdx, vmdk, qcow2)."""
+    args: list[str | Path] = ["qemu-img", "convert", "-O", fmt]
+    for option in options:
+        args += ["-o", option]
+    command = [str(a) for a in (*args, raw.resolve(), target.name)]
+    subprocess.run(command, check=True, cwd=target.parent, stdout=subprocess.DEVNULL)
+    return target
+
+
+def overlay(parent: Path, raw: Path, changed: Path, target: Path, fmt: str) -> Path:
+    """A child of ``parent`` (media ``raw``) in ``fmt`` holding the 64 KiB runs ``changed`` alters.
+
+    ``qemu-img create -b`` makes the empty child and ``qemu-io`` writes the changes into it.
+    """
+    run = {"check": True, "cwd": target.parent, "stdout": subprocess.DEVNULL}
+    create = ["qemu-img", "create", "-f", fmt, "-b", parent.name, "-F", fmt, target.name]
+    subprocess.run(create, **run)  # type: ignore[call-overload]
+    old, new, chunk = raw.read_bytes(), changed.read_bytes(), 64 * 1024
+    commands: list[str] = []
+    for start in range(0, len(new), chunk):
+        if new[start : start + chunk] != old[start : start + chunk]:
+            piece = target.with_name(f".chunk-{start}")
+            piece.write_bytes(new[start : start + chunk])
+            commands += ["-c", f"write -q -s {piece} {start} {len(new[start : start + chunk])}"]
+    subprocess.run(["qemu-io", "-f", fmt, *commands, target.name], **run)  # type: ignore[call-overload]
+    for piece in target.parent.glob(".chunk-*"):
+        piece.unlink()
+    return target
+
+
+def _vhd_checksum(block: bytes, at: int) -> bytes:
+    data = bytearray(block)
+    data[at : at + 4] = bytes(4)
+    return struct.pack(">I", ~sum(data) & 0xFFFFFFFF)
+
+
+def differencing_vhd(parent: Path, changed: Path, target: Path, parent_name: str) -> Path:
+    """A differencing VHD over ``parent`` whose view is the raw image ``changed``.
+
+    qemu-img cannot make one, so: the 2 MiB blocks of ``changed`` that differ from
+    the parent's media go into a dynamic VHD (qemu writes their sector bitmaps full),
+    which is then made differencing as the VHD specification says: disk type 4 in
+    the footer (and its copy), the parent's unique id, time stamp and name in the
+    dynamic header, both checksums redone. Unchanged blocks are read from the parent.
+    """
+    block = 2 * MiB
+    base = parent.with_suffix(".media")
+    qemu_img = ("qemu-img", "convert", "-f", "vpc", "-O", "raw", parent, base)
+    subprocess.run([str(a) for a in qemu_img], check=True, stdout=subprocess.DEVNULL)
+    old, new = base.read_bytes(), changed.read_bytes()
+    base.unlink()
+    delta = bytearray(len(new))
+    for start in range(0, len(new), block):
+        if new[start : start + block] != old[start : start + block]:
+            delta[start : start + block] = new[start : start + block]
+    staged = target.with_suffix(".delta")
+    staged.write_bytes(bytes(delta))
+    qemu_convert(staged, target, "vpc", "subformat=dynamic")
+    staged.unlink()
+    parent_footer = parent.read_bytes()[:512]
+    data = bytearray(target.read_bytes())
+    footer = bytearray(data[:512])
+    footer[60:64] = struct.pack(">I", 4)  # differencing
+    footer[64:68] = _vhd_checksum(footer, 64)
+    data[:512] = data[-512:] = footer
+    (where,) = struct.unpack_from(">Q", footer, 16)
+    header = bytearray(data[where : where + 1024])
+    header[40:56] = parent_footer[68:84]  # the parent's unique id
+    header[56:60] = parent_footer[24:28]  # and its time stamp
+    header[64:576] = parent_name.encode("utf-16-be").ljust(512, b"\x00")
+    header[36:40] = _vhd_checksum(header, 36)
+    data[where : where + 1024] = header
+    target.write_bytes(bytes(data))
+    return target
+
+
+def split_flat_vmdk(raw: Path, descriptor: Path, extents: int) -> list[Path]:
+    """A VMDK of several FLAT extents (``x-f001.vmdk`` …) and its text descriptor."""
+    data = raw.read_bytes()
+    sectors = len(data) // 512
+    per = -(-sectors // extents)
+    lines, paths = [], [descriptor]
+    for number in range(extents):
+        part = data[number * per * 512 : (number + 1) * per * 512]
+        path = descriptor.with_name(f"{descriptor.stem}-f{number + 1:03d}.vmdk")
+        path.write_bytes(part)
+        paths.append(path)
+        lines.append(f'RW {len(part) // 512} FLAT "{path.name}" 0')
+    text = ["# Disk DescriptorFile", "version=1", "CID=fffffffe", "parentCID=ffffffff",
+            'createType="twoGbMaxExtentFlat"', "", "# Extent description", *lines, "",
+            "# The Disk Data Base", "#DDB", 'ddb.adapterType = "ide"', ""]  # fmt: skip
+    descriptor.write_text("\n".join(text))
+    return paths
+
+
+def udif(raw: Path, target: Path, compress: bool, chunk_sectors: int = 2048) -> Path:
+    """An Apple disk image (UDIF) of ``raw``, built as the format is documented.
+
+    hdiutil does not run on Linux, so the test writes one: the data fork (chunks
+    of ``chunk_sectors``, zlib-compressed as UDZO does, or stored raw as UDRW;
+    all-zero chunks left out as "ignore" runs), an XML property list whose
+    ``blkx`` entry holds the ``mish`` block table, and the 512-byte ``koly`` trailer.
+    """
+    media = raw.read_bytes()
+    sectors = len(media) // 512
+    data = bytearray()
+    runs = []
+    for first in range(0, sectors, chunk_sectors):
+        count = min(chunk_sectors, sectors - first)
+        piece = media[first * 512 : (first + count) * 512]
+        if piece.count(0) == len(piece):
+            runs.append((0x00000002, first, count, len(data), 0))  # zeros, nothing stored
+            continue
+        stored = zlib.compress(piece) if compress else piece
+        runs.append((0x80000005 if compress else 0x00000001, first, count, len(data), len(stored)))
+        data += stored
+    runs.append((0xFFFFFFFF, sectors, 0, len(data), 0))  # end of the table
+    mish = bytearray(b"mish" + struct.pack(">IQQQII", 1, 0, sectors, 0, 0x208, 0))
+    mish += bytes(24) + struct.pack(">II", 2, 32) + bytes(128)  # CRC32 slot, unchecked
+    mish += struct.pack(">I", len(runs))
+    for kind, first, count, offset, length in runs:
+        mish += struct.pack(">IIQQQQ", kind, 0, first, count, offset, length)
+    entry = {"Attributes": "0x0050", "CFName": "whole disk", "Data": bytes(mish), "ID": "0",
+             "Name": "whole disk"}  # fmt: skip
+    listing = plistlib.dumps({"resource-fork": {"blkx": [entry]}})
+    koly = bytearray(512)
+    struct.pack_into(">4sIII", koly, 0, b"koly", 4, 512, 1)
+    struct.pack_into(">QQ", koly, 24, 0, len(data))  # data fork offset and length
+    struct.pack_into(">II", koly, 56, 1, 1)  # segment 1 of 1
+    struct.pack_into(">QQ", koly, 216, len(data), len(listing))  # the property list
+    struct.pack_into(">IQ", koly, 488, 1, sectors)  # image variant, sector count
+    target.write_bytes(bytes(data) + listing + bytes(koly))
+    return target

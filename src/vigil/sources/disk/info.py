@@ -23,8 +23,10 @@ from vigil.sources.disk.segments import (
     raw_segments_missing,
 )
 from vigil.sources.disk.signatures import HEADER_BYTES, disk_type
+from vigil.sources.disk.vdisk import KINDS, VirtualDisk
 from vigil.sources.disk.volumes import StreamImage, fs_type_name, open_fs, volumes
 from vigil.sources.folder import open_readonly
+from vigil.sources.opaque import opaque_type
 
 DISK_TYPES = frozenset({"ewf", "disk-image", "fs-image"})
 """The file types (:mod:`vigil.sources.identify` names) of disk images."""
@@ -71,12 +73,14 @@ def _raw_media_hash(path: bytes) -> dict[str, Any]:
 
 
 def image_format(path: bytes) -> str | None:
-    """``ewf``, ``disk-image`` or ``fs-image`` for an image file, None for anything else."""
+    """``ewf``, ``disk-image``, ``fs-image`` or a VM disk type (``vhd`` …), else None."""
     try:
         with open_readonly(path) as handle:
-            return disk_type(handle.read(HEADER_BYTES))
+            head = handle.read(HEADER_BYTES)
     except SourceError:
         return None
+    virtual = opaque_type(head)
+    return virtual if virtual in KINDS else disk_type(head)
 
 
 def describe_image(path: bytes) -> dict[str, Any] | None:
@@ -85,6 +89,8 @@ def describe_image(path: bytes) -> dict[str, Any] | None:
     if kind is None:
         return None
     info: dict[str, Any] = {"format": kind}
+    if kind in KINDS:
+        return _describe_virtual(path, kind, info)
     paths = ewf_segments(path) if kind == "ewf" else raw_segments(path)
     info["segments"] = [
         {"name": os.fsdecode(os.path.basename(p)), "size": os.path.getsize(p)} for p in paths
@@ -99,6 +105,26 @@ def describe_image(path: bytes) -> dict[str, Any] | None:
             info["volumes"] = _layout(StreamImage(media, size))
     except (SourceError, OSError) as exc:
         info["error"] = describe(exc)
+    return info
+
+
+def _describe_virtual(path: bytes, kind: str, info: dict[str, Any]) -> dict[str, Any]:
+    """A VM disk: the files it is read from (itself, extents, parents), media size, layout."""
+    names = [os.fsdecode(os.path.basename(path))]
+    try:
+        with VirtualDisk.from_path(kind, path) as disk:
+            names += disk.extents + disk.parents
+            info["parents"] = disk.parents
+            info["media_size"] = disk.size
+            info["volumes"] = _layout(StreamImage(as_binary(disk), disk.size))
+    except (SourceError, OSError) as exc:
+        info["error"] = describe(exc)
+    folder = os.path.dirname(path)
+    info["segments"] = [
+        {"name": name, "size": os.path.getsize(os.path.join(folder, os.fsencode(name)))}
+        for name in dict.fromkeys(names)
+        if os.path.isfile(os.path.join(folder, os.fsencode(name)))
+    ]
     return info
 
 

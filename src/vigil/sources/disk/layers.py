@@ -16,11 +16,20 @@ LVM = "lvm"
 """A logical volume of an LVM2 volume group (disk/lvm.py): the layer path is its name."""
 CRYPT_LAYERS = frozenset({"luks", "bitlocker", "filevault"})
 """Decrypted volumes (disk/crypt.py): the layer path is "" or a logical volume's number."""
+VHD = "vhd"
+VHDX = "vhdx"
+VMDK = "vmdk"
+QCOW = "qcow"
+DMG = "dmg"
+VIRTUAL_DISKS = frozenset({VHD, VHDX, VMDK, QCOW, DMG})
+"""One layer type per virtual-disk format (the media of a VM disk, parents and extents read)."""
 
 FS_LAYERS = frozenset({"ntfs", "fat", "exfat", "ext", "hfs", "iso9660", "fs"})
 """One layer type per file-system family (``fs`` for any other The Sleuth Kit reads)."""
 
-DISK_LAYERS = frozenset({EWF, SPLIT, PARTITION, CARVED, LVM, *FS_LAYERS, *CRYPT_LAYERS})
+DISK_LAYERS = frozenset(
+    {EWF, SPLIT, PARTITION, CARVED, LVM, *VIRTUAL_DISKS, *FS_LAYERS, *CRYPT_LAYERS}
+)
 
 
 def in_file_system(locator: Locator) -> bool:

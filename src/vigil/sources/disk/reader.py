@@ -1,12 +1,14 @@
 """Disk images as container readers: every file inside becomes a member of the nested pipeline.
 
 ``DiskImageReader`` opens raw images (partitioned or a bare file system),
-``EwfReader`` E01/Ex01 sets, the ``CryptVolumeReader`` family encrypted volumes
-(with the exhibit's key, else an ``encrypted`` note) and ``LvmReader`` LVM2
-physical volumes; encrypted and LVM2 partitions inside a disk are read the same
-way. Given a top-level evidence file (an ``os`` locator), raw and EWF readers
-open all segments by name (``x.002`` …, ``x.E02`` …); inside another container
-they read the one stream they are given.
+``EwfReader`` E01/Ex01 sets, ``VirtualDiskReader`` VM disks (VHD, VHDX, VMDK,
+QCOW2, DMG: :mod:`~vigil.sources.disk.vdisk`), the ``CryptVolumeReader`` family
+encrypted volumes (with the exhibit's key, else an ``encrypted`` note) and
+``LvmReader`` LVM2 physical volumes; encrypted and LVM2 partitions inside a disk
+are read the same way. Given a top-level evidence file (an ``os`` locator), raw,
+EWF and VM-disk readers open all segments (or parents, extents) by name
+(``x.002`` …, ``x.E02`` …); inside another container they read the one stream
+they are given.
 
 Order of members, per volume: the file system's allocated entries, its
 deleted ones, then pictures carved from its unallocated space; then pictures
@@ -41,6 +43,7 @@ from vigil.sources.disk.segments import (
     raw_segments,
     raw_segments_missing,
 )
+from vigil.sources.disk.vdisk import KINDS, Unopenable, VirtualDisk
 from vigil.sources.disk.volumes import StreamImage, Volume, fs_type_name, open_fs, volumes
 from vigil.sources.keys import exhibit_keys
 from vigil.sources.limits import Budget, LimitExceeded, Limits
@@ -50,6 +53,9 @@ from vigil.sources.positional import PositionalStream
 
 MIN_IMAGE_BYTES = 64 * 1024
 """Smaller "images" are boot sectors copied into files, not volumes to walk."""
+
+VIRTUAL_BUFFER_BYTES = 32 * 1024
+"""Read-ahead over a VM disk's media (bench/disk_layers.py)."""
 
 CARVE = True
 """Carve unallocated space (module switch for tests and quick previews)."""
@@ -224,6 +230,79 @@ def lvm_members(
         yield Scan(layers.LVM, where, limits, budget).note("unsupported", str(exc))
     finally:
         found.close()
+
+
+class VirtualDiskReader(_DiskReader):
+    """A VM disk's media (parents and extents found beside it), walked like a raw image.
+
+    A disk that cannot be opened (a parent or extent missing, damaged headers)
+    gives one note with the reason: ``unsupported`` or ``error``, never nothing.
+    """
+
+    def _members(self, stream: BinaryIO, scan: Scan) -> Iterator[Member]:
+        with ExitStack() as stack:
+            try:
+                disk = stack.enter_context(open_virtual_disk(self.layer, stream, scan.outer))
+            except Unopenable as exc:
+                yield scan.note(exc.status, str(exc))
+                return
+            if disk.size == 0:  # a header with no media behind it (a DMG without its table)
+                yield scan.note("error", f"the {KINDS[self.layer]} image describes no media")
+                return
+            if disk.size < MIN_IMAGE_BYTES:
+                return
+            # A small buffer: libvhdi costs per sector read, and TSK's small reads at
+            # scattered offsets each refill it (256 KiB made a VHD listing 2x slower).
+            image = StreamImage(io.BufferedReader(disk, VIRTUAL_BUFFER_BYTES), disk.size)
+            image.bad = disk.bad  # one list: files over damaged units are errors
+            base = scan.outer.child(self.layer)
+            share = current_share() if scan.outer.depth == 0 else None
+            yield from image_members(image, base, scan.limits, scan.budget, share)
+            if image.bad:  # read as zeros: files there are errors, and so is the disk
+                lost = sum(stop - start for start, stop in image.bad)
+                yield scan.note(
+                    "error",
+                    f"{lost:,} bytes of the {KINDS[self.layer]} media unreadable, first at"
+                    f" byte {image.bad[0][0]}: the file is damaged or truncated",
+                )
+
+
+class VhdReader(VirtualDiskReader):
+    """VHD: fixed, dynamic and differencing (libvhdi)."""
+
+    layer = layers.VHD
+
+
+class VhdxReader(VirtualDiskReader):
+    """VHDX: dynamic, fixed and differencing (libvhdi)."""
+
+    layer = layers.VHDX
+
+
+class VmdkReader(VirtualDiskReader):
+    """VMDK: monolithic sparse, stream-optimised, flat and split extents (libvmdk)."""
+
+    layer = layers.VMDK
+
+
+class QcowReader(VirtualDiskReader):
+    """QCOW and QCOW2, with a backing file beside it (libqcow)."""
+
+    layer = layers.QCOW
+
+
+class DmgReader(VirtualDiskReader):
+    """Apple disk images (UDIF: raw, zlib, bzip2, LZFSE, ADC chunks) (libmodi)."""
+
+    layer = layers.DMG
+
+
+def open_virtual_disk(kind: str, stream: BinaryIO, outer: Locator) -> VirtualDisk:
+    """The disk at ``outer``: by path (companions beside it) for evidence, else the one stream."""
+    if outer.depth == 0 and outer.leaf.type == "os":
+        return VirtualDisk.from_path(kind, os.fsencode(outer.leaf.path))
+    stream.seek(0)
+    return VirtualDisk.from_stream(kind, stream, outer.name)
 
 
 def image_members(
@@ -456,3 +535,5 @@ CONTAINER_TYPES.update({"disk-image": _RAW, "fs-image": _RAW, "ewf": EwfReader()
 _CRYPT = (LuksReader(), BitLockerReader(), FileVaultReader())
 CONTAINER_TYPES.update({reader.layer: reader for reader in _CRYPT})
 CONTAINER_TYPES[layers.LVM] = LvmReader()
+_VIRTUAL = (VhdReader(), VhdxReader(), VmdkReader(), QcowReader(), DmgReader())
+CONTAINER_TYPES.update({reader.layer: reader for reader in _VIRTUAL})

@@ -4,6 +4,9 @@ Registers openers for the disk layers with :func:`vigil.sources.reopen.register`
 
 * ``ewf``: the media of the E01 set (all segments, found by name beside the
   ``os`` file; a single stream inside another container);
+* ``vhd``, ``vhdx``, ``vmdk``, ``qcow``: the media of the VM disk (its parents
+  and extents found beside the ``os`` file, as the scan found them; a single
+  stream inside another container);
 * ``partition``: a window of the parent at the layer's ``offset``/``length``;
 * file-system layers (``ntfs``, ``fat`` …): the file with the layer's
   ``inode`` (and NTFS stream ``ads``), read by TSK and copied to a spool;
@@ -32,7 +35,7 @@ from vigil.sources.disk import layers
 from vigil.sources.disk.crypt import CryptOpenError, unlock
 from vigil.sources.disk.ewf import EwfStream
 from vigil.sources.disk.lvm import LvmError, find_volume
-from vigil.sources.disk.reader import TskFileStream
+from vigil.sources.disk.reader import TskFileStream, open_virtual_disk
 from vigil.sources.disk.segments import ConcatStream, ewf_segments, raw_segments
 from vigil.sources.disk.volumes import StreamImage, open_layer
 from vigil.sources.keys import exhibit_keys
@@ -52,6 +55,14 @@ def open_ewf(parent: BinaryIO | None, locator: Locator) -> BinaryIO:
         return as_binary(EwfStream.from_paths(ewf_segments(os.fsencode(outer.leaf.path))))
     parent.seek(0)
     return as_binary(EwfStream([parent], owned=False))
+
+
+def open_virtual(parent: BinaryIO | None, locator: Locator) -> BinaryIO:
+    """The media of a VM disk (VHD, VHDX, VMDK, QCOW2), opened as the scan opened it."""
+    outer = locator.parent
+    if parent is None or outer is None:
+        raise ReopenError(f"{locator.display()}: a {locator.leaf.type} layer needs its disk file")
+    return as_binary(open_virtual_disk(locator.leaf.type, parent, outer))
 
 
 def open_partition(parent: BinaryIO | None, locator: Locator) -> BinaryIO:
@@ -161,6 +172,8 @@ class _Window(PositionalStream):
 
 register(layers.EWF, open_ewf)
 register(layers.PARTITION, open_partition)
+for _layer in layers.VIRTUAL_DISKS:
+    register(_layer, open_virtual)
 register(layers.CARVED, open_carved)
 for _layer in layers.FS_LAYERS:
     register(_layer, open_fs_file)

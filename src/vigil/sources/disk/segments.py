@@ -1,8 +1,10 @@
-"""Images stored as several files: split raw (``x.001``, ``x.002`` …) and EWF (``x.E01`` …).
+"""Images stored as several files: split raw (``x.001`` …), EWF (``x.E01`` …), VMDK extents.
 
-Both need the file *names* of all segments, not one stream, so a top-level
+All need the file *names* of all segments, not one stream, so a top-level
 evidence path is opened here, and a folder scan recognises later segments
 (``x.002``, ``x.E02``) as parts of the image that its first segment opens.
+A VMDK extent (``x-flat.vmdk``, ``x-f001.vmdk``, ``x-s001.vmdk``) named by a
+descriptor beside it is read through that descriptor, not as an image of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ _RAW = re.compile(rb"^(?P<stem>.+)\.(?P<num>\d{3})$")
 _EWF = re.compile(rb"^(?P<stem>.+)\.(?P<kind>[EeSsLl]x?)(?P<num>\d{2}|[A-Za-z]{2})$")
 
 MAX_SEGMENTS = 10_000
+
+_VMDK_EXTENT = re.compile(rb'^\s*(?:RW|RDONLY|NOACCESS)\s+\d+\s+\w+\s+"([^"]+)"', re.MULTILINE)
+VMDK_DESCRIPTOR_MAGIC = b"# Disk DescriptorFile"
+MAX_DESCRIPTOR_BYTES = 64 * 1024
+"""A VMDK descriptor file is text of a few hundred bytes; bigger ``.vmdk`` files are extents."""
+MAX_DESCRIPTORS_LOOKED_AT = 256
 
 
 def raw_segments(path: bytes) -> list[bytes]:
@@ -156,8 +164,42 @@ class ConcatStream(PositionalStream):
         super().close()
 
 
+def vmdk_extent_of(path: bytes) -> tuple[int, str] | None:
+    """(extent number, descriptor name) when a VMDK descriptor beside ``path`` names it."""
+    if not path.lower().endswith(b".vmdk"):
+        return None
+    folder, own = os.path.dirname(path), os.path.basename(path)
+    try:
+        names = sorted(n for n in os.listdir(folder or b".") if n.lower().endswith(b".vmdk"))
+    except OSError:
+        return None
+    for name in names[:MAX_DESCRIPTORS_LOOKED_AT]:
+        if name == own:
+            continue
+        candidate = os.path.join(folder, name)
+        try:
+            if os.path.getsize(candidate) > MAX_DESCRIPTOR_BYTES:
+                continue
+            with open_readonly(candidate) as handle:
+                text = handle.read(MAX_DESCRIPTOR_BYTES)
+        except (OSError, SourceError):
+            continue
+        if not text.startswith(VMDK_DESCRIPTOR_MAGIC):
+            continue
+        extents = [m.replace(b"\\", b"/").rsplit(b"/", 1)[-1] for m in _VMDK_EXTENT.findall(text)]
+        if own in extents:
+            return extents.index(own) + 1, os.fsdecode(name)
+    return None
+
+
 def later_segment(path: bytes, file_type: str | None, head: bytes) -> dict[str, object] | None:
-    """Attributes for segment 2+ of a split raw or EWF image (opened with its first), else None."""
+    """Attributes for segment 2+ of a split raw or EWF image (opened with its first), else None.
+
+    A VMDK extent named by a descriptor beside it is such a segment too.
+    """
+    extent = vmdk_extent_of(path)
+    if extent is not None:
+        return {"segment": extent[0], "segment_of": f"{extent[1]} (VMDK extent, read through it)"}
     if file_type == "ewf":
         number = ewf_segment_number(head)
         if number is not None and number > 1:
