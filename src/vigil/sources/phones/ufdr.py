@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, cast
 
+from vigil.inert import inert_size
 from vigil.sources.archives.base import Member, Scan
 from vigil.sources.archives.streams import describe, read_up_to
 
@@ -150,7 +151,9 @@ def _file(elem: ET.Element) -> tuple[str, ReportedFile] | None:
     size = elem.get("size", "")
     reported = ReportedFile(
         path=elem.get("path", "") or local,
-        size=int(size) if size.isdigit() else None,
+        size=inert_size(int(size))
+        if size.isascii() and size.isdigit() and len(size) < 20
+        else None,
         deleted=elem.get("deleted", "Intact").lower() == "deleted",
         mtime=_time(times.get("ModifyTime")),
         md5=_hex(items.get("MD5"), 32),
