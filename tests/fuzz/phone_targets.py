@@ -132,9 +132,13 @@ def _hostile_reports() -> list[bytes]:
     late = ('<?xml version="1.0"?>' + "<!--" + "x" * 4080 + "-->" + laughs[21:]).encode()
     nested = good.replace("<taggedFiles>", "<taggedFiles>" + "<a>" * 20_000 + "</a>" * 20_000)
     wide = good.replace('deleted="Intact"', 'deleted="Intact" x="' + "y" * (1 << 18) + '"', 1)
+    # Nested items: asking the open-element stack "inside a file?" per item was quadratic
+    # (this seed took 18 s before the parser counted open elements instead).
+    items = good.replace("<taggedFiles>", "<metadata>" + "<item>" * 40_000 + "</item>" * 40_000
+                         + "</metadata><taggedFiles>")  # fmt: skip
     sizes = good.replace(f'size="{len(JPEG)}"', 'size="99999999999999999999999"', 1)
     return [good.encode(), laughs.encode(), utf16, late, nested.encode(), wide.encode(),
-            sizes.encode()]  # fmt: skip
+            items.encode(), sizes.encode()]  # fmt: skip
 
 
 def _check_report(data: bytes) -> None:

@@ -68,3 +68,30 @@ def test_scan_checks_stated_hashes_and_reopens(store: Store, tmp_path: Path) -> 
     assert photo.reason is None
     assert "differs from the hash" in msgstore.reason and "SHA-256" in msgstore.reason
     assert read_all(open_item(photo.locator, photo.sha256)) == FILES[0][2]
+
+
+def test_device_metadata_is_read_past_deep_nesting_and_unknown_elements() -> None:
+    """Ended elements are dropped as the parse goes; what the report says is still read."""
+    report = (
+        '<project name="OP" xmlns="http://pa.cellebrite.com/report/2.0"><x><y/><y/></x>'
+        "<metadata>" + "<item>" * 5000 + "</item>" * 5000
+        + '<item name="DeviceInfoSelectedManufacturer">Acme</item></metadata>'
+        '<taggedFiles><z/><file path="/d/a.jpg" size="3"><metadata section="File">'
+        '<item name="Local Path">files\\a.jpg</item></metadata></file></taggedFiles></project>'
+    )  # fmt: skip
+    parsed = read_report(io.BytesIO(report.encode()))
+    assert parsed.project["DeviceInfoSelectedManufacturer"] == "Acme"
+    assert parsed.project["name"] == "OP"
+    assert list(parsed.files) == ["files/a.jpg"] and parsed.files["files/a.jpg"].size == 3
+
+
+def test_a_size_in_other_digits_is_unknown_not_fatal() -> None:
+    report = (
+        '<project xmlns="http://pa.cellebrite.com/report/2.0"><taggedFiles>'
+        '<file path="/d/a" size="\u00b2"><metadata section="File"><item name="Local Path">a'
+        '</item></metadata></file><file path="/d/b" size="' + "9" * 5000 + '">'
+        '<metadata section="File"><item name="Local Path">b</item></metadata></file>'
+        "</taggedFiles></project>"
+    )
+    parsed = read_report(io.BytesIO(report.encode()))
+    assert (parsed.files["a"].size, parsed.files["b"].size) == (None, None)
