@@ -44,7 +44,7 @@ def test_undamaged_seeds_hash_whole() -> None:
 @pytest.mark.parametrize("seed", sorted(SEEDS))
 @given(data=st.data())
 @settings(
-    max_examples=int(os.environ.get("VIGIL_FUZZ_EXAMPLES", "200")) // 4 if _LONG else _EXAMPLES,
+    max_examples=int(os.environ.get("VIGIL_FUZZ_EXAMPLES", "200")) // 20 if _LONG else _EXAMPLES,
     derandomize=not _LONG,
     deadline=None,
     database=None,
