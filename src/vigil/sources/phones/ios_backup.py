@@ -11,7 +11,9 @@ on-phone paths (``CameraRollDomain`` + ``Media/DCIM/…`` becomes
 ``/private/var/mobile/Media/DCIM/…``; app domains keep their domain name, since
 the container's UUID is not in the backup), sizes and times. The stored files
 are read from the folder read-only; the walk leaves them to this reader
-(:func:`stored_file_dirs`) so that nothing is counted twice.
+(:func:`stored_file_dirs`) so that nothing is counted twice. Since the walk
+hides them, every stored file Manifest.db does not name (it is damaged,
+missing, or simply leaves one out) is listed too, by its stored name, and read.
 
 An encrypted backup (``IsEncrypted``) is not decrypted: its ``Manifest.db`` is
 itself encrypted, so the names are unknown. The reader says so in a note and
