@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from vigil.scan.pipeline import ScanOptions, run_scan
@@ -95,3 +96,20 @@ def test_a_size_in_other_digits_is_unknown_not_fatal() -> None:
     )
     parsed = read_report(io.BytesIO(report.encode()))
     assert (parsed.files["a"].size, parsed.files["b"].size) == (None, None)
+
+
+def test_a_report_in_an_unknown_encoding_is_a_broken_report() -> None:
+    """A flipped byte in the XML declaration ("uuf-8") raised LookupError past the zip reader."""
+    for name in ("uuf-8", "rot13"):
+        head = f'<?xml version="1.0" encoding="{name}"?>'
+        with pytest.raises(ValueError, match="encoding"):
+            read_report(io.BytesIO(head.encode() + b"<project/>"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(ufdr_bytes(FILES))) as good, zipfile.ZipFile(out, "w") as bad:
+        for info in good.infolist():
+            data = good.read(info)
+            bad.writestr(info, data.replace(b'encoding="utf-8"', b'encoding="uuf-8"'))
+    hurt = out.getvalue()
+    found = members(hurt, "zip", outer="/e/x.ufdr")
+    assert (found[0].status, found[0].kind) == ("error", "container")
+    assert {m.name for m in found[1:]} == {"report.xml", *(local for _, local, _ in FILES)}

@@ -85,6 +85,16 @@ def is_ufdr(archive: zipfile.ZipFile) -> bool:
 def read_report(stream: BinaryIO) -> Report:
     """Parse a report.xml stream; raises ValueError in words on a hostile or broken one."""
     report = Report()
+    try:
+        _parse(stream, report)
+    except LookupError as exc:
+        # The XML declaration names the encoding: a damaged name ("uuf-8") or a codec
+        # that is no text encoding ("rot13") is a broken report like any other.
+        raise ValueError(f"report.xml names an encoding that cannot be read ({exc})") from exc
+    return report
+
+
+def _parse(stream: BinaryIO, report: Report) -> None:
     head = stream.read(HEAD_BYTES)
     if b"<!DOCTYPE" in head.upper():
         raise ValueError("report.xml declares a DOCTYPE: refused (entity expansion)")
@@ -101,7 +111,6 @@ def read_report(stream: BinaryIO) -> Report:
         parser.feed(block)
     parser.close()
     _drain(parser, walk)
-    return report
 
 
 def _drain(parser: ET.XMLPullParser[ET.Element], walk: _Walk) -> None:
