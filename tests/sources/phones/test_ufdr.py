@@ -39,6 +39,14 @@ def test_members_carry_device_paths_and_stated_hashes() -> None:
     assert len(photo.locator.leaf.get("stated_sha256")) == 64
 
 
+def test_a_doctype_cut_in_two_by_a_read_is_refused() -> None:
+    prolog = '<?xml version="1.0"?><!--' + "x" * (4096 - 21 - 4 - 3 - 4) + "-->"
+    hostile = (prolog + '<!DOCTYPE x [<!ENTITY a "aaaa">]><project>&a;</project>').encode()
+    assert hostile[4092:4096] == b"<!DO"  # the first read ends inside the word
+    with pytest.raises(ValueError, match="DOCTYPE"):
+        read_report(io.BytesIO(hostile))
+
+
 def test_a_doctype_is_refused() -> None:
     hostile = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><project/>'
     try:
