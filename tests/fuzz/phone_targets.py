@@ -257,8 +257,8 @@ def _check_key(data: bytes) -> None:
     try:
         key = parse_key(text)
     except KeyOptionError as exc:
-        if "\n" in str(exc).strip():
-            raise ContractBroken("a --key error is more than one line") from exc
+        if not str(exc).isprintable():
+            raise ContractBroken("a --key error is not one printable line") from exc
         return
     if f"{key.exhibit}={key.kind}:{key.secret}" != text:
         raise ContractBroken("parse_key lost or changed part of the option")

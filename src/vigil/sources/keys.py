@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from vigil.errors import UsageError
+from vigil.inert import inert
 
 
 class KeyOptionError(UsageError):
@@ -45,10 +46,11 @@ def parse_key(text: str) -> ExhibitKey:
     if not sep or not exhibit:
         raise KeyOptionError("--key must be EXHIBIT=passphrase:SECRET")
     kind, sep, secret = rest.partition(":")
+    shown = inert(exhibit, 200)  # a newline or escape in the name must not break the line
     if not sep or kind not in KINDS:
-        raise KeyOptionError(f"--key for {exhibit}: the kind must be one of {', '.join(KINDS)}")
+        raise KeyOptionError(f"--key for {shown}: the kind must be one of {', '.join(KINDS)}")
     if not secret:
-        raise KeyOptionError(f"--key for {exhibit}: the passphrase is empty")
+        raise KeyOptionError(f"--key for {shown}: the passphrase is empty")
     return ExhibitKey(exhibit, kind, secret)
 
 
