@@ -37,7 +37,9 @@ test: lint typecheck pytest
 # Long fuzzing run: FUZZ_EXAMPLES inputs per parser from FUZZ_SEED; the smallest input
 # that breaks a parser is saved in tests/fuzz/corpus/<target>/ (commit it with the fix:
 # every `make test` replays the corpus). See tests/fuzz/contract.py. Whole scans of damaged disk
-# images run in child processes, FUZZ_EXAMPLES/10 per seed image (tests/fuzz/disk_targets.py).
+# images and of folders of damaged phone extractions run in child processes, FUZZ_EXAMPLES/10
+# per seed (tests/fuzz/disk_targets.py, phone_scan_targets.py); vPDQ on damaged videos too,
+# FUZZ_EXAMPLES/20 per seed video (video_targets.py). --timeout=0: each input has its own bound.
 FUZZ_EXAMPLES ?= 2000
 ifndef FUZZ_SEED
 FUZZ_SEED := $(shell date +%s)
@@ -45,7 +47,7 @@ endif
 fuzz: $(STAMP)
 	@echo "fuzz seed $(FUZZ_SEED), $(FUZZ_EXAMPLES) inputs per target"
 	VIGIL_FUZZ_PROFILE=long VIGIL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) VIGIL_FUZZ_SAVE=1 \
-	  $(VENV)/bin/pytest -q tests/fuzz --hypothesis-seed=$(FUZZ_SEED) --hypothesis-show-statistics
+	  $(VENV)/bin/pytest -q tests/fuzz --timeout=0 --hypothesis-seed=$(FUZZ_SEED) --hypothesis-show-statistics
 
 # Mutation testing of the court-critical code (not part of `make test`: ~10 min on 2 cores).
 # mutmut lives in its own venv so the test venv stays as `make test` built it; the modules

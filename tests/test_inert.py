@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import os
+from datetime import UTC, datetime
 
 import pytest
 
-from vigil.inert import MAX_CHARS, cut_marker, escape_char, inert, inert_value
+from vigil.inert import (
+    MAX_CHARS,
+    cut_marker,
+    escape_char,
+    inert,
+    inert_size,
+    inert_time,
+    inert_value,
+)
 from vigil.sources.locator import escape_path
 
 
@@ -96,3 +106,32 @@ def test_inert_value_cuts_strings_but_not_keys() -> None:
     out = inert_value({key: "v" * 300}, limit=100)
     assert list(out) == [key]
     assert len(out[key]) == 100
+
+
+def test_inert_value_drops_what_json_cannot_hold() -> None:
+    assert inert_value({"t": math.inf, "u": [-math.inf, math.nan], "ok": 2.5}) == {
+        "t": None,
+        "u": [None, None],
+        "ok": 2.5,
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [(0, 0), (2**63 - 1, 2**63 - 1), (2**63, None), (2**88, None), (-1, None), (True, None),
+     (None, None)],
+)  # fmt: skip
+def test_inert_size_fits_a_bigint(value: int | None, kept: int | None) -> None:
+    assert inert_size(value) == kept
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [(1_700_000_000, 1_700_000_000.0), (-1.5, -1.5), (253_402_300_799, 253_402_300_799.0),
+     (253_402_300_800, None), (-62_135_596_801, None), (1e300, None), (math.nan, None),
+     (math.inf, None), (None, None)],
+)  # fmt: skip
+def test_inert_time_is_a_date_reports_can_show(value: float | None, kept: float | None) -> None:
+    assert inert_time(value) == kept
+    if kept is not None:
+        datetime.fromtimestamp(kept, UTC)  # what reports/gather.py does with it

@@ -19,6 +19,7 @@ HTML report are the business of the code that prints: see
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 MAX_CHARS = 4096
@@ -85,4 +86,31 @@ def inert_value(value: Any, limit: int | None = MAX_CHARS) -> Any:
         }
     if isinstance(value, (list, tuple)):
         return [inert_value(v, limit) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or infinity (PostgreSQL refuses them)
     return value
+
+
+MAX_STORED_INT = 2**63 - 1
+"""Largest value of a BIGINT column (SQLite and PostgreSQL)."""
+_TIME_RANGE = (-62_135_596_800.0, 253_402_300_799.0)
+"""Seconds of 0001-01-01 and 9999-12-31 23:59:59 UTC: what ``datetime`` can show."""
+
+
+def inert_size(value: int | None) -> int | None:
+    """A size or count from evidence as a BIGINT column keeps it; None when it cannot be one.
+
+    A container states its members' sizes: a lie of 2**88 bytes is no size at all.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_STORED_INT:
+        return value
+    return None
+
+
+def inert_time(value: float | None) -> float | None:
+    """A POSIX time from evidence that reports can show as a date; None when none can."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+        if math.isfinite(seconds) and _TIME_RANGE[0] <= seconds <= _TIME_RANGE[1]:
+            return seconds
+    return None

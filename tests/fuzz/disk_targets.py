@@ -203,7 +203,7 @@ def _scan_in_child(image: bytes) -> None:
             sys.executable, "-m", "vigil", "--db", f"sqlite:///{folder}/store.db", "scan",
             str(evidence), "--case", "fuzz", "--workers", "1", "--json",
         ]  # fmt: skip
-        rc, out, err, seconds, peak_mib = _run_bounded(argv)
+        rc, out, err, seconds, peak_mib = run_bounded(argv)
         after = (hashlib.sha256(evidence.read_bytes()).hexdigest(), evidence.stat().st_mode)
     if after != before:
         raise ContractBroken("the scan changed the evidence")
@@ -219,8 +219,10 @@ def _scan_in_child(image: bytes) -> None:
     del seconds
 
 
-def _run_bounded(argv: list[str]) -> tuple[int | None, str, str, float, float]:
-    """Run ``argv``; (exit code or None when killed at the bound, stdout, stderr, s, MiB).
+def run_bounded(
+    argv: list[str], seconds: float = SCAN_SECONDS
+) -> tuple[int | None, str, str, float, float]:
+    """Run ``argv``; (exit code or None when killed at ``seconds``, stdout, stderr, s, MiB).
 
     Memory is the child's own high-water mark (``VmHWM``), read from ``/proc`` while
     it runs: ``wait4``'s ``ru_maxrss`` would carry over the mark of this (large,
@@ -237,7 +239,7 @@ def _run_bounded(argv: list[str]) -> tuple[int | None, str, str, float, float]:
             if pid:
                 rc = os.waitstatus_to_exitcode(status)
                 break
-            if time.monotonic() - started > SCAN_SECONDS:
+            if time.monotonic() - started > seconds:
                 os.killpg(child.pid, 9)
                 os.waitpid(child.pid, 0)
                 break

@@ -306,3 +306,8 @@ for _type in ARCHIVE_TYPES:
         functools.partial(_archive_seeds, _type),
         functools.partial(_check_archive, _type),
     )
+
+from .phone_targets import PHONE_TARGETS  # noqa: E402  (after the Target class they fill)
+
+for _name, (_seeds, _check) in PHONE_TARGETS.items():
+    TARGETS[_name] = Target(_name, _seeds, _check)

@@ -8,6 +8,7 @@ frame numbers and count, and distance < 31 bits wherever both qualities ≥ 50.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 from pathlib import Path
 
@@ -113,3 +114,23 @@ def test_kept_features_are_bounded() -> None:
     result = hash_video(DATA / "videos" / "test-padded-dimensions.mp4", settings)
     assert result.status == "limit" and len(result.features) == 5
     assert result.reason is not None and "frames kept" in result.reason
+
+
+def test_a_stream_with_no_decoder_raises_with_a_reason() -> None:
+    """A damaged AVI header naming an unknown codec left PyAV without a codec context."""
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, "w", format="avi") as container:
+        stream = container.add_stream("mjpeg", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuvj420p"
+        frame = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24")
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    data = bytearray(out.getvalue())
+    at = data.index(b"MJPG")  # the stream header's handler and the format's compression tag
+    while at >= 0:
+        data[at : at + 4] = b"ZZZZ"
+        at = data.find(b"MJPG", at)
+    with pytest.raises(VideoDecodeError, match="no decoder"):
+        hash_video(bytes(data))

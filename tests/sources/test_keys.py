@@ -45,6 +45,14 @@ def test_key_kinds_and_their_sha256(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("text", ["\nEX1=parsphrase:x", "EX\x1b[2J=passphrase:", "\u202eEX=pin:1"])
+def test_a_bad_key_is_said_on_one_line_whatever_the_exhibit_name(text: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_key(text)
+    message = str(caught.value)
+    assert message.isprintable(), message
+
+
 def test_encrypted_adb_backup_scanned_with_its_key(store: Store, tmp_path: Path) -> None:
     data = adb_bytes([("shared/0/DCIM/a.txt", b"hello")], password=PASSWORD)
     (tmp_path / "phone.ab").write_bytes(data)

@@ -192,6 +192,8 @@ def _hash_container(container: Any, chosen: VideoSettings, started: float) -> Vi
     if not container.streams.video:
         raise VideoDecodeError("no video stream")
     stream = container.streams.video[0]
+    if stream.codec_context is None:  # FFmpeg has no decoder for the codec the file names
+        raise VideoDecodeError("no decoder for the codec of the video stream")
     stream.thread_type = "AUTO"
     result = _describe(stream)
     refusal = _refusal(result, chosen)

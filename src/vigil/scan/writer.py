@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from vigil.cases.exhibits import record_container_hash
 from vigil.cases.revisions import current_result_id
 from vigil.hashing.vpdq import FrameFeature
-from vigil.inert import inert, inert_value
+from vigil.inert import inert, inert_size, inert_time, inert_value
 from vigil.scan.exif import Exif
 from vigil.scan.matcher import Hit, Matcher, best_hit, review_state
 from vigil.scan.records import ItemRecord, Task
@@ -115,8 +115,8 @@ def _item_row(run_id: int, evidence_id: int, record: ItemRecord, hits: list[Hit]
         "kind": record.kind,
         "status": record.status,
         "reason": None if record.reason is None else inert(record.reason),
-        "size": record.size,
-        "mtime": record.mtime,
+        "size": inert_size(record.size),
+        "mtime": inert_time(record.mtime),
         "file_type": record.file_type,
         "family": record.family,
         "ext_mismatch": record.ext_mismatch,

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.errors import UsageError
+from vigil.inert import inert
 
 MAX_KEYFILE_BYTES = 1 << 20
 """A key file is small (a .BEK is under 1 KiB, a LUKS key file at most 8 MiB by default)."""
@@ -79,15 +80,17 @@ def parse_key(text: str) -> ExhibitKey:
     if not sep or not exhibit:
         raise KeyOptionError(_USAGE)
     kind, sep, secret = rest.partition(":")
+    shown = inert(exhibit, 200)  # a newline or escape in the name must not break the line
     if not sep or kind not in KINDS:
-        raise KeyOptionError(f"--key for {exhibit}: the kind must be one of {', '.join(KINDS)}")
+        raise KeyOptionError(f"--key for {shown}: the kind must be one of {', '.join(KINDS)}")
     if not secret:
-        raise KeyOptionError(f"--key for {exhibit}: the {kind} is empty")
+        raise KeyOptionError(f"--key for {shown}: the {kind} is empty")
     if kind == "keyfile":
+        shown_path = inert(secret, 300)
         if not os.path.isfile(secret):
-            raise KeyOptionError(f"--key for {exhibit}: no key file at {secret}")
+            raise KeyOptionError(f"--key for {shown}: no key file at {shown_path}")
         if os.path.getsize(secret) > MAX_KEYFILE_BYTES:
-            raise KeyOptionError(f"--key for {exhibit}: {secret} is too large for a key file")
+            raise KeyOptionError(f"--key for {shown}: {shown_path} is too large for a key file")
     return ExhibitKey(exhibit, kind, secret)
 
 

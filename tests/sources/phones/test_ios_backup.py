@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from vigil.sources.reopen import open_item, read_all
 from vigil.store.engine import Store
 from vigil.store.schema import item
 
-from .samples import ios_backup
+from .samples import _mbfile, ios_backup
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
 FILES = [
@@ -83,16 +84,40 @@ def test_damaged_manifest_db_becomes_a_note(tmp_path: Path) -> None:
     folder = ios_backup(tmp_path / "b", FILES)
     (folder / "Manifest.db").write_bytes(b"SQLite format 3\x00" + b"\x01" * 2000)
     found = _members(folder)
-    assert (found[-1].kind, found[-1].status) == ("container", "error")
+    assert (found[0].kind, found[0].status) == ("container", "error")
+    # The walk hides the stored-file folders: their files are listed all the same, and read.
+    stored = {m.name: m for m in found[1:]}
+    assert len(stored) == len(FILES) and all(m.status == "ok" for m in stored.values())
+    assert all(m.locator.leaf.get("unnamed") and m.locator.leaf.get("file_id") == name
+               for name, m in stored.items())  # fmt: skip
+    with stored[_file_id(*FILES[0][:2])].open() as stream:
+        assert stream.read() == JPEG
+
+
+def test_stored_files_manifest_db_does_not_name_are_listed(tmp_path: Path) -> None:
+    folder = ios_backup(tmp_path / "b", FILES[:1])
+    stray = folder / "ab" / "notes.txt"  # any name: the walk hides the whole folder
+    stray.parent.mkdir()
+    stray.write_bytes(b"stray")
+    found = {m.name: m for m in _members(folder)}
+    assert "/private/var/mobile/Media/DCIM/100APPLE/IMG_0001.JPG" in found
+    assert _file_id(*FILES[0][:2]) not in found  # named once, by its on-phone path
+    assert found["notes.txt"].status == "ok" and found["notes.txt"].size == 5
+
+
+def _file_id(domain: str, relative: str) -> str:
+    return hashlib.sha1(f"{domain}-{relative}".encode(), usedforsecurity=False).hexdigest()
 
 
 def test_pre_ios10_backup_is_unsupported(tmp_path: Path) -> None:
     folder = ios_backup(tmp_path / "b", FILES)
     (folder / "Manifest.db").unlink()
     (folder / "Manifest.mbdb").write_bytes(b"mbdb\x05\x00")
-    assert [(m.status, m.reason) for m in _members(folder)] == [
+    found = _members(folder)
+    assert [(m.status, m.reason) for m in found[:1]] == [
         ("unsupported", "iOS backup before iOS 10 (Manifest.mbdb)")
     ]
+    assert sorted(m.name for m in found[1:]) == sorted(_file_id(d, r) for d, r, _ in FILES)
 
 
 def test_inside_another_container_is_unsupported(tmp_path: Path) -> None:
@@ -140,3 +165,19 @@ def test_scan_counts_each_file_once_and_reopens_it(store: Store, tmp_path: Path)
     photo = next(r for r in phone if "IMG_0001" in r.locator)
     assert read_all(open_item(photo.locator, photo.sha256)) == JPEG
     assert {p: p.stat().st_mtime_ns for p in folder.rglob("*")} == before
+
+
+def test_sizes_and_times_no_column_can_hold_are_stored_as_unknown(
+    store: Store, tmp_path: Path
+) -> None:
+    """A Manifest.db may state any size and time: 2**64 - 1 bytes, a date past year 9999."""
+    folder = ios_backup(tmp_path / "ev" / "backup", FILES[:1])
+    conn = sqlite3.connect(folder / "Manifest.db")
+    with conn:
+        conn.execute("UPDATE Files SET file = ?", (_mbfile(2**64 - 1, 10**15),))
+    conn.close()
+    run_scan(store, [tmp_path / "ev"], ScanOptions(case="c", workers=1))
+    with store.connect() as db:
+        rows = db.execute(sa.select(item.c.locator, item.c.size, item.c.mtime)).all()
+    photo = next(r for r in rows if "IMG_0001" in r.locator)
+    assert (photo.size, photo.mtime) == (None, None)

@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from vigil.scan.pipeline import ScanOptions, run_scan
@@ -38,6 +39,14 @@ def test_members_carry_device_paths_and_stated_hashes() -> None:
     assert len(photo.locator.leaf.get("stated_sha256")) == 64
 
 
+def test_a_doctype_cut_in_two_by_a_read_is_refused() -> None:
+    prolog = '<?xml version="1.0"?><!--' + "x" * (4096 - 21 - 4 - 3 - 4) + "-->"
+    hostile = (prolog + '<!DOCTYPE x [<!ENTITY a "aaaa">]><project>&a;</project>').encode()
+    assert hostile[4092:4096] == b"<!DO"  # the first read ends inside the word
+    with pytest.raises(ValueError, match="DOCTYPE"):
+        read_report(io.BytesIO(hostile))
+
+
 def test_a_doctype_is_refused() -> None:
     hostile = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><project/>'
     try:
@@ -68,3 +77,47 @@ def test_scan_checks_stated_hashes_and_reopens(store: Store, tmp_path: Path) -> 
     assert photo.reason is None
     assert "differs from the hash" in msgstore.reason and "SHA-256" in msgstore.reason
     assert read_all(open_item(photo.locator, photo.sha256)) == FILES[0][2]
+
+
+def test_device_metadata_is_read_past_deep_nesting_and_unknown_elements() -> None:
+    """Ended elements are dropped as the parse goes; what the report says is still read."""
+    report = (
+        '<project name="OP" xmlns="http://pa.cellebrite.com/report/2.0"><x><y/><y/></x>'
+        "<metadata>" + "<item>" * 5000 + "</item>" * 5000
+        + '<item name="DeviceInfoSelectedManufacturer">Acme</item></metadata>'
+        '<taggedFiles><z/><file path="/d/a.jpg" size="3"><metadata section="File">'
+        '<item name="Local Path">files\\a.jpg</item></metadata></file></taggedFiles></project>'
+    )  # fmt: skip
+    parsed = read_report(io.BytesIO(report.encode()))
+    assert parsed.project["DeviceInfoSelectedManufacturer"] == "Acme"
+    assert parsed.project["name"] == "OP"
+    assert list(parsed.files) == ["files/a.jpg"] and parsed.files["files/a.jpg"].size == 3
+
+
+def test_a_size_in_other_digits_is_unknown_not_fatal() -> None:
+    report = (
+        '<project xmlns="http://pa.cellebrite.com/report/2.0"><taggedFiles>'
+        '<file path="/d/a" size="\u00b2"><metadata section="File"><item name="Local Path">a'
+        '</item></metadata></file><file path="/d/b" size="' + "9" * 5000 + '">'
+        '<metadata section="File"><item name="Local Path">b</item></metadata></file>'
+        "</taggedFiles></project>"
+    )
+    parsed = read_report(io.BytesIO(report.encode()))
+    assert (parsed.files["a"].size, parsed.files["b"].size) == (None, None)
+
+
+def test_a_report_in_an_unknown_encoding_is_a_broken_report() -> None:
+    """A flipped byte in the XML declaration ("uuf-8") raised LookupError past the zip reader."""
+    for name in ("uuf-8", "rot13"):
+        head = f'<?xml version="1.0" encoding="{name}"?>'
+        with pytest.raises(ValueError, match="encoding"):
+            read_report(io.BytesIO(head.encode() + b"<project/>"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(ufdr_bytes(FILES))) as good, zipfile.ZipFile(out, "w") as bad:
+        for info in good.infolist():
+            data = good.read(info)
+            bad.writestr(info, data.replace(b'encoding="utf-8"', b'encoding="uuf-8"'))
+    hurt = out.getvalue()
+    found = members(hurt, "zip", outer="/e/x.ufdr")
+    assert (found[0].status, found[0].kind) == ("error", "container")
+    assert {m.name for m in found[1:]} == {"report.xml", *(local for _, local, _ in FILES)}

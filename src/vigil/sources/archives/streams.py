@@ -177,12 +177,20 @@ def as_binary(raw: io.RawIOBase) -> BinaryIO:
     return io.BufferedReader(raw, CHUNK_BYTES)
 
 
+_READ_CHUNK = 1 << 20
+
+
 def read_up_to(stream: Readable, n_bytes: int) -> bytes:
-    """Read until ``n_bytes`` or end of stream (a single read may return less)."""
+    """Read until ``n_bytes`` or end of stream (a single read may return less).
+
+    Reads are at most 1 MiB: a file object's ``read(n)`` allocates ``n`` bytes
+    before it reads, so a generous bound (a 1 GiB Manifest.db) would cost that
+    much memory for a file of a few KiB.
+    """
     parts: list[bytes] = []
     left = n_bytes
     while left > 0:
-        data = stream.read(left)
+        data = stream.read(min(left, _READ_CHUNK))
         if not data:
             break
         parts.append(data)

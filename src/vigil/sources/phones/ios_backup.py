@@ -11,7 +11,9 @@ on-phone paths (``CameraRollDomain`` + ``Media/DCIM/…`` becomes
 ``/private/var/mobile/Media/DCIM/…``; app domains keep their domain name, since
 the container's UUID is not in the backup), sizes and times. The stored files
 are read from the folder read-only; the walk leaves them to this reader
-(:func:`stored_file_dirs`) so that nothing is counted twice.
+(:func:`stored_file_dirs`) so that nothing is counted twice. Since the walk
+hides them, every stored file Manifest.db does not name (it is damaged,
+missing, or simply leaves one out) is listed too, by its stored name, and read.
 
 An encrypted backup (``IsEncrypted``) is not decrypted: its ``Manifest.db`` is
 itself encrypted, so the names are unknown. The reader says so in a note and
@@ -21,16 +23,18 @@ Backups before iOS 10 (``Manifest.mbdb``) get an ``unsupported`` note.
 
 from __future__ import annotations
 
+import functools
 import os
 import plistlib
 import re
 import sqlite3
+import stat
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from vigil.sources.archives.base import ContainerReader, Member, Scan
 from vigil.sources.archives.registry import CONTAINER_TYPES
-from vigil.sources.archives.streams import read_up_to
+from vigil.sources.archives.streams import describe, read_up_to
 from vigil.sources.folder import FsEntry, open_readonly
 from vigil.sources.identify import SNIFF_BYTES, is_ios_manifest
 from vigil.sources.limits import LimitExceeded, MiB
@@ -45,7 +49,6 @@ MANIFEST_SECONDS = 600.0
 MANIFEST_STEPS = 2_000_000_000
 
 _FLAG_FILE, _FLAG_DIR, _FLAG_LINK = 1, 2, 4
-_STORED_NAME = re.compile(rb"^[0-9a-f]{40}$")
 _STORED_DIR = re.compile(rb"^[0-9a-f]{2}$")
 _HEX_ID = re.compile(r"^[0-9a-f]{40}$")
 
@@ -119,32 +122,56 @@ class IosBackupReader(ContainerReader):
     layer = LAYER
 
     def _members(self, stream: BinaryIO, scan: Scan) -> Iterator[Member]:
-        stream.seek(0)
-        data = read_up_to(stream, PLIST_MAX_BYTES + 1)
-        if len(data) > PLIST_MAX_BYTES:
-            raise LimitExceeded(f"Manifest.plist larger than {PLIST_MAX_BYTES} bytes")
-        manifest = plistlib.loads(data)
-        if not isinstance(manifest, dict):
-            raise ValueError("Manifest.plist is not a dictionary")
         folder = _backup_folder(scan.outer)
-        if folder is None:
-            yield scan.note(
-                "unsupported",
-                "an iOS backup inside another container is not read: "
-                "extract the backup folder and scan it",
-            )
-            return
-        if manifest.get("IsEncrypted") is True:
-            yield from _encrypted(folder, scan)
-            return
-        db_path = os.path.join(folder, b"Manifest.db")
-        if not os.path.lexists(db_path):
-            if os.path.lexists(os.path.join(folder, b"Manifest.mbdb")):
-                yield scan.note("unsupported", "iOS backup before iOS 10 (Manifest.mbdb)")
-            else:
-                yield scan.note("error", "Manifest.db is missing: the files cannot be named")
-            return
-        yield from _listed(folder, db_path, scan)
+        named: set[bytes] = set()  # stored files Manifest.db names (their paths)
+        encrypted = False
+        try:
+            for member in _named(stream, scan, folder, named):
+                encrypted = encrypted or member.status == "encrypted"
+                yield member
+        except LimitExceeded as exc:
+            yield scan.note("limit", exc.reason)
+        except Exception as exc:
+            yield scan.note("error", describe(exc))
+        if folder is not None:
+            # The walk leaves the stored-file folders to this reader: a stored file
+            # Manifest.db does not name (damaged, missing, encrypted) is listed all the same.
+            yield from _unnamed(folder, scan, named, encrypted)
+
+
+def _named(
+    stream: BinaryIO, scan: Scan, folder: bytes | None, named: set[bytes]
+) -> Iterator[Member]:
+    """The notes and the files that Manifest.plist and Manifest.db name."""
+    stream.seek(0)
+    data = read_up_to(stream, PLIST_MAX_BYTES + 1)
+    if len(data) > PLIST_MAX_BYTES:
+        raise LimitExceeded(f"Manifest.plist larger than {PLIST_MAX_BYTES} bytes")
+    manifest = plistlib.loads(data)
+    if not isinstance(manifest, dict):
+        raise ValueError("Manifest.plist is not a dictionary")
+    if folder is None:
+        yield scan.note(
+            "unsupported",
+            "an iOS backup inside another container is not read: "
+            "extract the backup folder and scan it",
+        )
+        return
+    if manifest.get("IsEncrypted") is True:
+        yield scan.note(
+            "encrypted",
+            "iOS backup is encrypted (Manifest.plist IsEncrypted): file names and contents "
+            "cannot be read without the backup password; Vigil does not decrypt iOS backups yet",
+        )
+        return
+    db_path = os.path.join(folder, b"Manifest.db")
+    if not os.path.lexists(db_path):
+        if os.path.lexists(os.path.join(folder, b"Manifest.mbdb")):
+            yield scan.note("unsupported", "iOS backup before iOS 10 (Manifest.mbdb)")
+        else:
+            yield scan.note("error", "Manifest.db is missing: the files cannot be named")
+        return
+    yield from _listed(folder, db_path, scan, named)
 
 
 def _backup_folder(outer: Locator) -> bytes | None:
@@ -153,31 +180,50 @@ def _backup_folder(outer: Locator) -> bytes | None:
     return os.path.dirname(os.fsencode(outer.leaf.path))
 
 
-def _encrypted(folder: bytes, scan: Scan) -> Iterator[Member]:
-    yield scan.note(
-        "encrypted",
-        "iOS backup is encrypted (Manifest.plist IsEncrypted): file names and contents "
-        "cannot be read without the backup password; Vigil does not decrypt iOS backups yet",
-    )
+def _unnamed(folder: bytes, scan: Scan, named: set[bytes], encrypted: bool) -> Iterator[Member]:
+    """Every entry of the stored-file folders (``00``…``ff``) that was not listed by name.
+
+    The walk hides all of them, whatever their names, so all of them are listed
+    here: by their stored name, read as they are (``encrypted`` when the backup is).
+    """
     for sub in sorted(os.listdir(folder)):
         sub_path = os.path.join(folder, sub)
-        if not is_stored_dir(sub) or not os.path.isdir(sub_path):
+        if not is_stored_dir(sub) or not _is_real_dir(sub_path):
             continue
         for name in sorted(os.listdir(sub_path)):
-            if _STORED_NAME.match(name) is None:
+            path = os.path.join(sub_path, name)
+            if path in named:
                 continue
-            size = os.lstat(os.path.join(sub_path, name)).st_size
+            info = os.lstat(path)
             text = os.fsdecode(name)
-            yield scan.entry(
-                text,
-                size=size,
-                status="encrypted",
-                reason="stored file of an encrypted iOS backup",
-                attrs={"encrypted": True, "file_id": text},
-            )
+            attrs = {"file_id": text, "unnamed": True}
+            if stat.S_ISDIR(info.st_mode):
+                continue  # the walk lists what a folder in here holds
+            if not stat.S_ISREG(info.st_mode):
+                yield scan.entry(
+                    text, kind="special", status="skipped", attrs=attrs,
+                    reason="not a regular file, in a stored-file folder of an iOS backup",
+                )  # fmt: skip
+            elif encrypted:
+                yield scan.entry(
+                    text, size=info.st_size, status="encrypted", attrs={**attrs, "encrypted": True},
+                    reason="stored file of an encrypted iOS backup",
+                )  # fmt: skip
+            else:
+                yield scan.entry(
+                    text, size=info.st_size, mtime=float(info.st_mtime), attrs=attrs,
+                    opener=functools.partial(open_readonly, path),
+                )  # fmt: skip
 
 
-def _listed(folder: bytes, db_path: bytes, scan: Scan) -> Iterator[Member]:
+def _is_real_dir(path: bytes) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _listed(folder: bytes, db_path: bytes, scan: Scan, named: set[bytes]) -> Iterator[Member]:
     # Imported here: the indicators package imports the sources package at load time.
     from vigil.indicators.sqlite_copy import private_sqlite
 
@@ -191,10 +237,12 @@ def _listed(folder: bytes, db_path: bytes, scan: Scan) -> Iterator[Member]:
             "ORDER BY domain, relativePath"
         )
         for row in rows:
-            yield _member(folder, row, scan)
+            yield _member(folder, row, scan, named)
 
 
-def _member(folder: bytes, row: sqlite3.Row | tuple[Any, ...], scan: Scan) -> Member:
+def _member(
+    folder: bytes, row: sqlite3.Row | tuple[Any, ...], scan: Scan, named: set[bytes]
+) -> Member:
     file_id, domain, relative, flags, blob = (
         str(row[0]),
         str(row[1]),
@@ -235,6 +283,7 @@ def _member(folder: bytes, row: sqlite3.Row | tuple[Any, ...], scan: Scan) -> Me
             attrs=attrs,
             **common,
         )
+    named.add(stored)
     return scan.entry(path, opener=lambda: open_readonly(stored), attrs=attrs, **common)
 
 

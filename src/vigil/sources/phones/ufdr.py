@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, cast
 
+from vigil.inert import inert_size
 from vigil.sources.archives.base import Member, Scan
 from vigil.sources.archives.streams import describe, read_up_to
 
@@ -33,6 +34,8 @@ REPORT = "report.xml"
 NAMESPACE = "http://pa.cellebrite.com/report/2.0"
 _NS = "{" + NAMESPACE + "}"
 HEAD_BYTES = 4096
+FEED_BYTES = 1 << 16
+"""Bytes fed to the parser at a time: its events for one feed are held at once (~30× the bytes)."""
 MAX_FILES = 5_000_000
 _DEVICE_KEYS = (
     "DeviceInfoSelectedManufacturer",
@@ -82,57 +85,100 @@ def is_ufdr(archive: zipfile.ZipFile) -> bool:
 def read_report(stream: BinaryIO) -> Report:
     """Parse a report.xml stream; raises ValueError in words on a hostile or broken one."""
     report = Report()
+    try:
+        _parse(stream, report)
+    except LookupError as exc:
+        # The XML declaration names the encoding: a damaged name ("uuf-8") or a codec
+        # that is no text encoding ("rot13") is a broken report like any other.
+        raise ValueError(f"report.xml names an encoding that cannot be read ({exc})") from exc
+    return report
+
+
+def _parse(stream: BinaryIO, report: Report) -> None:
     head = stream.read(HEAD_BYTES)
     if b"<!DOCTYPE" in head.upper():
         raise ValueError("report.xml declares a DOCTYPE: refused (entity expansion)")
     parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     parser.feed(head)
-    depth_stack: list[str] = []
+    walk = _Walk(report)
+    tail = head[-8:]  # a DOCTYPE cut in two by a read is still seen
     while True:
-        _drain(parser, depth_stack, report)
-        block = stream.read(1 << 20)
+        _drain(parser, walk)
+        block = stream.read(FEED_BYTES)
         if not block:
             break
-        if b"<!DOCTYPE" in block.upper():
+        if b"<!DOCTYPE" in (tail + block).upper():
             raise ValueError("report.xml declares a DOCTYPE: refused (entity expansion)")
+        tail = block[-8:]
         parser.feed(block)
     parser.close()
-    _drain(parser, depth_stack, report)
-    return report
+    _drain(parser, walk)
 
 
-def _drain(parser: ET.XMLPullParser[ET.Element], stack: list[str], report: Report) -> None:
+def _drain(parser: ET.XMLPullParser[ET.Element], walk: _Walk) -> None:
     for found in parser.read_events():
         # Only start/end were asked for: every item is (event, element).
         event, elem = cast(tuple[str, ET.Element], found)
-        _event(event, elem, stack, report)
+        if event == "start":
+            walk.start(elem)
+        else:
+            walk.end(elem)
 
 
-def _event(event: str, elem: ET.Element, stack: list[str], report: Report) -> None:
-    tag = elem.tag.removeprefix(_NS)
-    if event == "start":
-        stack.append(tag)
-        if tag == "project":
+class _Walk:
+    """Where the parse is in report.xml, in time and memory that do not grow with depth.
+
+    Open elements are a stack; how many ``file`` and ``taggedFiles`` elements are
+    open is counted (asking the stack would cost its depth per element: nested
+    ``item`` elements made a 500 KiB report take 18 s). An element that has
+    ended is dropped from its parent unless a ``file`` still open needs it, so
+    the tree never holds more than the open path and the current file.
+    """
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.open: list[tuple[str, ET.Element]] = []
+        self.files_open = 0
+        self.tagged_open = 0
+
+    def start(self, elem: ET.Element) -> None:
+        tag = elem.tag.removeprefix(_NS)
+        self.open.append((tag, elem))
+        if tag == "file":
+            self.files_open += 1
+        elif tag == "taggedFiles":
+            self.tagged_open += 1
+        elif tag == "project":
             for key in ("name", "extractionType", "reportVersion"):
                 if elem.get(key):
-                    report.project[key] = elem.get(key, "")
-        return
-    stack.pop()
-    if tag == "file" and "taggedFiles" in stack:
+                    self.report.project[key] = elem.get(key, "")[:200]
+
+    def end(self, elem: ET.Element) -> None:
+        tag, _ = self.open.pop()
+        parent = self.open[-1] if self.open else None
+        if tag == "file":
+            self.files_open -= 1
+            if self.tagged_open:
+                self._file(elem)
+        elif tag == "taggedFiles":
+            self.tagged_open -= 1
+        elif tag == "item" and not self.files_open and parent and parent[0] == "metadata":
+            name = elem.get("name", "")
+            if name in _DEVICE_KEYS and elem.text:
+                self.report.project[name] = elem.text.strip()[:200]
+        elif tag == "extractionInfo":
+            for key in ("deviceName", "fullName", "type"):
+                if elem.get(key):
+                    self.report.project.setdefault(f"extraction_{key}", elem.get(key, "")[:200])
+        if parent is not None and not self.files_open:
+            parent[1].remove(elem)  # its parent's only child by now: nothing to search
+
+    def _file(self, elem: ET.Element) -> None:
         found = _file(elem)
-        if found is not None and len(report.files) < MAX_FILES:
+        if found is not None and len(self.report.files) < MAX_FILES:
             local, reported = found
-            report.files[local] = reported
+            self.report.files[local] = reported
         elem.clear()
-    elif tag == "item" and "file" not in stack and stack[-1:] == ["metadata"]:
-        name = elem.get("name", "")
-        if name in _DEVICE_KEYS and elem.text:
-            report.project[name] = elem.text.strip()[:200]
-        elem.clear()
-    elif tag == "extractionInfo":
-        for key in ("deviceName", "fullName", "type"):
-            if elem.get(key):
-                report.project.setdefault(f"extraction_{key}", elem.get(key, "")[:200])
 
 
 def _file(elem: ET.Element) -> tuple[str, ReportedFile] | None:
@@ -150,7 +196,9 @@ def _file(elem: ET.Element) -> tuple[str, ReportedFile] | None:
     size = elem.get("size", "")
     reported = ReportedFile(
         path=elem.get("path", "") or local,
-        size=int(size) if size.isdigit() else None,
+        size=inert_size(int(size))
+        if size.isascii() and size.isdigit() and len(size) < 20
+        else None,
         deleted=elem.get("deleted", "Intact").lower() == "deleted",
         mtime=_time(times.get("ModifyTime")),
         md5=_hex(items.get("MD5"), 32),
