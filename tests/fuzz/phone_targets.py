@@ -237,8 +237,9 @@ def _check_sniff(data: bytes) -> None:
         raise ContractBroken(f"sniff named an unregistered type {found.name!r}")
     extension_mismatch("exhibit.bin", found)
     opaque = opaque_type(data)
-    if opaque is not None and opaque not in OPAQUE:
-        raise ContractBroken(f"opaque type {opaque!r} has no status and reason")
+    # Either Vigil opens it (a registered reader) or it has a status and reason.
+    if opaque is not None and opaque not in OPAQUE and opaque not in CONTAINER_TYPES:
+        raise ContractBroken(f"opaque type {opaque!r} has no reader, status or reason")
     if opaque_trailer(data[-512:]) not in (None, "dmg"):
         raise ContractBroken("opaque_trailer named something else than dmg")
     is_tar_header(data)
@@ -264,7 +265,7 @@ def _check_key(data: bytes) -> None:
         raise ContractBroken("parse_key lost or changed part of the option")
     if repr(key) != repr(ExhibitKey(key.exhibit, key.kind, "another secret")):
         raise ContractBroken("the secret shows in repr()")
-    if keys_for([key], {key.exhibit}) != (key.secret,):
+    if keys_for([key], {key.exhibit}) != (key,):
         raise ContractBroken("a key is not found for its own exhibit")
 
 
