@@ -13,6 +13,7 @@ test prints.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -54,9 +55,9 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("not-found", "ada", "/cases/999999"),
     ("invalid-422", "ada", "/cases/abc"),
     ("grade", "eve", "/cases/{case}/grade"),
-    ("grade-keymap", "eve", "/cases/{case}/grade#keymap"),
+    ("grade-keymap", "eve", "/cases/{case}/grade?show=keymap"),
     ("second", "rex", "/cases/{case}/second"),
-    ("second-confirm", "rex", "/cases/{case}/second#confirm"),
+    ("second-confirm", "rex", "/cases/{case}/second?show=confirm"),
 ]
 """(name, who, path) of every page the app serves to a person, and its dialogs open."""
 
@@ -111,8 +112,9 @@ def browsing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browsing]:
     from playwright.sync_api import sync_playwright
 
     root = tmp_path_factory.mktemp("a11y")
-    artefacts = root / "artefacts"
-    artefacts.mkdir()
+    # VIGIL_TEST_ARTEFACTS keeps them past pytest's clean-up of old tmp folders (CI uploads).
+    artefacts = Path(os.environ.get("VIGIL_TEST_ARTEFACTS") or root) / "a11y-artefacts"
+    artefacts.mkdir(parents=True, exist_ok=True)
     print(f"\naccessibility artefacts (screenshots, axe results): {artefacts}")
     with built_sqlite_site(root) as site:
         assignments.assign(site.store, "rita", CASE, "test-setup")  # the third officer
@@ -213,6 +215,12 @@ def _tab_to(page: Any, test: Callable[[dict[str, str]], bool], back: bool = Fals
     raise AssertionError("no such control reached by Tab")
 
 
+def _follow(page: Any) -> None:
+    """Enter on the focused link, and wait for the page it opens."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
 def _log_out(page: Any, base: str) -> None:
     _tab_to(page, lambda f: f["text"] == "Log out", back=True)
     page.keyboard.press("Enter")
@@ -229,9 +237,9 @@ def test_keyboard_only_walk_grade_second_resolve(browsing: Browsing) -> None:
     try:
         log_in(page, base, "eve")
         _tab_to(page, lambda f: f["text"] == CASE)
-        page.keyboard.press("Enter")
+        _follow(page)
         _tab_to(page, lambda f: f["text"] == "Grade unknown media")
-        page.keyboard.press("Enter")
+        _follow(page)
         region = page.locator("#group")
         page.locator("#thumbs img.thumb").first.wait_for()
         expect(region).to_be_focused()  # keys work at once: the grading area has focus
@@ -243,9 +251,9 @@ def test_keyboard_only_walk_grade_second_resolve(browsing: Browsing) -> None:
         _ensure_awaiting(browsing.site)
         log_in(page, base, "rex")
         _tab_to(page, lambda f: f["text"] == CASE)
-        page.keyboard.press("Enter")
+        _follow(page)
         _tab_to(page, lambda f: f["text"] == "Second-grade")
-        page.keyboard.press("Enter")
+        _follow(page)
         page.locator("#thumbs img.thumb").first.wait_for()
         expect(region).to_be_focused()
         page.keyboard.press("c")

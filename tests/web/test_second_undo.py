@@ -34,7 +34,11 @@ def test_second_grade_undo_and_file_context(site: Site) -> None:
     awaiting = rex.get(f"{base}/actions").json()["awaiting"]
     files = awaiting[0]["files"]
     assert files and files[0]["name"].endswith((".jpg", ".png", ".jpeg", ".gif", ".bmp", ".webp"))
-    assert files[0]["exhibit"] and files[0]["location"] in ("live", "archive") and files[0]["path"]
+    assert (
+        files[0]["exhibit"]
+        and files[0]["location"] in ("Live file", "Inside an archive")
+        and files[0]["path"]
+    )
     assert _post(rex, f"{base}/undo").status_code == 403  # examiners' undo is not theirs
     assert _post(rex, f"{base}/second/undo").json() == {"undone": None, "items": 0}
     # An agreeing second grade settles the final grade; undo clears it again.

@@ -20,7 +20,7 @@ from vigil.audit import append, case_scope
 from vigil.errors import VigilError
 from vigil.hashsets.schemes import load_scheme
 from vigil.store.schema import evidence, exhibit, grade, item, scan_run
-from vigil.web import graded_set
+from vigil.web import graded_set, labels
 from vigil.web.grouping import MEDIA
 
 MAX_AUDIT_MD5S = 100
@@ -237,7 +237,7 @@ def files_of(conn: Connection, item_ids: list[int]) -> dict[int, dict[str, str]]
             "name": r.name,
             "path": r.display,
             "exhibit": r.reference or "",
-            "location": r.location,
+            "location": labels.label(r.location),
         }
         for r in rows
     }

@@ -244,6 +244,12 @@ function say(text, error) {
 
 function label(key) { return LABELS[key] || key; }
 
+// "exhibit JS/1", but "Exhibit 1" as it is (a reference that says it is an exhibit).
+function exhibitWords(ref) {
+  if (!ref) return "";
+  return ref.toLowerCase().startsWith("exhibit") ? ref : `exhibit ${ref}`;
+}
+
 // The files a decision shows, in words: "a.jpg (JS/1, live file)".
 function fileWords(files, most) {
   const names = files.slice(0, most || 3).map((f) => f.name + (f.exhibit ? ` (${f.exhibit})` : ""));
@@ -434,7 +440,7 @@ function secondPage(caseId) {
       `Decision by ${decision.graded_by}: ${plural(decision.items, "item")}, ${plural(decision.representatives.length, "picture")}: ${fileWords(decision.files)}.`;
     showPictures(decision.files.map((f) => ({
       item: f.item,
-      caption: `${f.name}${f.exhibit ? ` · exhibit ${f.exhibit}` : ""} · ${f.path}`,
+      caption: `${f.name}${f.exhibit ? ` · ${exhibitWords(f.exhibit)}` : ""} · ${f.location} · ${f.path}`,
     })));
     focusOnce();
   }
@@ -443,7 +449,7 @@ function secondPage(caseId) {
     const td = document.createElement("td");
     td.className = "files";
     for (const f of a.files.slice(0, 3)) {
-      td.append(thumbnail(f.item, `${f.name}${f.exhibit ? ` · exhibit ${f.exhibit}` : ""} · ${f.location}`, f.path));
+      td.append(thumbnail(f.item, `${f.name}${f.exhibit ? ` · ${exhibitWords(f.exhibit)}` : ""} · ${f.location}`, f.path));
     }
     if (a.files.length > 3) {
       const more = document.createElement("p");
