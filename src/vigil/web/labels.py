@@ -68,6 +68,13 @@ LOCATIONS: dict[str, str] = {
     "carved": "Carved from free space",
 }
 
+BASES: dict[str, str] = {
+    "exact": "Exact hash match",
+    "perceptual": "Perceptual (PDQ) match only",
+    "graded": "Graded in review",
+}
+"""Why an item counts as a hit (cases/counting.py ``basis``)."""
+
 DETAIL_KEYS: dict[str, str] = {
     "md5": "MD5s",
     "first": "First grade",
@@ -78,7 +85,7 @@ DETAIL_KEYS: dict[str, str] = {
     "resolver": "Resolved by",
 }
 
-_ALL: dict[str, str] = {**AUDIT_ACTIONS, **CATEGORIES, **STATES, **LOCATIONS}
+_ALL: dict[str, str] = {**AUDIT_ACTIONS, **CATEGORIES, **STATES, **LOCATIONS, **BASES}
 
 
 def readable(token: str) -> str:
