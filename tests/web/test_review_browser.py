@@ -149,7 +149,7 @@ def test_grade_by_keyboard_reveal_and_audit(served: tuple[str, Site], tmp_path: 
             assert _variance(revealed) > _variance(blurred)
             # Grade the group by keyboard, see the queue shrink, reload: still graded.
             page.keyboard.press("b")
-            expect(status).to_contain_text("Graded 1 item as B")
+            expect(status).to_contain_text("Graded 1 item as Category B")
             expect(status).to_contain_text("7 groups (7 items) to grade")
             page.reload()
             expect(page.locator("#status")).to_contain_text("7 groups (7 items) to grade")
@@ -159,7 +159,7 @@ def test_grade_by_keyboard_reveal_and_audit(served: tuple[str, Site], tmp_path: 
             page.keyboard.press("z")
             expect(page.locator("#status")).to_contain_text("8 groups (8 items) to grade")
             page.keyboard.press("a")
-            expect(page.locator("#status")).to_contain_text("Graded 1 item as A")
+            expect(page.locator("#status")).to_contain_text("Graded 1 item as Category A")
             # The audit log shows the reveal, the grade, the undo and the grade again.
             page.goto(f"{base}/cases/{site.case_id}/audit")
             actions = page.locator("#audit tbody tr").evaluate_all(
@@ -194,7 +194,7 @@ def test_second_grader_disagrees_and_resolves(served: tuple[str, Site]) -> None:
             expect(page.locator("#status")).to_contain_text("8 groups")
             _wait_loaded(page, page.locator("#thumbs img.thumb").first)
             page.keyboard.press("a")
-            expect(page.locator("#status")).to_contain_text("Graded 1 item as A")
+            expect(page.locator("#status")).to_contain_text("Graded 1 item as Category A")
             page.click("header form button")  # log out
             page.wait_for_url(f"{base}/login")
             _log_in(page, base, "rex")
@@ -203,19 +203,26 @@ def test_second_grader_disagrees_and_resolves(served: tuple[str, Site]) -> None:
             assert "A" not in page.locator("#group-info").inner_text()  # graded blind
             _wait_loaded(page, page.locator("#thumbs img.thumb").first)
             page.keyboard.press("c")
-            expect(page.locator("#status")).to_contain_text("differs from the first grade A")
+            expect(page.get_by_role("dialog")).to_contain_text("Record your second grade")
+            page.keyboard.press("Enter")  # the confirmation has focus
+            expect(page.locator("#status")).to_contain_text(
+                "differs from the first grade Category A"
+            )
             expect(page.locator("#agreement")).to_contain_text("disputed 1")
             # rex gave the disagreeing grade: only a third officer may resolve it.
             expect(page.locator("#disputes tbody td").last).to_have_text(
-                "for a third officer to resolve"
+                "For a third officer to resolve"
             )
             page.click("header form button")
             page.wait_for_url(f"{base}/login")
             _log_in(page, base, "rita")
             page.goto(f"{base}/cases/{site.case_id}/second")
-            page.locator("#disputes").get_by_role("button", name="A", exact=True).click()
-            expect(page.locator("#status")).to_contain_text("Resolved as A")
-            expect(page.locator("#settled tbody tr td").last).to_have_text("resolved")
+            page.locator("#disputes").get_by_role("button", name="Category A").click()
+            confirm = page.get_by_role("dialog", name="Resolve as Category A?")
+            expect(confirm).to_contain_text("becomes Category A")
+            page.locator("#confirm-yes").click()
+            expect(page.locator("#status")).to_contain_text("Resolved as Category A")
+            expect(page.locator("#settled tbody tr td").last).to_have_text("Resolved")
             page.goto(f"{base}/cases/{site.case_id}/audit")
             actions = page.locator("#audit tbody tr").evaluate_all(
                 "rows => rows.map(r => r.dataset.action)"
@@ -258,6 +265,6 @@ def test_break_reminder_stops_grading_until_dismissed(tmp_path: Path, vigil_home
             page.click("#break-dismiss")
             expect(reminder).to_be_hidden()
             page.keyboard.press("a")
-            expect(page.locator("#status")).to_contain_text("Graded 1 item as A")
+            expect(page.locator("#status")).to_contain_text("Graded 1 item as Category A")
         finally:
             browser.close()

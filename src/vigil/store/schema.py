@@ -471,6 +471,18 @@ exposure = Table(
     UniqueConstraint("user_id", "day", name="uq_exposure_user_day"),
 )
 
+# One officer's own settings of the review app, by name (web/user_settings.py
+# knows the names and checks the values): grading keys off or remapped, and the
+# welfare settings an officer may change for themselves (rev 0011).
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", String(1000), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+)
+
 # --- across cases: summaries kept current by the scan (rev 0010) --------------
 
 # One row per distinct MD5 of media a case counts (its latest finished scan of

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +27,7 @@ from vigil.web.routes import (
     media,
     pages,
     rematch_routes,
+    settings_routes,
     static,
 )
 from vigil.web.routes.auth_routes import login_page, safe_next
@@ -58,6 +61,7 @@ def create_app(store: Store, settings: WebSettings | None = None) -> FastAPI:
         admin,
         crosscase_routes,
         explorer_routes,
+        settings_routes,
         static,
     ):
         app.include_router(module.router)
@@ -88,8 +92,8 @@ def wants_json(request: Request) -> bool:
 
 async def _need_login(request: Request, exc: Exception) -> Response:
     if request.method == "GET" and not wants_json(request):
-        target = request.url.path
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
     return JSONResponse({"detail": "log in first"}, status_code=401)
 
 

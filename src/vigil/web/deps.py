@@ -16,12 +16,17 @@ from vigil.accounts.assignments import can_see_case
 from vigil.accounts.users import User
 from vigil.store.engine import Store
 from vigil.store.schema import case, item
-from vigil.web import exposure
+from vigil.web import exposure, labels
 from vigil.web.grouping import PairCache
 from vigil.web.sessions import Session
 from vigil.web.settings import WebSettings
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+TEMPLATES.env.globals.update(
+    label=labels.label,
+    action_label=labels.action_label,
+    detail_summary=labels.detail_summary,
+)
 
 _ID_COLUMNS: dict[str, Column[Any]] = {"case_id": case.c.id, "item_id": item.c.id}
 """The key each id path parameter names; its type bounds the ids a row can have."""

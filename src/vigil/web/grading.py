@@ -19,8 +19,8 @@ from vigil.accounts.users import User
 from vigil.audit import append, case_scope
 from vigil.errors import VigilError
 from vigil.hashsets.schemes import load_scheme
-from vigil.store.schema import grade, item, scan_run
-from vigil.web import graded_set
+from vigil.store.schema import evidence, exhibit, grade, item, scan_run
+from vigil.web import graded_set, labels
 from vigil.web.grouping import MEDIA
 
 MAX_AUDIT_MD5S = 100
@@ -183,6 +183,64 @@ def second_grade(
     detail = {"first": action.category, "second": category, "agree": agree}
     append(conn, case_scope(case_row.id), user.name, "grade.second", key, detail)
     return _one(conn, case_row.id, key)
+
+
+def undo_second(conn: Connection, case_row: Row[Any], user: User) -> Action | None:
+    """Take back the user's latest second grade in the case, unless it was resolved since.
+
+    An agreeing second grade had settled the final grade: that is cleared too (the
+    graded set keeps the first grade, which it held before). A disagreement a third
+    officer has resolved stays as it is.
+    """
+    last = conn.execute(
+        select(grade.c.group_key)
+        .where(grade.c.case_id == case_row.id, grade.c.second_by == user.name)
+        .order_by(grade.c.second_at.desc(), grade.c.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    action = _one(conn, case_row.id, last.group_key)
+    if action.state == "resolved":
+        raise GradeError(
+            f"that disagreement was already resolved by {action.resolved_by}: it stays as it is"
+        )
+    conn.execute(
+        update(grade)
+        .where(grade.c.group_key == action.key)
+        .values(
+            second_category=None,
+            second_by=None,
+            second_at=None,
+            final_category=None,
+            resolved_by=None,
+            resolved_at=None,
+        )
+    )
+    detail = {"second": action.second_category, "items": len(action.item_ids)}
+    append(conn, case_scope(case_row.id), user.name, "grade.second.undo", action.key, detail)
+    return action
+
+
+def files_of(conn: Connection, item_ids: list[int]) -> dict[int, dict[str, str]]:
+    """What names each item for a person: file name, path, exhibit reference, location."""
+    if not item_ids:
+        return {}
+    rows = conn.execute(
+        select(item.c.id, item.c.name, item.c.display, item.c.location, exhibit.c.reference)
+        .join(evidence, evidence.c.id == item.c.evidence_id)
+        .outerjoin(exhibit, exhibit.c.id == evidence.c.exhibit_id)
+        .where(item.c.id.in_(item_ids))
+    )
+    return {
+        int(r.id): {
+            "name": r.name,
+            "path": r.display,
+            "exhibit": r.reference or "",
+            "location": labels.label(r.location),
+        }
+        for r in rows
+    }
 
 
 def resolve(

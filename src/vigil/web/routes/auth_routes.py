@@ -8,6 +8,7 @@ proxy named with ``--trusted-proxy``): a header alone never changes it.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
@@ -27,11 +28,20 @@ def _client(request: Request) -> str | None:
 
 
 def safe_next(target: str | None) -> str:
-    """``target`` when it is a path on this server, else the case list."""
-    # Only a path on this server: no "//host" or "https://…" open redirect.
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/cases"
+    """``target`` when it is a path on this server, else the case list.
+
+    Only a path on this server: no "https://…", "//host" or "/\\host" open redirect,
+    and no backslash or control character anywhere (browsers drop tabs and newlines
+    from a URL, so "/<tab>/host" would become "//host"), nor a scheme or host at all.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/cases"
+    if "\\" in target or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target):
+        return "/cases"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/cases"
+    return target
 
 
 def login_page(

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from vigil.hashsets.schemes import load_scheme
-from vigil.web import exposure, grading, grouping
+from vigil.web import exposure, grading, grouping, labels, user_settings
 from vigil.web.access import EXAMINER, GRADERS, REVIEWER, route
 from vigil.web.deps import (
     pair_cache_of,
@@ -19,6 +19,7 @@ from vigil.web.deps import (
     user_of,
     visible_case,
 )
+from vigil.web.routes.settings_routes import key_rows
 
 router = APIRouter()
 
@@ -45,12 +46,18 @@ def _page(request: Request, case_id: int, template: str) -> Response:
     user = user_of(request)
     with store_of(request).connect() as conn:
         row = visible_case(conn, user, case_id)
+        values = user_settings.load(conn, user.id)
     scheme = load_scheme(row.scheme)
     categories = [{"key": c.key, "label": c.label} for c in scheme.categories]
+    keys = user_settings.key_map(values)
     context = {
         "case": row,
         "categories": categories,
         "allow_grader_resolve": settings_of(request).allow_grader_resolve,
+        "keys": keys,
+        "key_rows": [k for k in key_rows(values) if k["action"] in keys],
+        "graded_set": settings_of(request).graded_set,
+        "labels": labels.CATEGORIES,
     }
     return render(request, template, context)
 
@@ -117,16 +124,18 @@ def actions_api(request: Request, case_id: int) -> dict[str, Any]:
         visible_case(conn, user, case_id)
         found = grading.actions(conn, case_id)
         today = exposure.today(conn, user.id)
+        shown_ids = [i for a in found for i in a.as_json()["representatives"]]
+        files = grading.files_of(conn, shown_ids)
     # The second grade is given blind: an awaiting decision never carries its first grade.
     awaiting = [
-        a.as_json(hide_first=True)
+        _with_files(a.as_json(hide_first=True), files)
         for a in found
         if a.state == "awaiting" and a.graded_by != user.name
     ]
     settled = []
     for a in found:
         if a.state != "awaiting":
-            shown = a.as_json()
+            shown = _with_files(a.as_json(), files)
             shown["may_resolve"] = a.state == "disputed" and grading.may_resolve(
                 a, user, settings.allow_grader_resolve
             )
@@ -149,6 +158,22 @@ def second_api(request: Request, case_id: int, body: ActionRequest) -> dict[str,
     return action.as_json()
 
 
+@route(router, "POST", "/api/cases/{case_id}/second/undo", REVIEWER)
+def second_undo_api(request: Request, case_id: int) -> dict[str, Any]:
+    """Take back this reviewer's latest second grade in the case (not once resolved)."""
+    user = user_of(request)
+    with store_of(request).begin() as conn:
+        row = visible_case(conn, user, case_id)
+        action = grading.undo_second(conn, row, user)
+    if action is None:
+        return {"undone": None, "items": 0}
+    return {
+        "undone": action.key,
+        "category": action.second_category,
+        "items": len(action.item_ids),
+    }
+
+
 @route(router, "POST", "/api/cases/{case_id}/resolve", REVIEWER)
 def resolve_api(request: Request, case_id: int, body: ActionRequest) -> dict[str, Any]:
     """Settle a disagreement with the final category (a third officer, unless small-team)."""
@@ -165,6 +190,16 @@ def resolve_api(request: Request, case_id: int, body: ActionRequest) -> dict[str
             allow_grader=settings.allow_grader_resolve,
         )
     return action.as_json()
+
+
+def _with_files(shown: dict[str, Any], files: dict[int, dict[str, str]]) -> dict[str, Any]:
+    """The decision with the file name, path, exhibit and location of each picture shown."""
+    unknown = {"path": "", "exhibit": "", "location": ""}
+    shown["files"] = [
+        {"item": i, **files.get(i, {"name": f"item {i}", **unknown})}
+        for i in shown["representatives"]
+    ]
+    return shown
 
 
 def _exposure_json(today: exposure.Exposure, break_every: int) -> dict[str, Any]:

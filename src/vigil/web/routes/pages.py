@@ -13,7 +13,7 @@ from vigil.cases import tags_notes
 from vigil.cases.counting import CategoryDetail, case_item_counts
 from vigil.reports.gather import build_report
 from vigil.store.schema import case
-from vigil.web import exposure, grading, grouping
+from vigil.web import grading, grouping
 from vigil.web.access import ANY_USER, route
 from vigil.web.blind import BlindView, unconfirmed_items
 from vigil.web.deps import (
@@ -110,12 +110,3 @@ def audit_page(request: Request, case_id: int) -> Response:
         "head": digest,
     }
     return render(request, "audit.html", context)
-
-
-@route(router, "GET", "/me", ANY_USER)
-def me_page(request: Request) -> Response:
-    """The officer's own exposure over the last two weeks."""
-    user = user_of(request)
-    with store_of(request).connect() as conn:
-        days = exposure.history(conn, user.id, 14)
-    return render(request, "me.html", {"days": days})

@@ -1,7 +1,7 @@
 """video frames: vPDQ features of scanned videos and of listed videos; where a hit is
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-04 02:40:00
 
 ``video_frame`` holds the kept frames of each scanned video (frame number,
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
