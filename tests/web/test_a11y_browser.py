@@ -44,6 +44,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("cases", "ada", "/cases"),
     ("case", "ada", "/cases/{case}"),
     ("audit", "ada", "/cases/{case}/audit"),
+    ("explorer", "eve", "/cases/{case}/items?per_page=25"),
     ("rematch", "ada", "/cases/{case}/rematch"),
     ("links", "ada", "/links"),
     ("trends", "ada", "/trends"),
