@@ -127,13 +127,12 @@ class VirtualDisk(PositionalStream):
             parent_stream = find(parent_name, "parent disk")
             self._stack.callback(parent_stream.close)  # closed after the handles that read it
             parent_kind = opaque_type(_head(parent_stream))
-            if not _compatible(child_kind, parent_kind):
+            if parent_kind is None or not _compatible(child_kind, parent_kind):
                 raise Unopenable(
                     f"parent disk {base} is not a {KINDS[child_kind]} image"
                     f" ({KINDS.get(parent_kind or '', 'raw or unknown')}): not read",
                     "unsupported",
                 )
-            assert parent_kind is not None
             parent = self._open_one(parent_kind, parent_stream, base, find)
             try:
                 child.set_parent(parent)
