@@ -311,12 +311,15 @@ def _built_case() -> _Built:
 
 
 @pytest.fixture(scope="module")
-def two() -> Iterator[Store]:
-    """The richer case's store (built once per process, opened here, only read)."""
+def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A copy of the richer case's store (built once per process): each module, and each of
+    mutmut's forks running side by side, reads its own copy."""
     from vigil.store.engine import open_store
 
     built = _built_case()
-    opened = open_store(f"sqlite:///{built.db}")
+    copy = tmp_path_factory.mktemp("two") / built.db.name
+    shutil.copyfile(built.db, copy)
+    opened = open_store(f"sqlite:///{copy}")
     yield opened
     opened.close()
 
