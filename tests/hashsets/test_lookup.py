@@ -185,3 +185,23 @@ def test_the_default_pdq_threshold_is_31_bits(library_with_sets: Store) -> None:
         ("c.jpg", 1),
         ("a.jpg", 31),
     ]
+
+
+def test_only_the_first_colon_separates_the_kind() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_query("md5:" + "0" * 32 + ":x")
+    assert str(caught.value) == f"md5 must be 32 hex digits, got 34: '{'0' * 32}:x'"
+
+
+def test_more_pdq_hits_than_one_in_clause_are_all_answered(store: Store, tmp_path: Path) -> None:
+    many = tmp_path / "many.csv"
+    rows = [
+        f"{hashlib.md5(str(n).encode()).hexdigest()},{flip(PDQ, n % 20)},C,{n}.jpg"
+        for n in range(1_200)
+    ]
+    many.write_text("md5,pdq,category,name\n" + "\n".join(rows) + "\n")
+    library.import_file(store, many, "many")
+    [result] = lookup(store, [f"pdq:{PDQ}"])
+    assert len(result.hits) == 1_200
+    assert sorted(int(h.name.removesuffix(".jpg")) for h in result.hits) == list(range(1_200))
+    assert all(h.distance == int(h.name.removesuffix(".jpg")) % 20 for h in result.hits)
