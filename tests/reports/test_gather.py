@@ -769,3 +769,38 @@ def test_exif_of_an_item_row() -> None:
     assert only_software == ExifRow(
         taken=None, camera_make=None, camera_model=None, software="Ed 1", gps_present=True
     )
+
+
+def test_timelines_cover_the_items_of_the_counted_scans(two: Store) -> None:
+    from vigil.reports.model import TimelineBin
+
+    with two.connect() as conn:
+        report = build_report(conn, TWO)
+    # File dates are when the fixture was made (one month, or two at a month's end);
+    # the tar members' 1970 dates and the item without one are left out.
+    assert sum(b.hits for b in report.timeline) == 10
+    assert sum(b.unknown for b in report.timeline) == 4
+    assert sum(b.other for b in report.timeline) == 1
+    assert report.taken_timeline == [TimelineBin(period="2021-06", hits=1, unknown=0, other=0)]
+
+
+def test_an_earlier_revision_counts_each_exhibit_as_it_was_then(two: Store) -> None:
+    with two.connect() as conn:
+        first = build_report(conn, TWO, revision=1)
+    assert [_totals(e.summary) for e in first.exhibits] == [
+        {"Category A": 1, "Category B": 2, "Category C": 3, "Not indecent": 1, "conflict": 1},
+        {"Category A": 1, "conflict": 1},
+    ]
+
+
+def test_leaving_out_items_keeps_the_grades_of_the_others(two: Store) -> None:
+    from vigil.store.schema import item
+
+    with two.connect() as conn:
+        report = build_report(conn, TWO, leave_out=item.c.name == "IMG_1000.jpg")
+    [graded] = report.graded
+    assert graded.name == "camera_101.jpg" and graded.grade is not None
+    assert graded.grade.graded_by == "DC Ann"
+    [hit] = [h for h in report.hits if h.name == "camera_101.jpg"]
+    assert hit.grade == graded.grade
+    assert "IMG_1000.jpg" not in {h.name for h in report.hits}
