@@ -138,7 +138,9 @@ def test_unfinished_scan_is_noted(demo_case: Store) -> None:
         conn.execute(scan_run.update().values(status="running", finished_at=None))
     with demo_case.connect() as conn:
         report = build_report(conn, CASE)
-    assert any("unfinished" in note for note in report.notes)
+    assert report.notes == [
+        "A scan of this case is unfinished: the counts cover only what it has read so far."
+    ]
 
 
 def test_a_case_without_scans_still_reports(store: Store) -> None:
@@ -232,7 +234,10 @@ def _built_case() -> _Built:
         downloads = layout.evidence / "Users/demo/Downloads"
         second = root / "second.csv"
         img_1001 = hashlib.md5((pictures / "IMG_1001.jpg").read_bytes()).hexdigest()
-        second.write_text(f"md5,category,name\n{img_1001},A,second-view.jpg\n")
+        camera_102 = hashlib.md5((pictures / "camera_102.jpg").read_bytes()).hexdigest()
+        second.write_text(
+            f"md5,category,name\n{img_1001},A,second-view.jpg\n{camera_102},A,only-here.jpg\n"
+        )
         also_known = root / "also-known.txt"  # a hit that a known-good set holds too
         also_known.write_text(hashlib.md5((pictures / "IMG_1000.jpg").read_bytes()).hexdigest())
         db = root / "vigil.db"
@@ -427,7 +432,7 @@ def test_an_earlier_revision_shows_its_own_figures_and_says_so(two: Store) -> No
     assert first.revision.created_at < latest.revision.created_at
     # Revision 1 still holds the second set's conflicting hits, and the conflict row last.
     assert _totals(first.summary) == {
-        "Category A": 2,
+        "Category A": 3,  # camera_102.jpg: only the second set held it
         "Category B": 2,
         "Category C": 3,
         "Not indecent": 1,
@@ -460,6 +465,11 @@ def test_an_earlier_revision_shows_its_own_figures_and_says_so(two: Store) -> No
         (SECOND_SET, "Category A", "md5", 0, None, None, 1),
     ]
     assert b.basis == "exact"
+    # Awaiting grading as revision 1 had it: camera_102.jpg was a hit then, unknown now.
+    assert "camera_102.jpg" in {h.name for h in first.hits}
+    assert "camera_102.jpg" not in {u.name for u in first.unknown}
+    assert "camera_102.jpg" in {u.name for u in latest.unknown}
+    assert len(first.unknown) == len(latest.unknown) - 1
     assert {h.name for h in first.hashsets} >= {SECOND_SET, "demo-vics"}
     assert SECOND_SET not in {h.name for h in latest.hashsets}
 
@@ -704,6 +714,10 @@ def test_who_made_the_report_where_and_how_it_is_marked(two: Store) -> None:
     assert default.host == socket.gethostname() and default.vigil_version == vigil.__version__
     assert default.marking == "OFFICIAL-SENSITIVE"
     assert (marked.generated_by, marked.marking, unmarked.marking) == ("DS Named", "SECRET", "")
+    with two.connect() as conn:
+        case_id = conn.execute(sa.select(case.c.id).where(case.c.name == TWO)).scalar_one()
+        assert (default.audit.seq, default.audit.head) == head(conn, case_scope(case_id))
+    assert default.audit.intact and default.audit.problems == []
 
 
 def _with_categories(labels: list[str], *exhibit_labels: list[str]) -> Any:
@@ -788,7 +802,7 @@ def test_an_earlier_revision_counts_each_exhibit_as_it_was_then(two: Store) -> N
     with two.connect() as conn:
         first = build_report(conn, TWO, revision=1)
     assert [_totals(e.summary) for e in first.exhibits] == [
-        {"Category A": 1, "Category B": 2, "Category C": 3, "Not indecent": 1, "conflict": 1},
+        {"Category A": 2, "Category B": 2, "Category C": 3, "Not indecent": 1, "conflict": 1},
         {"Category A": 1, "conflict": 1},
     ]
 

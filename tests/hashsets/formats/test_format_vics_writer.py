@@ -473,3 +473,15 @@ def test_csv_rows_byte_for_byte_and_without_a_scheme_any_category(uk: Scheme) ->
         f",,{bytes(range(32)).hex()},,,,,\n"
     )
     assert write_csv([], io.StringIO(), uk) == 0
+
+
+def test_csv_leaves_names_alone_that_only_look_like_formulas_further_in() -> None:
+    names = ["X=1", "a+b.jpg", "''=x", "'x"]
+    out = io.StringIO()
+    write_csv([HashEntry(md5=bytes(16), name=n) for n in names], out)
+    assert [line.split(",")[6] for line in out.getvalue().splitlines()[1:]] == [
+        "X=1",
+        "a+b.jpg",
+        "'''=x",  # quoted names stay quoted: one more apostrophe, as read_csv takes one off
+        "'x",
+    ]
