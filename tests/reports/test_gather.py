@@ -284,6 +284,12 @@ def _built_case() -> _Built:
                 conn.execute(
                     item.update().where(item.c.id == ids["camera_100.jpg"]).values(mtime=None)
                 )
+                # The superseded run's copy says otherwise: never in the counted figures.
+                conn.execute(
+                    item.update()
+                    .where(item.c.run_id == 1, item.c.name == "IMG_1002.jpg")
+                    .values(exif_taken="2019-01-01T00:00:00", camera_make="OldCam")
+                )
                 for values in (
                     dict(item_id=None, locators="not a list", detail=None),
                     dict(
