@@ -243,3 +243,10 @@ def test_no_queries_no_matches_in_the_match_layout(
 
 def test_search_threads_default_to_the_usable_cpus() -> None:
     assert pdq_index_module._usable_cpus() == len(os.sched_getaffinity(0))
+
+
+def test_bad_queries_are_named_as_queries(tmp_path: Path) -> None:
+    index = PdqIndex.create(tmp_path / "idx")
+    with pytest.raises(ValueError) as caught:
+        index.search(np.zeros((2, 16), np.uint8))
+    assert str(caught.value) == "queries must be a (n, 32) uint8 array, not uint8 (2, 16)"
