@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -201,3 +202,51 @@ def test_empty_and_bad_inputs(rng: np.random.Generator, tmp_path: Path) -> None:
         PdqIndex.create(tmp_path / "idx")
     with pytest.raises(MatchIndexError, match="no index"):
         PdqIndex.open(tmp_path / "nothing")
+
+
+def test_what_an_index_says_of_itself(rng: np.random.Generator, tmp_path: Path) -> None:
+    """Generation, settings, stored rows and tombstones, and when a refresh sees a change."""
+    bank = random_hashes(100, rng)
+    index = PdqIndex.create(tmp_path / "idx")
+    assert (index.generation, index.settings, index.stored_rows, index.tombstone_count) == (
+        0,
+        {"hash_bytes": 32},
+        0,
+        0,
+    )
+    assert index.path == tmp_path / "idx"
+    index.add(bank, np.arange(100))
+    assert (index.generation, index.stored_rows, index.refresh()) == (1, 100, False)
+    reader = PdqIndex.open(tmp_path / "idx")
+    assert (reader.generation, reader.settings, reader.refresh()) == (1, {"hash_bytes": 32}, False)
+    index.delete([1, 2, 2, 999])  # 999 was never there: a tombstone all the same
+    assert (index.generation, index.tombstone_count, index.stored_rows) == (2, 3, 100)
+    assert reader.refresh() is True and reader.refresh() is False
+    assert (reader.generation, reader.tombstone_count) == (2, 3)
+    assert reader.search(bank[:3])["id"].tolist() == [0]
+    hashes, ids = reader.live_rows()
+    order = np.argsort(ids)  # rows come in the segment's layout order
+    assert ids[order].tolist() == [i for i in range(100) if i not in (1, 2)]
+    assert np.array_equal(hashes[order], np.delete(bank, [1, 2], axis=0))
+
+
+def test_no_queries_no_matches_in_the_match_layout(
+    rng: np.random.Generator, tmp_path: Path
+) -> None:
+    index = PdqIndex.build(tmp_path / "idx", random_hashes(50, rng), np.arange(50))
+    for workers in (None, 1, 4):
+        found = index.search(np.empty((0, 32), np.uint8), workers=workers)
+        assert len(found) == 0 and found.dtype.names == ("query", "id", "distance")
+    empty = PdqIndex.create(tmp_path / "empty")
+    assert empty.live_rows()[0].shape == (0, 32) and empty.live_rows()[1].dtype == np.int64
+
+
+def test_search_threads_default_to_the_usable_cpus() -> None:
+    assert pdq_index_module._usable_cpus() == len(os.sched_getaffinity(0))
+
+
+def test_bad_queries_are_named_as_queries(tmp_path: Path) -> None:
+    index = PdqIndex.create(tmp_path / "idx")
+    with pytest.raises(ValueError) as caught:
+        index.search(np.zeros((2, 16), np.uint8))
+    assert str(caught.value) == "queries must be a (n, 32) uint8 array, not uint8 (2, 16)"

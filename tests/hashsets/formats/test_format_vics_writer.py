@@ -305,3 +305,183 @@ def test_csv_defuses_names_a_spreadsheet_would_run(uk: Scheme, tmp_path: Path) -
 def test_csv_with_a_scheme_refuses_categories_outside_it(uk: Scheme) -> None:
     with pytest.raises(ExportError, match="'cam' is not in scheme 'uk'"):
         write_csv([HashEntry(md5=digest("md5", b"a"), category="cam")], io.BytesIO(), uk)
+
+
+# The exact bytes written, errors word for word (issue 22: mutation testing) ---------------
+
+CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/UK/$metadata"
+ZERO_MD5 = "0" * 32
+
+
+def test_a_media_set_is_written_byte_for_byte(uk: Scheme) -> None:
+    entries = [
+        HashEntry(
+            md5=bytes(16),
+            sha1=bytes(20),
+            category="A",
+            name="café.jpg",
+            size=5,
+            media_id="007",
+            extra={"Series": "s", "Score": 0.5},
+        ),
+        HashEntry(md5=bytes(range(16)), pdq=bytes(32), category="uncategorised", media_id="12"),
+        HashEntry(md5=bytes(range(16, 32))),
+    ]
+    out = io.BytesIO()
+    assert write_vics(entries, out, uk) == 3
+    assert out.getvalue().decode("utf-8") == (
+        f'{{"@odata.context":"{CONTEXT}#Media","value":[\n'
+        f'{{"MediaID":"007","Category":1,"MD5":"{ZERO_MD5}","SHA1":"{"0" * 40}",'
+        '"MediaSize":5,"FileName":"café.jpg","Series":"s","Score":0.5},\n'
+        '{"MediaID":12,"Category":0,"MD5":"000102030405060708090A0B0C0D0E0F",'
+        f'"AlternativeHashes":[{{"HashName":"PDQ","HashValue":"{"0" * 64}"}}]}},\n'
+        '{"MD5":"101112131415161718191A1B1C1D1E1F"}\n'
+        "]}\n"
+    )
+
+
+def test_a_case_is_written_with_its_own_fields_first_byte_for_byte(uk: Scheme) -> None:
+    out = io.StringIO()
+    info = {"CaseNumber": "OP-1", "Note": "é"}
+    written = write_vics([HashEntry(md5=bytes(16))], out, uk, shape="Cases", case_info=info)
+    assert written == 1
+    assert out.getvalue() == (
+        f'{{"@odata.context":"{CONTEXT}#Cases","value":[\n'
+        f'{{"CaseNumber": "OP-1", "Note": "é","Media":[\n'
+        f'{{"MD5":"{ZERO_MD5}"}}\n'
+        "]}\n]}\n"
+    )
+    empty = io.StringIO()
+    assert write_vics([], empty, uk, shape="Cases") == 0
+    assert (
+        empty.getvalue()
+        == f'{{"@odata.context":"{CONTEXT}#Cases","value":[\n{{"Media":[\n]}}\n]}}\n'
+    )
+    none = io.StringIO()
+    assert write_vics([], none, uk) == 0
+    assert none.getvalue() == f'{{"@odata.context":"{CONTEXT}#Media","value":[\n]}}\n'
+
+
+def test_what_json_cannot_carry_is_an_export_error_naming_the_entry(uk: Scheme) -> None:
+    good = HashEntry(md5=bytes(16))
+    for bad, why in (
+        (float("nan"), "Out of range float values are not JSON compliant"),
+        ({1, 2}, "Object of type set is not JSON serializable"),
+    ):
+        entry = HashEntry(md5=bytes(range(16)), extra={"Score": bad})
+        with pytest.raises(ExportError) as caught:
+            write_vics([good, entry], io.BytesIO(), uk)
+        assert str(caught.value) == (
+            f"entry #2 (MD5 000102030405060708090A0B0C0D0E0F): not JSON-able: {why}"
+        )
+        with pytest.raises(ExportError) as head:
+            write_vics([], io.BytesIO(), uk, shape="Cases", case_info={"x": bad})
+        assert str(head.value) == f"case_info cannot be written as JSON: {why}"
+
+
+def test_errors_name_the_entry_by_its_first_hash(uk: Scheme) -> None:
+    cases = [
+        (HashEntry(sha1=bytes(20)), f"entry SHA1 {'0' * 40}"),
+        (HashEntry(sha256=bytes(32), pdq=bytes(32)), f"entry SHA256 {'0' * 64}"),
+        (HashEntry(pdq=bytes(range(32))), f"entry PDQ {bytes(range(32)).hex()}"),
+        (HashEntry(name="x.jpg"), "an entry without a hash"),
+    ]
+    for entry, label in cases:
+        with pytest.raises(ExportError) as caught:
+            write_vics([entry], io.BytesIO(), uk)
+        assert str(caught.value) == f"{label} has no MD5, which every VICS Media needs"
+    outside = HashEntry(md5=bytes(range(16)), category="cam")
+    for write in (
+        lambda: write_vics([outside], io.BytesIO(), uk),
+        lambda: write_csv([outside], io.BytesIO(), uk),
+    ):
+        with pytest.raises(ExportError) as caught:
+            write()
+        assert str(caught.value) == (
+            "entry MD5 000102030405060708090a0b0c0d0e0f: category 'cam' is not in scheme 'uk'"
+        )
+    kept = HashEntry(md5=bytes(16), extra={"AlternativeHashes": {"HashName": "EDK"}})
+    with pytest.raises(ExportError) as caught:
+        write_vics([kept], io.BytesIO(), uk)
+    assert str(caught.value) == f"entry MD5 {ZERO_MD5}: extra AlternativeHashes must be a list"
+    scheme = Scheme(
+        "x",
+        "X",
+        (Category("graded", None, "G", "", True), Category("none", None, "N", "", False)),
+        "none",
+        "test",
+    )
+    with pytest.raises(ExportError) as caught:
+        write_vics([HashEntry(md5=bytes(16), category="graded")], io.BytesIO(), scheme)
+    assert str(caught.value) == (
+        f"entry MD5 {ZERO_MD5}: category 'graded' has no numeric code in scheme 'x', "
+        "so VICS cannot carry it"
+    )
+    # The key that null stands for needs no code: it is written as null.
+    out = io.BytesIO()
+    write_vics([HashEntry(md5=bytes(16), category="none")], out, scheme)
+    assert json.loads(out.getvalue())["value"] == [{"Category": None, "MD5": ZERO_MD5}]
+
+
+def test_bad_arguments_are_refused_with_what_is_allowed(uk: Scheme) -> None:
+    with pytest.raises(ValueError) as shape:
+        write_vics([], io.BytesIO(), uk, shape="Case")
+    assert str(shape.value) == "shape must be one of ('Media', 'Cases'), not 'Case'"
+    for kwargs in (
+        {"case_info": {"CaseNumber": "1"}},
+        {"shape": "Cases", "case_info": {"Media": []}},
+    ):
+        with pytest.raises(ValueError) as caught:
+            write_vics([], io.BytesIO(), uk, **kwargs)
+        assert str(caught.value) == "case_info goes with shape='Cases' and may not hold 'Media'"
+
+
+def test_media_ids_stay_numbers_only_where_a_number_says_the_same(uk: Scheme) -> None:
+    def media_id(value: str) -> Any:
+        out = io.BytesIO()
+        write_vics([HashEntry(md5=bytes(16), media_id=value)], out, uk)
+        return json.loads(out.getvalue())["value"][0]["MediaID"]
+
+    assert media_id("12") == 12
+    assert media_id("0") == 0
+    assert media_id("007") == "007"
+    assert media_id("١٢") == "١٢"  # digits, but not ASCII ones
+    assert media_id("-1") == "-1"
+    assert media_id("x1") == "x1"
+
+
+def test_csv_rows_byte_for_byte_and_without_a_scheme_any_category(uk: Scheme) -> None:
+    entries = [
+        HashEntry(
+            md5=bytes(16),
+            sha1=bytes(range(20)),
+            sha256=bytes(32),
+            pdq=bytes(range(32)),
+            pdq_quality=0,
+            category="cam",  # outside uk: written as it is when no scheme checks it
+            name="a,b.jpg",
+            size=0,
+        ),
+        HashEntry(sha256=bytes(range(32))),
+    ]
+    out = io.StringIO()
+    assert write_csv(entries, out) == 2
+    assert out.getvalue() == (
+        "md5,sha1,sha256,pdq,pdq_quality,category,name,size\n"
+        f"{ZERO_MD5},{bytes(range(20)).hex()},{'0' * 64},{bytes(range(32)).hex()},0,cam,"
+        '"a,b.jpg",0\n'
+        f",,{bytes(range(32)).hex()},,,,,\n"
+    )
+    assert write_csv([], io.StringIO(), uk) == 0
+
+
+def test_csv_leaves_names_alone_that_only_look_like_formulas_further_in() -> None:
+    names = ["X=1", "a+b.jpg", "''=x", "'x"]
+    out = io.StringIO()
+    write_csv([HashEntry(md5=bytes(16), name=n) for n in names], out)
+    assert [line.split(",")[6] for line in out.getvalue().splitlines()[1:]] == [
+        "X=1",
+        "a+b.jpg",
+        "'''=x",  # quoted names stay quoted: one more apostrophe, as read_csv takes one off
+        "'x",
+    ]
