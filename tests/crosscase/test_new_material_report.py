@@ -47,12 +47,8 @@ def test_only_material_no_earlier_case_held_is_flagged(store: Store) -> None:
         (md5_of(2).hex(), False),  # op-a saw it first
     ]
     assert all(not h.new_material for h in first.hits)
-    note = [n for n in later.notes if "new material" in n]
-    assert note == [
-        "1 unknown item is new material — possible unidentified victim (in no hash set and seen "
-        "in no earlier case of this store, as of this report): listed first among the unknown "
-        "items."
-    ]
+    assert (first.new_material, later.new_material) == (1, 1)
+    assert not [n for n in later.notes if "new material" in n]  # notes are about the figures
 
 
 def test_json_csv_and_html_carry_the_flag(store: Store) -> None:
@@ -75,6 +71,8 @@ def test_json_csv_and_html_carry_the_flag(store: Store) -> None:
     html = render_html(report)
     assert html.count('class="new-material"') == 1
     assert "<strong>Yes</strong> — possible unidentified victim" in html
+    assert '<p class="warning" id="new-material">1 of them is <strong>new material' in html
+    assert data["new_material"] == 1
 
 
 def test_no_summary_means_no_flag_and_no_note(store: Store) -> None:
@@ -82,4 +80,4 @@ def test_no_summary_means_no_flag_and_no_note(store: Store) -> None:
     with store.connect() as conn:
         report = build_report(conn, "op-c", user="DC Test")
     assert [u.new_material for u in report.unknown] == [False]
-    assert not [n for n in report.notes if "new material" in n]
+    assert report.new_material == 0 and 'id="new-material"' not in render_html(report)

@@ -29,7 +29,7 @@ from vigil.cases.exhibits import named
 from vigil.cases.grades import GradeRecord, awaiting_grading, grade_records
 from vigil.cases.revisions import ResultView, result_view
 from vigil.config import current_user
-from vigil.crosscase.first_seen import NEW_MATERIAL, new_material
+from vigil.crosscase.first_seen import new_material
 from vigil.hashsets.schemes import Scheme, load_scheme
 from vigil.reports.model import (
     DEFAULT_MARKING,
@@ -145,14 +145,8 @@ def _flag_new_material(conn: Connection, case_id: int, report: Report) -> None:
     for rows in (report.unknown, report.graded):
         for r in rows:
             r.new_material = r.md5 in new
-    flagged = {r.id for r in report.unknown if r.new_material}
-    if flagged:
-        noun = "item is" if len(flagged) == 1 else "items are"
-        report.notes.append(
-            f"{len(flagged):,} unknown {noun} {NEW_MATERIAL} (in no hash set and seen in no "
-            "earlier case of this store, as of this report): listed first among the unknown items."
-        )
-        report.unknown.sort(key=lambda r: not r.new_material)
+    report.new_material = sum(1 for r in report.unknown if r.new_material)
+    report.unknown.sort(key=lambda r: not r.new_material)  # listed first
 
 
 def _revision_shown(view: ResultView) -> RevisionShown:

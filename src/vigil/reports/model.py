@@ -218,3 +218,4 @@ class Report:
     marking: str = DEFAULT_MARKING
     graded: list[ItemRow] = field(default_factory=list)  # every item graded in review
     taken_timeline: list[TimelineBin] = field(default_factory=list)  # by EXIF taken date
+    new_material: int = 0  # unknown items in no set and no earlier case, when made
