@@ -43,11 +43,13 @@ def _grade_first_group(site: Site, category: str) -> dict[str, Any]:
 
 
 def _grade_details(client: TestClient, site: Site) -> list[dict[str, Any]]:
-    """The detail column of every grade and grade.undo row of the audit page, as JSON."""
+    """The raw detail (one click away) of every grade and grade.undo row of the audit page."""
     page = client.get(f"/cases/{site.case_id}/audit")
     assert page.status_code == 200
     rows = re.findall(
-        r'<tr data-action="(grade(?:\.undo)?)">.*?<td class="detail">(.*?)</td>', page.text, re.S
+        r'<tr data-action="(grade(?:\.undo)?)">.*?<code class="detail">(.*?)</code>',
+        page.text,
+        re.S,
     )
     return [json.loads(html.unescape(detail)) for _, detail in rows]
 

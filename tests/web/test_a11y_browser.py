@@ -101,11 +101,20 @@ class Browsing:
 def log_in(page: Any, base: str, name: str) -> None:
     """Log in with the keyboard only: the name field has focus, Tab, password, Enter."""
     page.goto(f"{base}/login")
+    _type_login(page, name)
+    page.wait_for_url(f"{base}/cases")
+
+
+def _type_login(page: Any, name: str) -> None:
+    """Type name, Tab, password, Enter once the name field has its autofocus (a slow
+    machine can be typed at before the page has given it focus)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("input[name=name]")).to_be_focused()
     page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/cases")
 
 
 @pytest.fixture(scope="module")
@@ -371,10 +380,7 @@ def test_expired_session_offers_log_in_again_and_comes_back(browsing: Browsing) 
         expect(page.locator("#group")).to_be_hidden()  # no buttons left that cannot work
         again.press("Enter")
         page.wait_for_url(f"{base}/login?next=*")
-        page.keyboard.type("eve")
-        page.keyboard.press("Tab")
-        page.keyboard.type(PASSWORD)
-        page.keyboard.press("Enter")
+        _type_login(page, "eve")
         page.wait_for_url(f"{base}/cases/{case_id}/grade?at=*")
         page.locator("#thumbs img.thumb").first.wait_for()
         expect(page.locator("#group")).to_have_attribute("data-key", here or "")

@@ -14,7 +14,7 @@ from vigil.cases.case import get_case
 from vigil.cases.grades import awaiting_grading, grade_state_counts
 from vigil.cases.revisions import ResultView, result_view
 from vigil.cases.runs import counted_evidence
-from vigil.scan.matcher import PERCEPTUAL
+from vigil.hashing.algorithms import PERCEPTUAL
 from vigil.store.engine import Store
 from vigil.store.schema import (
     evidence,

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 from sqlalchemy import Connection, select
 
+from vigil.hashing.algorithms import PERCEPTUAL
 from vigil.hashing.pdq import LOW_QUALITY
 from vigil.hashing.vpdq import FrameFeature
 from vigil.hashsets.schemes import Scheme, load_scheme
@@ -33,9 +34,6 @@ VARIANTS = 8
 
 MAX_PDQ_HITS = 50
 """Nearest PDQ entries kept per item; a flood of near-duplicates says no more than 50 do."""
-
-PERCEPTUAL = frozenset({"pdq", "vpdq"})
-"""Algorithms of near matches (a picture's or a frame's PDQ, a video's vPDQ); others are exact."""
 
 
 class Hashed(Protocol):
