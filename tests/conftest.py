@@ -83,11 +83,13 @@ def drop_pg_schema(schema: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, vigil_home: Path) -> Iterator[str]:
-    """A database URL: SQLite under VIGIL_HOME, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{vigil_home / 'vigil.db'}"
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _database_url(kind: str, sqlite_file: Path) -> Iterator[str]:
+    """A URL of ``kind``: the SQLite file given, or a fresh PostgreSQL schema dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{sqlite_file}"
         return
     problem = pg_problem()
     if problem:
@@ -99,24 +101,18 @@ def db_url(request: pytest.FixtureRequest, vigil_home: Path) -> Iterator[str]:
         drop_pg_schema(schema)
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(params=DATABASES)
+def db_url(request: pytest.FixtureRequest, vigil_home: Path) -> Iterator[str]:
+    """A database URL: SQLite under VIGIL_HOME, or a fresh PostgreSQL schema."""
+    yield from _database_url(request.param, vigil_home / "vigil.db")
+
+
+@pytest.fixture(scope="module", params=DATABASES)
 def module_db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """Like :func:`db_url`, once per test module (for a costly scan the module's tests share)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'vigil.db'}"
-        return
-    problem = pg_problem()
-    if problem:
-        pytest.skip(problem)
-    url, schema = pg_url_for_new_schema()
-    try:
-        yield url
-    finally:
-        drop_pg_schema(schema)
+    yield from _database_url(request.param, tmp_path_factory.mktemp("store") / "vigil.db")
 
 
 @pytest.fixture

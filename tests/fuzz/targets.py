@@ -7,6 +7,7 @@ artefact parsers, VigilError elsewhere) are the parser saying "malformed".
 
 from __future__ import annotations
 
+import base64
 import bz2
 import contextlib
 import functools
@@ -38,6 +39,7 @@ from vigil.indicators.bencode import BencodeError, decode, encode
 from vigil.indicators.facts import parse_artefact
 from vigil.scan.exif import read_exif
 from vigil.sources.archives import CONTAINER_TYPES
+from vigil.sources.disk import luks2
 from vigil.sources.limits import Budget, Limits
 from vigil.sources.locator import Locator
 from vigil.store.engine import Store, open_store
@@ -267,6 +269,48 @@ def _check_exif(data: bytes) -> None:
     read_exif(io.BytesIO(data))
 
 
+# --- LUKS2 headers (sources/disk/luks2.py, our own parser of a hostile header) ---
+
+
+def _luks2_seeds() -> list[bytes]:
+    """A LUKS2 header as cryptsetup lays it out (one PBKDF2 keyslot, small work factors),
+    with the keyslot area and a little data behind it."""
+    salt = base64.b64encode(bytes(range(32))).decode()
+    metadata = {
+        "keyslots": {"0": {
+            "type": "luks2", "key_size": 64,
+            "af": {"type": "luks1", "stripes": 40, "hash": "sha256"},
+            "area": {"type": "raw", "offset": "32768", "size": "4096",
+                     "encryption": "aes-xts-plain64", "key_size": 64},
+            "kdf": {"type": "pbkdf2", "hash": "sha256", "iterations": 1000, "salt": salt},
+        }},
+        "tokens": {},
+        "segments": {"0": {"type": "crypt", "offset": "40960", "size": "dynamic",
+                           "iv_tweak": "0", "encryption": "aes-xts-plain64", "sector_size": 512}},
+        "digests": {"0": {"type": "pbkdf2", "keyslots": ["0"], "segments": ["0"],
+                          "hash": "sha256", "iterations": 1000, "salt": salt,
+                          "digest": base64.b64encode(bytes(32)).decode()}},
+        "config": {"json_size": "12288", "keyslots_size": "8192"},
+    }  # fmt: skip
+    text = json.dumps(metadata).encode()
+    binary = bytearray(4096)
+    binary[:8] = b"LUKS\xba\xbe\x00\x02"
+    binary[8:16] = (4096 + 12288).to_bytes(8, "big")
+    header = bytes(binary) + text + bytes(12288 - len(text))
+    return [header + bytes(range(256)) * 96 + bytes(8192)]
+
+
+def _check_luks2(data: bytes) -> None:
+    # Every fault of a hostile header is a Luks2Error (crypt.py turns it into a note).
+    stream = io.BytesIO(data)
+    try:
+        metadata = luks2.read_metadata(stream)
+        luks2.volume_key(stream, metadata, b"not the passphrase")
+        luks2.data_segment(metadata, len(data))
+    except luks2.Luks2Error:
+        return
+
+
 ARTEFACT_KINDS = [
     "chromium_history",
     "firefox_places",
@@ -282,6 +326,7 @@ TARGETS: dict[str, Target] = {
     "bencode": Target("bencode", lambda: _artefact_seeds("torrent"), _check_bencode),
     "picture": Target("picture", _picture_seeds, _check_picture),
     "exif": Target("exif", _exif_seeds, _check_exif),
+    "luks2-header": Target("luks2-header", _luks2_seeds, _check_luks2),
 }
 for _kind in ARTEFACT_KINDS:
     TARGETS[f"artefact-{_kind}"] = Target(
